@@ -1,0 +1,53 @@
+# AutoScale: `make demo` and `make test` do the whole set-up on a fresh Debian machine.
+SHELL := /bin/bash
+SWIFT ?= swift
+CONFIG ?= release
+BIN = .build/$(CONFIG)/autoscale
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
+DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 man-db manpages manpages-dev groff-base
+VENV = Fixtures/.venv
+PY = $(VENV)/bin/python
+
+.PHONY: setup data build test bench demo fixtures clean
+
+# Installs the system libraries with apt-get (sudo when not root); nothing when already present.
+setup:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "setup: installing$$missing" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+# Installs the Debian packages whose text makes the default corpus.
+data: setup
+	@missing=""; for p in $(DATA_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "data: installing$$missing" >&2; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+build: setup
+	$(SWIFT) build -c $(CONFIG)
+
+test: setup
+	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) test -c $(CONFIG)
+
+# Each Fixtures/bench/*.sh prints our figure, the reference measured in the same run, and the ratio.
+bench: build
+	@for s in Fixtures/bench/*.sh; do echo "== $$s"; BIN=$(BIN) PY=$(PY) bash $$s || exit 1; done
+
+demo: build data
+	@echo "demo: not yet wired (see issue 6)" >&2
+
+# Regenerates every fixture from the independent references (numpy, scipy, PyTorch, tokenizers).
+fixtures: $(PY)
+	@for s in Fixtures/gen/*.py; do echo "fixtures: $$s" >&2; $(PY) $$s || exit 1; done
+
+$(PY):
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q -r Fixtures/gen/requirements.txt
+
+clean:
+	rm -rf .build

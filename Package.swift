@@ -1,0 +1,57 @@
+// swift-tools-version: 6.0
+// AutoScale: compute-optimal data mixtures for language-model pretraining.
+import PackageDescription
+
+let package = Package(
+    name: "autoscale",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "autoscale", targets: ["autoscale"]),
+        .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
+        .library(name: "Optimization", targets: ["Optimization"]),
+        .library(name: "ScalingLaws", targets: ["ScalingLaws"]),
+        .library(name: "Transformer", targets: ["Transformer"]),
+        .library(name: "Training", targets: ["Training"]),
+        .library(name: "Corpus", targets: ["Corpus"]),
+        .library(name: "DataMixing", targets: ["DataMixing"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+    ],
+    targets: [
+        // System libraries: tiny C shims over Debian's OpenBLAS and LAPACKE.
+        .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
+                       providers: [.apt(["liblapacke-dev"])]),
+
+        // Layers, each importing only layers below it.
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
+        .target(name: "Optimization", dependencies: ["LinearAlgebra"]),
+        .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
+        .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
+        .target(name: "Training", dependencies: ["Transformer", "LinearAlgebra"]),
+        .target(name: "Corpus", dependencies: []),
+        .target(name: "DataMixing",
+                dependencies: ["Corpus", "Training", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
+        .executableTarget(
+            name: "autoscale",
+            dependencies: [
+                "LinearAlgebra", "Optimization", "ScalingLaws", "Transformer", "Training", "Corpus", "DataMixing",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
+
+        // Unit tests, one target per layer; end-to-end tests drive the built CLI.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "TestSupport"]),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Training", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
+        .testTarget(name: "DataMixingTests", dependencies: ["DataMixing", "TestSupport"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["autoscale", "TestSupport"]),
+    ]
+)

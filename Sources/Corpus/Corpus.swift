@@ -1,0 +1,1 @@
+// The Corpus layer; see Docs/.

@@ -1,0 +1,1 @@
+// The DataMixing layer; see Docs/.

@@ -1,0 +1,1 @@
+// The Optimization layer; see Docs/.

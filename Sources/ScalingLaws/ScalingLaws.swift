@@ -1,0 +1,1 @@
+// The ScalingLaws layer; see Docs/.

@@ -1,0 +1,59 @@
+/// The contract between the models (this layer) and the trainer (`Training`).
+///
+/// A model keeps all of its parameters in one flat `Float` buffer and its gradients in a
+/// second buffer of the same length; ``ParameterSpec`` names the views (Hugging Face names).
+
+/// One named tensor inside the flat parameter buffer.
+public struct ParameterSpec: Sendable, Equatable {
+    /// The Hugging Face parameter name (e.g. `transformer.h.0.attn.c_attn.weight`).
+    public var name: String
+    /// Shape as stored in the checkpoint (HF layout; GPT-2 Conv1D weights are `[in, out]`).
+    public var shape: [Int]
+    /// First element in the flat buffer.
+    public var offset: Int
+    /// Whether AdamW applies weight decay to it by default (matrices yes; biases, LayerNorm, embeddings no).
+    public var decay: Bool
+
+    public init(name: String, shape: [Int], offset: Int, decay: Bool) {
+        self.name = name; self.shape = shape; self.offset = offset; self.decay = decay
+    }
+    /// Number of elements.
+    public var count: Int { shape.reduce(1, *) }
+}
+
+/// A batch of `batchSize x sequenceLength` token ids, row-major.
+public struct TokenBatch: Sendable {
+    public var batchSize: Int
+    public var sequenceLength: Int
+    public var inputIDs: [Int32]
+    /// Targets; `-100` is ignored. GPT-2 shifts them inside (as `GPT2LMHeadModel`); `nil` means `inputIDs`.
+    public var labels: [Int32]?
+    /// BERT: 1 for real tokens, 0 for padding. `nil` means all ones.
+    public var attentionMask: [Int32]?
+    /// BERT: segment ids. `nil` means all zeros.
+    public var tokenTypeIDs: [Int32]?
+
+    public init(batchSize: Int, sequenceLength: Int, inputIDs: [Int32], labels: [Int32]? = nil,
+                attentionMask: [Int32]? = nil, tokenTypeIDs: [Int32]? = nil) {
+        self.batchSize = batchSize; self.sequenceLength = sequenceLength; self.inputIDs = inputIDs
+        self.labels = labels; self.attentionMask = attentionMask; self.tokenTypeIDs = tokenTypeIDs
+    }
+}
+
+/// A model the trainer can optimize: flat parameters, flat gradients, loss and its gradient.
+public protocol LanguageModel: AnyObject {
+    /// The named views into ``parameters`` (and, at the same offsets, ``gradients``).
+    var parameterSpecs: [ParameterSpec] { get }
+    /// All parameters, contiguous.
+    var parameters: UnsafeMutableBufferPointer<Float> { get }
+    /// Gradients, same layout as ``parameters``. ``forwardBackward(_:lossScale:)`` adds to them;
+    /// the trainer zeroes them between optimizer steps (gradient accumulation sums micro-batches).
+    var gradients: UnsafeMutableBufferPointer<Float> { get }
+    /// Runs forward and backward on `batch`, adds `lossScale * d(loss)/d(params)` to ``gradients``,
+    /// and returns the mean loss of the batch (unscaled).
+    func forwardBackward(_ batch: TokenBatch, lossScale: Float) throws -> Float
+    /// Forward only: the mean loss of the batch.
+    func loss(_ batch: TokenBatch) throws -> Float
+    /// Floating-point operations of one training step (forward + backward) per token, for reporting GFLOP/s.
+    var trainingFLOPsPerToken: Double { get }
+}

@@ -1,0 +1,9 @@
+import ArgumentParser
+
+@main
+struct AutoScale: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "autoscale",
+        abstract: "Compute-optimal data mixtures for language-model pretraining (DDO + AutoScale).",
+        subcommands: [])
+}
