@@ -55,7 +55,8 @@ public func leastSquares<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T>,
 }
 
 /// Least squares by QR (`gels`): `A` must have full rank; faster than ``leastSquares(_:_:rcond:)``.
-/// Throws ``LAPACKFailure/rankDeficient`` when it does not.
+/// Throws ``LAPACKFailure/rankDeficient`` when a diagonal element of `R` is exactly zero; numerically
+/// rank-deficient matrices are not detected (that is what the SVD-based solver is for).
 public func leastSquaresQR<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T>) throws -> LeastSquaresSolution<T> {
     guard a.rows == b.rows else {
         throw LinearAlgebraError.shapeMismatch("gels: A is \(a.rows)x\(a.columns), B has \(b.rows) rows")
