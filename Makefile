@@ -30,8 +30,8 @@ data: setup
 build: setup
 	$(SWIFT) build -c $(CONFIG)
 
+# Release mode: the numerical tests train small models; the test build is also the CLI the end-to-end tests run.
 test: setup
-	$(SWIFT) build -c $(CONFIG)
 	$(SWIFT) test -c $(CONFIG)
 
 # Each Fixtures/bench/*.sh prints our figure, the reference measured in the same run, and the ratio.
