@@ -4,7 +4,9 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/autoscale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
+APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config libopenmpi-dev openmpi-bin
+# The MPI trait is on wherever pkg-config finds an MPI (Open MPI or MPICH).
+TRAITS = $(shell pkg-config --exists mpi 2>/dev/null && echo --traits MPI)
 DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 man-db manpages manpages-dev groff-base
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
@@ -28,11 +30,11 @@ data: setup
 	fi
 
 build: setup
-	$(SWIFT) build -c $(CONFIG)
+	$(SWIFT) build -c $(CONFIG) $(TRAITS)
 
 # Release mode: the numerical tests train small models; the test build is also the CLI the end-to-end tests run.
 test: setup
-	$(SWIFT) test -c $(CONFIG)
+	$(SWIFT) test -c $(CONFIG) $(TRAITS)
 
 # Each Fixtures/bench/*.sh prints our figure, the reference measured in the same run, and the ratio.
 bench: build

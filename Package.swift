@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 // AutoScale: compute-optimal data mixtures for language-model pretraining.
 import PackageDescription
 
@@ -10,10 +10,14 @@ let package = Package(
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "ScalingLaws", targets: ["ScalingLaws"]),
+        .library(name: "Cluster", targets: ["Cluster"]),
         .library(name: "Transformer", targets: ["Transformer"]),
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Corpus", targets: ["Corpus"]),
         .library(name: "DataMixing", targets: ["DataMixing"]),
+    ],
+    traits: [
+        .trait(name: "MPI", description: "Distributed runs over MPI (Open MPI or MPICH); `make` enables it when pkg-config finds `mpi`."),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -25,20 +29,23 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "mpi",
+                       providers: [.apt(["libopenmpi-dev"])]),
 
         // Layers, each importing only layers below it.
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
         .target(name: "Optimization", dependencies: ["LinearAlgebra"]),
         .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
+        .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
-        .target(name: "Training", dependencies: ["Transformer", "LinearAlgebra"]),
+        .target(name: "Training", dependencies: ["Transformer", "Cluster", "LinearAlgebra"]),
         .target(name: "Corpus", dependencies: []),
         .target(name: "DataMixing",
-                dependencies: ["Corpus", "Training", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
+                dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
         .executableTarget(
             name: "autoscale",
             dependencies: [
-                "LinearAlgebra", "Optimization", "ScalingLaws", "Transformer", "Training", "Corpus", "DataMixing",
+                "LinearAlgebra", "Optimization", "ScalingLaws", "Cluster", "Transformer", "Training", "Corpus", "DataMixing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]),
@@ -48,6 +55,7 @@ let package = Package(
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "TestSupport"]),
         .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "TestSupport"]),
+        .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
         .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),

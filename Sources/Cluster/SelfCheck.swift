@@ -1,0 +1,54 @@
+import Foundation
+
+/// A collective self-test of the communicator, run by `autoscale cluster check` on every rank:
+/// each MPI feature that distributed runs use, with the expected answer computed in closed form.
+public struct ClusterSelfCheck: Codable, Sendable {
+    public var ranks: Int
+    public var mpi: Bool
+    /// `sum_r (r + 1) * (i + 1)` expected at index `i` of the float allreduce.
+    public var allreduceOK: Bool
+    public var allreduceDoubleOK: Bool
+    public var broadcastOK: Bool
+    /// Host names in rank order (gathered to rank 0).
+    public var hosts: [String]
+    /// Tickets drawn by each rank, in rank order; together they must be exactly `0 ..< tickets`.
+    public var ticketsByRank: [[Int]]
+    public var ticketsOK: Bool
+
+    /// Runs the check; every rank must call it. The result is complete on rank 0 only.
+    public static func run(_ comm: Communicator, tickets: Int = 64) throws -> ClusterSelfCheck {
+        let n = 1000
+        var x = (0..<n).map { Float(comm.rank + 1) * Float($0 % 97 + 1) }
+        try x.withUnsafeMutableBufferPointer { try comm.allreduceSum($0) }
+        let s = Float(comm.size * (comm.size + 1) / 2)
+        let allreduceOK = x.enumerated().allSatisfy { $0.element == s * Float($0.offset % 97 + 1) }
+        var d = [Double(comm.rank), 0.5]
+        try comm.allreduceSum(&d)
+        let allreduceDoubleOK = d == [Double(comm.size * (comm.size - 1) / 2), 0.5 * Double(comm.size)]
+        let message = Array("autoscale".utf8)
+        let got = try comm.broadcast(comm.rank == 0 ? message : [], root: 0)
+        let broadcastOK = got == message
+
+        let counter = try comm.makeTicketCounter()
+        var mine: [Int] = []
+        while true {
+            let t = try counter.next()
+            if t >= tickets { break }
+            mine.append(t)
+        }
+        try comm.barrier()
+        let host = ProcessInfo.processInfo.hostName
+        let payload = try JSONEncoder().encode(Entry(host: host, tickets: mine))
+        let gathered = try comm.gather(Array(payload), root: 0)
+        var flags = [allreduceOK && allreduceDoubleOK && broadcastOK ? 0.0 : 1.0]
+        try comm.allreduceSum(&flags)
+        let entries = try (gathered ?? []).map { try JSONDecoder().decode(Entry.self, from: Data($0)) }
+        let all = entries.flatMap(\.tickets).sorted()
+        return ClusterSelfCheck(
+            ranks: comm.size, mpi: !(comm is LocalCommunicator), allreduceOK: allreduceOK && flags[0] == 0,
+            allreduceDoubleOK: allreduceDoubleOK, broadcastOK: broadcastOK, hosts: entries.map(\.host),
+            ticketsByRank: entries.map(\.tickets), ticketsOK: comm.rank != 0 || all == Array(0..<tickets))
+    }
+
+    struct Entry: Codable { var host: String; var tickets: [Int] }
+}

@@ -1,0 +1,23 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// MPI end-to-end tests: run only when mpirun is installed (`make test` installs Open MPI and builds
+/// with the MPI trait).
+@Suite(.enabled(if: CLI.mpirun != nil, "mpirun not installed"))
+struct ClusterCLITests {
+    struct Check: Decodable {
+        let ranks: Int, mpi: Bool, allreduceOK: Bool, allreduceDoubleOK: Bool, broadcastOK: Bool, ticketsOK: Bool
+        let ticketsByRank: [[Int]]
+    }
+
+    /// Two ranks: collectives give the closed-form answers and the shared counter hands out 0..<200 exactly once.
+    @Test func twoRankCollectives() throws {
+        let r = try CLI.mpi(ranks: 2, ["cluster", "check", "--json", "--tickets", "200"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let check = try JSONDecoder().decode(Check.self, from: Data(r.stdout.utf8))
+        #expect(check.ranks == 2 && check.mpi)
+        #expect(check.allreduceOK && check.allreduceDoubleOK && check.broadcastOK && check.ticketsOK)
+        #expect(check.ticketsByRank.flatMap { $0 }.sorted() == Array(0..<200))
+    }
+}

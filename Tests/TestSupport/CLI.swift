@@ -1,0 +1,72 @@
+import Foundation
+
+/// Runs the built `autoscale` binary for end-to-end tests.
+public enum CLI {
+    /// The binary next to the test bundle (`.build/<config>/autoscale`), which `swift test` builds
+    /// because the end-to-end test target depends on the executable.
+    public static var binary: URL {
+        let buildDir = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }?
+            .deletingLastPathComponent()
+            ?? Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release")
+        return buildDir.appendingPathComponent("autoscale")
+    }
+
+    /// Exit status and captured output of one run.
+    public struct Result: Sendable {
+        public var status: Int32
+        public var stdout: String
+        public var stderr: String
+    }
+
+    /// Runs `executable` (default: the autoscale binary) with `arguments`, feeding `stdin`, in `directory`.
+    public static func run(_ arguments: [String], stdin: String? = nil, executable: URL? = nil,
+                           directory: URL? = nil, environment: [String: String]? = nil) throws -> Result {
+        let p = Process()
+        p.executableURL = executable ?? binary
+        p.arguments = arguments
+        if let directory { p.currentDirectoryURL = directory }
+        if let environment { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
+        let out = Pipe(), err = Pipe(), inp = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        p.standardInput = inp
+        try p.run()
+        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try inp.fileHandleForWriting.close()
+        // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
+        nonisolated(unsafe) var errData = Data()
+        let group = DispatchGroup()
+        group.enter()
+        DispatchQueue.global().async { errData = err.fileHandleForReading.readDataToEndOfFile(); group.leave() }
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        group.wait()
+        p.waitUntilExit()
+        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
+                      stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// `mpirun`, when on PATH.
+    public static var mpirun: URL? {
+        for dir in (ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin").split(separator: ":") {
+            let u = URL(fileURLWithPath: String(dir)).appendingPathComponent("mpirun")
+            if FileManager.default.isExecutableFile(atPath: u.path) { return u }
+        }
+        return nil
+    }
+
+    /// Runs the autoscale binary under `mpirun -np ranks` (oversubscribed; as root when root).
+    public static func mpi(ranks: Int, _ arguments: [String], directory: URL? = nil) throws -> Result {
+        guard let mpirun else { throw CocoaError(.fileNoSuchFile) }
+        var args = ["--oversubscribe", "-np", String(ranks)]
+        if getuid() == 0 { args.insert("--allow-run-as-root", at: 0) }
+        return try run(args + [binary.path] + arguments, executable: mpirun, directory: directory,
+                       environment: ["OMPI_MCA_rmaps_base_oversubscribe": "1", "OPENBLAS_NUM_THREADS": "1"])
+    }
+}
+
+/// A fresh temporary directory, removed by the caller when done.
+public func makeTemporaryDirectory(_ prefix: String = "autoscale-test") throws -> URL {
+    let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
+    return u
+}
