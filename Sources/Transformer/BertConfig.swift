@@ -85,7 +85,7 @@ public struct BertConfig: Sendable, Equatable {
         o["layer_norm_eps"] = layerNormEps; o["hidden_act"] = hiddenAct
         o["hidden_dropout_prob"] = hiddenDropoutProb; o["attention_probs_dropout_prob"] = attentionProbsDropoutProb
         o["initializer_range"] = initializerRange; o["pad_token_id"] = padTokenID
-        o["position_embedding_type"] = "absolute"; o["is_decoder"] = false
+        o["is_decoder"] = false  // position_embedding_type absent means "absolute"
         o["tie_word_embeddings"] = true
         return o
     }
