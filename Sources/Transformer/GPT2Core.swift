@@ -1,0 +1,194 @@
+/// GPT-2 decoder with tied LM head (`GPT2LMHeadModel` semantics), generic over the scalar so the
+/// same code runs in `Float` (training) and `Double` (finite-difference oracle).
+///
+/// Per layer (pre-LN): `x += attn(ln_1(x))`, `x += mlp(ln_2(x))`; then `ln_f`, `logits = h · wte^T`,
+/// loss = mean CE of `logits[:, t]` against `labels[:, t+1]` (shift inside; -100 ignored).
+final class _GPT2<F: ModelScalar> {
+    let config: GPT2Config
+    let params: _Parameters<F>
+    private let C: Int, L: Int, H: Int, V: Int, I: Int
+    private let eps: F
+    private let gelu: GELUKind
+
+    struct Layer { var ln1w, ln1b, qkvw, qkvb, projw, projb, ln2w, ln2b, fcw, fcb, fcpw, fcpb: Int }
+    private let wte: Int, wpe: Int, lnfw: Int, lnfb: Int
+    private let layers: [Layer]
+
+    init(config: GPT2Config) throws {
+        try config.validate()
+        self.config = config
+        C = config.nEmbd; L = config.nLayer; H = config.nHead; V = config.vocabSize; I = config.innerSize
+        eps = F(config.layerNormEpsilon); gelu = config.gelu
+        var b = _LayoutBuilder()
+        wte = b.add("transformer.wte.weight", [V, C], decay: false)
+        wpe = b.add("transformer.wpe.weight", [config.nPositions, C], decay: false)
+        var ls: [Layer] = []
+        for l in 0..<L {
+            let p = "transformer.h.\(l)."
+            ls.append(Layer(
+                ln1w: b.add(p + "ln_1.weight", [C], decay: false), ln1b: b.add(p + "ln_1.bias", [C], decay: false),
+                qkvw: b.add(p + "attn.c_attn.weight", [C, 3 * C], decay: true), qkvb: b.add(p + "attn.c_attn.bias", [3 * C], decay: false),
+                projw: b.add(p + "attn.c_proj.weight", [C, C], decay: true), projb: b.add(p + "attn.c_proj.bias", [C], decay: false),
+                ln2w: b.add(p + "ln_2.weight", [C], decay: false), ln2b: b.add(p + "ln_2.bias", [C], decay: false),
+                fcw: b.add(p + "mlp.c_fc.weight", [C, I], decay: true), fcb: b.add(p + "mlp.c_fc.bias", [I], decay: false),
+                fcpw: b.add(p + "mlp.c_proj.weight", [I, C], decay: true), fcpb: b.add(p + "mlp.c_proj.bias", [C], decay: false)))
+        }
+        layers = ls
+        lnfw = b.add("transformer.ln_f.weight", [C], decay: false)
+        lnfb = b.add("transformer.ln_f.bias", [C], decay: false)
+        params = _Parameters(specs: b.specs)
+    }
+
+    /// GPT-2 initialization as in `GPT2PreTrainedModel._init_weights`: N(0, 0.02^2) for weights and
+    /// embeddings, `c_proj` weights with std 0.02/sqrt(2 n_layer), zero biases, LayerNorm weight 1.
+    func initialize(seed: UInt64) {
+        var rng = _InitRNG(seed: seed)
+        let std = config.initializerRange
+        params.values.zero()
+        for s in params.specs {
+            if s.name.hasSuffix("ln_1.weight") || s.name.hasSuffix("ln_2.weight") || s.name.hasSuffix("ln_f.weight") {
+                params.fill(s.name, 1)
+            } else if s.shape.count == 2 {
+                let scaled = s.name.hasSuffix("c_proj.weight")
+                params.fillNormal(s.name, std: scaled ? std / (2 * Double(L)).squareRoot() : std, rng: &rng)
+            }
+        }
+    }
+
+    // MARK: activations
+
+    /// Buffers for one (B, T); rebuilt when the shape changes.
+    private final class Acts {
+        let B: Int, T: Int
+        let buffer: _Buffer<F>
+        var res: [Int] = [], ln1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = [], qkv: [Int] = [], att: [Int] = []
+        var atty: [Int] = [], res2: [Int] = [], ln2: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = [], fc: [Int] = [], fcg: [Int] = []
+        var lnf = 0, lnfm = 0, lnfr = 0, logits = 0
+        var dres = 0, dtmp = 0, dqkv = 0, dfc = 0, datt = 0
+        let targets: UnsafeMutablePointer<Int32>
+
+        init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int) {
+            self.B = B; self.T = T
+            let N = B * T
+            var a = _Arena<F>()
+            for _ in 0...L { res.append(a.reserve(N * C)) }
+            for _ in 0..<L {
+                ln1.append(a.reserve(N * C)); ln1m.append(a.reserve(N)); ln1r.append(a.reserve(N))
+                qkv.append(a.reserve(N * 3 * C)); att.append(a.reserve(B * H * T * T)); atty.append(a.reserve(N * C))
+                res2.append(a.reserve(N * C)); ln2.append(a.reserve(N * C)); ln2m.append(a.reserve(N)); ln2r.append(a.reserve(N))
+                fc.append(a.reserve(N * I)); fcg.append(a.reserve(N * I))
+            }
+            lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N); logits = a.reserve(N * V)
+            dres = a.reserve(N * C); dtmp = a.reserve(N * C); dqkv = a.reserve(N * 3 * C); dfc = a.reserve(N * I)
+            datt = a.reserve(B * H * T * T)
+            buffer = _Buffer(count: a.total)
+            targets = .allocate(capacity: N)
+        }
+        deinit { targets.deallocate() }
+    }
+    private var acts: Acts?
+
+    private func activations(B: Int, T: Int) -> Acts {
+        if let a = acts, a.B == B, a.T == T { return a }
+        acts = nil  // free the old set first
+        let a = Acts(B: B, T: T, C: C, H: H, V: V, I: I, L: L)
+        acts = a
+        return a
+    }
+
+    // MARK: forward / backward
+
+    func validate(_ batch: TokenBatch) throws {
+        try _BatchCheck.shape(batch, maxLength: config.nPositions)
+        if batch.attentionMask != nil || batch.tokenTypeIDs != nil {
+            throw ModelError.batch("GPT-2 takes no attention_mask or token_type_ids (every sequence is full length)")
+        }
+        try _BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: batch.sequenceLength)
+        if let l = batch.labels { try _BatchCheck.ids(l, name: "labels", below: V, allowIgnore: true, T: batch.sequenceLength) }
+        let labels = batch.labels ?? batch.inputIDs
+        let T = batch.sequenceLength
+        var any = false
+        for b in 0..<batch.batchSize { for t in 1..<max(T, 1) where labels[b * T + t] != -100 { any = true } }
+        if !any { throw ModelError.batch("no position has a next-token label (all labels after the first are -100, or length 1)") }
+    }
+
+    /// Mean loss; when `lossScale != nil`, also adds `lossScale * dloss/dparams` to the gradients.
+    func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
+        try validate(batch)
+        let B = batch.batchSize, T = batch.sequenceLength, N = B * T
+        let a = activations(B: B, T: T)
+        let P = params.values.pointer, G = params.grads.pointer, A = a.buffer.pointer
+        let labels = batch.labels ?? batch.inputIDs
+        for b in 0..<B {
+            for t in 0..<T { a.targets[b * T + t] = t + 1 < T ? labels[b * T + t + 1] : -100 }
+        }
+        batch.inputIDs.withUnsafeBufferPointer { ids in
+            _Embedding.forward(out: A + a.res[0], ids: ids.baseAddress!, types: nil, wte: P + wte, wpe: P + wpe, wtt: nil, B: B, T: T, C: C)
+        }
+        for l in 0..<L {
+            let w = layers[l]
+            _LayerNorm.forward(out: A + a.ln1[l], mean: A + a.ln1m[l], rstd: A + a.ln1r[l], inp: A + a.res[l],
+                               weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
+            _Linear.forward(out: A + a.qkv[l], ldo: 3 * C, inp: A + a.ln1[l], ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
+                            N: N, IC: C, OC: 3 * C, layout: .inOut, accumulate: false)
+            _Attention.forward(out: A + a.atty[l], att: A + a.att[l], qkv: A + a.qkv[l], keyMask: nil, causal: true,
+                               B: B, T: T, C: C, H: H)
+            (A + a.res2[l]).update(from: A + a.res[l], count: N * C)
+            _Linear.forward(out: A + a.res2[l], ldo: C, inp: A + a.atty[l], ldi: C, weight: P + w.projw, bias: P + w.projb,
+                            N: N, IC: C, OC: C, layout: .inOut, accumulate: true)
+            _LayerNorm.forward(out: A + a.ln2[l], mean: A + a.ln2m[l], rstd: A + a.ln2r[l], inp: A + a.res2[l],
+                               weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
+            _Linear.forward(out: A + a.fc[l], ldo: I, inp: A + a.ln2[l], ldi: C, weight: P + w.fcw, bias: P + w.fcb,
+                            N: N, IC: C, OC: I, layout: .inOut, accumulate: false)
+            _GELU.forward(out: A + a.fcg[l], inp: A + a.fc[l], count: N * I, kind: gelu)
+            (A + a.res[l + 1]).update(from: A + a.res2[l], count: N * C)
+            _Linear.forward(out: A + a.res[l + 1], ldo: C, inp: A + a.fcg[l], ldi: I, weight: P + w.fcpw, bias: P + w.fcpb,
+                            N: N, IC: I, OC: C, layout: .inOut, accumulate: true)
+        }
+        _LayerNorm.forward(out: A + a.lnf, mean: A + a.lnfm, rstd: A + a.lnfr, inp: A + a.res[L],
+                           weight: P + lnfw, bias: P + lnfb, N: N, C: C, eps: eps)
+        _Linear.forward(out: A + a.logits, ldo: V, inp: A + a.lnf, ldi: C, weight: P + wte, bias: nil,
+                        N: N, IC: C, OC: V, layout: .outIn, accumulate: false)
+        let (sum, count) = _SoftmaxCrossEntropy.run(logits: A + a.logits, targets: a.targets, N: N, V: V, gradScale: lossScale)
+        let loss = F(sum / Double(count))
+        guard lossScale != nil else { return loss }
+
+        // Backward. dres carries d(residual stream); dtmp is scratch (N,C).
+        let dres = A + a.dres, dtmp = A + a.dtmp
+        _Linear.backward(dinp: dtmp, lddi: C, dweight: G + wte, dbias: nil, dout: A + a.logits, lddo: V, inp: A + a.lnf, ldi: C,
+                         weight: P + wte, N: N, IC: C, OC: V, layout: .outIn, accumulateInput: false)
+        _LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: A + a.res[L], weight: P + lnfw,
+                            mean: A + a.lnfm, rstd: A + a.lnfr, N: N, C: C, accumulate: false)
+        for l in stride(from: L - 1, through: 0, by: -1) {
+            let w = layers[l]
+            let dfc = A + a.dfc
+            _Linear.backward(dinp: dfc, lddi: I, dweight: G + w.fcpw, dbias: G + w.fcpb, dout: dres, lddo: C, inp: A + a.fcg[l], ldi: I,
+                             weight: P + w.fcpw, N: N, IC: I, OC: C, layout: .inOut, accumulateInput: false)
+            _GELU.backward(dinp: dfc, inp: A + a.fc[l], dout: dfc, count: N * I, kind: gelu)
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.fcw, dbias: G + w.fcb, dout: dfc, lddo: I, inp: A + a.ln2[l], ldi: C,
+                             weight: P + w.fcw, N: N, IC: C, OC: I, layout: .inOut, accumulateInput: false)
+            _LayerNorm.backward(dinp: dres, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dtmp, inp: A + a.res2[l], weight: P + w.ln2w,
+                                mean: A + a.ln2m[l], rstd: A + a.ln2r[l], N: N, C: C, accumulate: true)
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: A + a.atty[l], ldi: C,
+                             weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
+            _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
+                                B: B, T: T, C: C, H: H)
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
+                             weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
+            _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: A + a.res[l], weight: P + w.ln1w,
+                                mean: A + a.ln1m[l], rstd: A + a.ln1r[l], N: N, C: C, accumulate: true)
+        }
+        batch.inputIDs.withUnsafeBufferPointer { ids in
+            _Embedding.backward(dwte: G + wte, dwpe: G + wpe, dwtt: nil, dout: dres, ids: ids.baseAddress!, types: nil, B: B, T: T, C: C)
+        }
+        return loss
+    }
+
+    /// Training FLOPs per token at sequence length `T`: 3x the forward's `2·(matrix parameters) + 2·C·V`
+    /// (LM head) `+ 4·L·T·C` (QK^T and PV over all T keys, as computed).
+    func trainingFLOPsPerToken(sequenceLength T: Int) -> Double {
+        let matmul = Double(L) * Double(3 * C * C + C * C + 2 * C * I)
+        let forward = 2 * matmul + 2 * Double(C * V) + 4 * Double(L) * Double(T) * Double(C)
+        return 3 * forward
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import LinearAlgebra
+
+/// The element type of a model: `Float` for training, `Double` for the finite-difference oracle.
+///
+/// The `_`-prefixed functions are the elementwise math the kernels need. `Float` uses
+/// branch-free polynomial versions (see `_FastMath`) so that the hot loops auto-vectorize;
+/// `Double` uses the C library, so the gradient check runs against exact functions.
+public protocol ModelScalar: LinearAlgebraScalar {
+    /// `e^x`; Float: relative error below 2e-7 on [-87, 88], 0 below, +inf above.
+    static func _exp(_ x: Self) -> Self
+    /// `tanh x`; Float: absolute error below 3e-7.
+    static func _tanh(_ x: Self) -> Self
+    /// `erf x` (C library in both types: only BERT's exact GELU uses it).
+    static func _erf(_ x: Self) -> Self
+    /// Natural logarithm (C library).
+    static func _log(_ x: Self) -> Self
+}
+
+extension Float: ModelScalar {
+    @inline(__always) public static func _exp(_ x: Float) -> Float { _FastMath.exp(x) }
+    @inline(__always) public static func _tanh(_ x: Float) -> Float { _FastMath.tanh(x) }
+    @inline(__always) public static func _erf(_ x: Float) -> Float { Foundation.erff(x) }
+    @inline(__always) public static func _log(_ x: Float) -> Float { Foundation.logf(x) }
+}
+
+extension Double: ModelScalar {
+    @inline(__always) public static func _exp(_ x: Double) -> Double { Foundation.exp(x) }
+    @inline(__always) public static func _tanh(_ x: Double) -> Double { Foundation.tanh(x) }
+    @inline(__always) public static func _erf(_ x: Double) -> Double { Foundation.erf(x) }
+    @inline(__always) public static func _log(_ x: Double) -> Double { Foundation.log(x) }
+}
+
+/// Branch-free single-precision `exp` and `tanh` built only from multiply, add and integer
+/// bit operations, so loops that call them vectorize (no libm calls in the loop body).
+public enum _FastMath {
+    /// `e^x = 2^k * e^r` with `k = round(x / ln 2)`, `r = x - k ln 2` in [-ln2/2, ln2/2] (Cody-Waite
+    /// split of ln 2), and a degree-6 Taylor/minimax polynomial for `e^r` (relative error < 2e-7).
+    /// Inputs are clamped to [-87.3, 88.3]: results underflow to ~1e-38 rather than 0, which is
+    /// harmless for softmax (weights of masked entries are set to zero explicitly).
+    @inline(__always) public static func exp(_ x0: Float) -> Float {
+        let x = Swift.min(Swift.max(x0, -87.3), 88.3)
+        // Round x*log2(e) to the nearest integer with the 1.5*2^23 trick (SSE2 friendly).
+        let magic: Float = 12582912
+        let shifted = x * 1.44269504088896341 + magic
+        let k = shifted - magic
+        let ki = Int32(bitPattern: shifted.bitPattern &- magic.bitPattern)
+        let r = (x - k * 0.693145751953125) - k * 1.428606765330187045e-6
+        var p: Float = 1.0 / 720
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        let scale = Float(bitPattern: UInt32(bitPattern: (ki &+ 127) &<< 23))
+        return p * scale
+    }
+
+    /// `tanh x = 1 - 2 / (e^{2x} + 1)` with the fast `exp`; absolute error < 3e-7.
+    @inline(__always) public static func tanh(_ x: Float) -> Float {
+        1 - 2 / (exp(2 * x) + 1)
+    }
+}

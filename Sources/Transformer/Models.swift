@@ -1,0 +1,59 @@
+import Foundation
+
+/// The ``LanguageModel`` members shared by the concrete models: a flat Float parameter store
+/// and the core's forward(+backward) pass.
+public class _CoreBackedModel: LanguageModel {
+    let params: _Parameters<Float>
+    private let runCore: (TokenBatch, Float?) throws -> Float
+    private let flops: () -> Double
+
+    init(params: _Parameters<Float>, run: @escaping (TokenBatch, Float?) throws -> Float, flops: @escaping () -> Double) {
+        self.params = params; self.runCore = run; self.flops = flops
+    }
+    public var parameterSpecs: [ParameterSpec] { params.specs }
+    public var parameters: UnsafeMutableBufferPointer<Float> { params.values.buffer }
+    public var gradients: UnsafeMutableBufferPointer<Float> { params.grads.buffer }
+    public func forwardBackward(_ batch: TokenBatch, lossScale: Float) throws -> Float { try runCore(batch, lossScale) }
+    public func loss(_ batch: TokenBatch) throws -> Float { try runCore(batch, nil) }
+    public var trainingFLOPsPerToken: Double { flops() }
+}
+
+/// A GPT-2 language model with the semantics of Hugging Face `GPT2LMHeadModel` (Float, for training).
+public final class GPT2LMHeadModel: _CoreBackedModel {
+    let core: _GPT2<Float>
+    /// Fields of the `config.json` this model was loaded from, kept when saving.
+    var configBase: _JSONObject = [:]
+    public var config: GPT2Config { core.config }
+
+    /// A model with GPT-2's random initialization, deterministic in `seed`.
+    public init(config: GPT2Config, seed: UInt64 = 0) throws {
+        let core = try _GPT2<Float>(config: config)
+        core.initialize(seed: seed)
+        self.core = core
+        super.init(params: core.params, run: { try core.run($0, lossScale: $1) },
+                   flops: { core.trainingFLOPsPerToken(sequenceLength: config.nPositions) })
+    }
+
+    /// `3 x (2·matrix params + 2·C·V + 4·L·T·C)` FLOPs per token at sequence length T.
+    public func trainingFLOPsPerToken(sequenceLength: Int) -> Double { core.trainingFLOPsPerToken(sequenceLength: sequenceLength) }
+}
+
+/// A BERT masked-LM with the semantics of Hugging Face `BertForMaskedLM` (Float, for training).
+public final class BertForMaskedLM: _CoreBackedModel {
+    let core: _Bert<Float>
+    var configBase: _JSONObject = [:]
+    public var config: BertConfig { core.config }
+
+    /// A model with BERT's random initialization, deterministic in `seed`.
+    public init(config: BertConfig, seed: UInt64 = 0) throws {
+        let core = try _Bert<Float>(config: config)
+        core.initialize(seed: seed)
+        self.core = core
+        super.init(params: core.params, run: { try core.run($0, lossScale: $1) },
+                   flops: { core.trainingFLOPsPerToken(sequenceLength: config.maxPositionEmbeddings) })
+    }
+
+    public func trainingFLOPsPerToken(sequenceLength: Int, maskedFraction: Double = 0.15) -> Double {
+        core.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: maskedFraction)
+    }
+}

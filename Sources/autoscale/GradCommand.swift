@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Transformer
+
+/// `autoscale grad`: one forward and backward pass of a Hugging Face checkpoint on one batch,
+/// writing every parameter's gradient under its HF name, for checking the engine against PyTorch.
+struct Grad: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "grad",
+        abstract: "Write d(loss)/d(param) of a GPT-2 or BERT checkpoint on one batch (prints {\"loss\": x}).",
+        discussion: """
+            The batch file is {"input_ids": [[...]], "labels": [[...]]}; labels are optional for GPT-2 \
+            (default input_ids, shifted inside as GPT2LMHeadModel does) and required for BERT, which \
+            also takes "attention_mask" and "token_type_ids". Labels of -100 are ignored. The output \
+            holds one F32 tensor per saved parameter; a tied weight (GPT-2 lm_head / wte, BERT decoder / \
+            word embeddings) is one tensor carrying the summed gradient.
+            """)
+
+    @Option(help: "Hugging Face model directory (config.json + model.safetensors).")
+    var model: String
+    @Option(help: "Batch JSON file.")
+    var batch: String
+    @Option(help: "Output safetensors file for the gradients.")
+    var out: String
+
+    func run() throws {
+        let lm = try Checkpoint.load(URL(fileURLWithPath: model))
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: batch)) } catch {
+            throw ModelError.io(file: batch, message: "cannot read: \(error.localizedDescription)")
+        }
+        let tokens = try TokenBatch.fromJSON(data, file: batch)
+        lm.gradients.update(repeating: 0)
+        let loss = try lm.forwardBackward(tokens, lossScale: 1)
+        guard loss.isFinite, lm.gradients.allSatisfy({ $0.isFinite }) else {
+            throw ModelError.batch("\(batch): the loss or a gradient is not finite (loss \(loss))")
+        }
+        try SafeTensors.write(Checkpoint.tensors(of: lm.parameterSpecs, in: UnsafeBufferPointer(lm.gradients)),
+                              to: URL(fileURLWithPath: out))
+        print("{\"loss\": \(loss)}")
+    }
+}

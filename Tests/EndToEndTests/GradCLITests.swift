@@ -1,0 +1,88 @@
+import Foundation
+import Testing
+import TestSupport
+import Transformer
+
+/// `autoscale grad` end to end: the built binary on the PyTorch fixtures (Fixtures/engine/<case>),
+/// loss to 1e-5 relative and every gradient to 1e-4 of its tensor's largest magnitude (BERT's key
+/// biases, whose exact gradient is 0, against 1e-4 of the model's largest gradient); bad inputs
+/// give one error line, exit status 1 and no output file.
+struct GradCLITests {
+    struct Run { var status: Int32; var stdout: String; var stderr: String }
+
+    static var binary: URL {
+        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("autoscale")
+        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
+        return Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release/autoscale")
+    }
+
+    func autoscale(_ args: [String]) throws -> Run {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out; p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+    }
+
+    func temp(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("grad-\(UUID().uuidString)-\(name)")
+    }
+
+    struct Expected: Decodable { var loss: Double }
+    struct Printed: Decodable { var loss: Double }
+
+    @Test(arguments: ["gpt2_odd", "gpt2_nolabels", "bert_odd"])
+    func matchesPyTorch(_ c: String) throws {
+        let out = temp("grads.safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let r = try autoscale(["grad", "--model", Fixture.url("engine/\(c)").path,
+                               "--batch", Fixture.url("engine/\(c)/batch.json").path, "--out", out.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let printed = try JSONDecoder().decode(Printed.self, from: Data(r.stdout.utf8))
+        let expected = try Fixture.json(Expected.self, "engine/\(c)/expected.json")
+        #expect(abs(printed.loss - expected.loss) / expected.loss < 1e-5)
+        let ours = try SafeTensors.read(out).tensors
+        let ref = try SafeTensors.read(Fixture.url("engine/\(c)/grads.safetensors")).tensors
+        #expect(Set(ours.keys) == Set(ref.keys))
+        let globalMax = ref.values.map { $0.values.map { abs(Double($0)) }.max()! }.max()!
+        for (name, r) in ref {
+            let o = try #require(ours[name])
+            #expect(o.shape == r.shape)
+            var scale = r.values.map { abs(Double($0)) }.max()!
+            if name.hasSuffix("attention.self.key.bias") { scale = 1e-4 * globalMax }
+            #expect(maxAbsDiff(o.values, r.values) / scale < 1e-4, "\(name)")
+        }
+    }
+
+    @Test func badInputsFailWithOneLine() throws {
+        let out = temp("never.safetensors")
+        let dir = temp("model")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let model = Fixture.url("engine/gpt2_odd").path, batch = Fixture.url("engine/gpt2_odd/batch.json").path
+        // truncated weights
+        try FileManager.default.copyItem(at: Fixture.url("engine/gpt2_odd/config.json"), to: dir.appendingPathComponent("config.json"))
+        let weights = try Data(contentsOf: Fixture.url("engine/gpt2_odd/model.safetensors"))
+        try weights.prefix(weights.count - 100).write(to: dir.appendingPathComponent("model.safetensors"))
+        let badBatch = temp("batch.json")
+        try Data("{\"input_ids\": [[1, 2, 999]]}".utf8).write(to: badBatch)
+        defer { try? FileManager.default.removeItem(at: badBatch) }
+        for (args, fragment) in [
+            (["--model", dir.path, "--batch", batch], "truncated"),
+            (["--model", "/nonexistent/model", "--batch", batch], "/nonexistent/model/config.json"),
+            (["--model", model, "--batch", "/nonexistent/b.json"], "/nonexistent/b.json"),
+            (["--model", model, "--batch", badBatch.path], "input_ids[0][2] = 999"),
+        ] {
+            let r = try autoscale(["grad"] + args + ["--out", out.path])
+            #expect(r.status == 1)
+            #expect(r.stderr.contains(fragment), "\(r.stderr)")
+            #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stdout.isEmpty)
+            #expect(!FileManager.default.fileExists(atPath: out.path))
+        }
+    }
+}

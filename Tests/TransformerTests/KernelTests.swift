@@ -1,0 +1,134 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Transformer
+
+/// Per-kernel checks against PyTorch autograd (Fixtures/engine/kernels.json, float64 reference on
+/// float32-representable inputs). Each kernel runs in Double (C-library math: agreement to 1e-12
+/// of the largest magnitude) and in Float (fast exp/tanh paths: agreement to 2e-6 of it).
+struct KernelTests {
+    struct Case: Decodable {
+        var N: Int?, C: Int?, eps: Double?, IC: Int?, OC: Int?, count: Int?, B: Int?, T: Int?, H: Int?, V: Int?, P: Int?
+        var x: [Double]?, w: [Double]?, b: [Double]?, dout: [Double]?, out: [Double]?, dx: [Double]?, dw: [Double]?, db: [Double]?
+        var qkv: [Double]?, dqkv: [Double]?, mask: [Int32]?, logits: [Double]?, targets: [Int32]?, loss: Double?, dlogits: [Double]?
+        var ids: [Int32]?, types: [Int32]?, wte: [Double]?, wpe: [Double]?, wtt: [Double]?, dwte: [Double]?, dwpe: [Double]?, dwtt: [Double]?
+    }
+    static let cases: [String: Case] = try! Fixture.json([String: Case].self, "engine/kernels.json")
+
+    /// `max|a - b| / max|b|`.
+    func err<F: BinaryFloatingPoint>(_ a: [F], _ b: [Double]) -> Double {
+        maxAbsDiff(a, b) / max(b.map { abs($0) }.max() ?? 0, 1e-30)
+    }
+    func tol<F: ModelScalar>(_: F.Type) -> Double { F.self == Double.self ? 1e-12 : 2e-6 }
+
+    func layerNorm<F: ModelScalar>(_: F.Type) {
+        let c = Self.cases["layernorm"]!
+        let N = c.N!, C = c.C!
+        var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
+        var out = [F](repeating: 0, count: N * C), mean = [F](repeating: 0, count: N), rstd = mean
+        var dx = [F](repeating: 0, count: N * C), dw = [F](repeating: 0, count: C), db = dw
+        _LayerNorm.forward(out: &out, mean: &mean, rstd: &rstd, inp: &x, weight: &w, bias: &b, N: N, C: C, eps: F(c.eps!))
+        _LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
+                            N: N, C: C, accumulate: false)
+        #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
+        #expect(err(dw, c.dw!) < tol(F.self)); #expect(err(db, c.db!) < tol(F.self))
+        // accumulate adds onto what is there
+        _LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
+                            N: N, C: C, accumulate: true)
+        #expect(err(dx, c.dx!.map { 2 * $0 }) < tol(F.self))
+    }
+    @Test func layerNormDouble() { layerNorm(Double.self) }
+    @Test func layerNormFloat() { layerNorm(Float.self) }
+
+    func linear<F: ModelScalar>(_: F.Type, _ name: String, _ layout: _WeightLayout) {
+        let c = Self.cases[name]!
+        let N = c.N!, IC = c.IC!, OC = c.OC!
+        var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
+        var out = [F](repeating: 0, count: N * OC), dx = [F](repeating: 0, count: N * IC)
+        var dw = [F](repeating: 0, count: IC * OC), db = [F](repeating: 0, count: OC)
+        _Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: false)
+        _Linear.backward(dinp: &dx, lddi: IC, dweight: &dw, dbias: &db, dout: &d, lddo: OC, inp: &x, ldi: IC, weight: &w,
+                         N: N, IC: IC, OC: OC, layout: layout, accumulateInput: false)
+        #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
+        #expect(err(dw, c.dw!) < tol(F.self)); #expect(err(db, c.db!) < tol(F.self))
+        // accumulate: out += x W + b (the fused residual add)
+        _Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: true)
+        #expect(err(out, c.out!.map { 2 * $0 }) < tol(F.self))
+    }
+    @Test func linearConv1D() { linear(Double.self, "linear_conv1d", .inOut); linear(Float.self, "linear_conv1d", .inOut) }
+    @Test func linearNN() { linear(Double.self, "linear_nn", .outIn); linear(Float.self, "linear_nn", .outIn) }
+
+    func gelu<F: ModelScalar>(_: F.Type, _ name: String, _ kind: GELUKind) {
+        let c = Self.cases[name]!
+        let n = c.count!
+        var x = c.x!.map { F($0) }, d = c.dout!.map { F($0) }
+        var out = [F](repeating: 0, count: n), dx = out
+        _GELU.forward(out: &out, inp: &x, count: n, kind: kind)
+        _GELU.backward(dinp: &dx, inp: &x, dout: &d, count: n, kind: kind)
+        #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
+    }
+    @Test func geluTanh() { gelu(Double.self, "gelu_tanh", .tanh); gelu(Float.self, "gelu_tanh", .tanh) }
+    @Test func geluErf() { gelu(Double.self, "gelu_erf", .erf); gelu(Float.self, "gelu_erf", .erf) }
+
+    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool) {
+        let c = Self.cases[name]!
+        let B = c.B!, T = c.T!, C = c.C!, H = c.H!
+        var qkv = c.qkv!.map { F($0) }, d = c.dout!.map { F($0) }
+        var out = [F](repeating: 0, count: B * T * C), att = [F](repeating: 0, count: B * H * T * T), datt = att
+        var dqkv = [F](repeating: 0, count: B * T * 3 * C)
+        if let mask = c.mask {
+            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, B: B, T: T, C: C, H: H)
+        } else {
+            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, B: B, T: T, C: C, H: H)
+        }
+        _Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, B: B, T: T, C: C, H: H)
+        #expect(err(out, c.out!) < tol(F.self)); #expect(err(dqkv, c.dqkv!) < tol(F.self))
+    }
+    @Test func attentionCausal() { attention(Double.self, "attention_causal", causal: true); attention(Float.self, "attention_causal", causal: true) }
+    @Test func attentionPadded() { attention(Double.self, "attention_padded", causal: false); attention(Float.self, "attention_padded", causal: false) }
+
+    func crossEntropy<F: ModelScalar>(_: F.Type) {
+        let c = Self.cases["cross_entropy"]!
+        var z = c.logits!.map { F($0) }
+        let (sum, count) = _SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: nil)
+        #expect(count == 4)
+        #expect(abs(sum / Double(count) - c.loss!) / c.loss! < tol(F.self))
+        let (sum2, _) = _SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: 1)
+        #expect(sum2 == sum)
+        #expect(err(z, c.dlogits!) < tol(F.self))
+    }
+    @Test func crossEntropyDouble() { crossEntropy(Double.self) }
+    @Test func crossEntropyFloat() { crossEntropy(Float.self) }
+
+    func embedding<F: ModelScalar>(_: F.Type) {
+        let c = Self.cases["embedding"]!
+        let B = c.B!, T = c.T!, C = c.C!
+        var wte = c.wte!.map { F($0) }, wpe = c.wpe!.map { F($0) }, wtt = c.wtt!.map { F($0) }, d = c.dout!.map { F($0) }
+        var out = [F](repeating: 0, count: B * T * C)
+        var dwte = [F](repeating: 0, count: wte.count), dwpe = [F](repeating: 0, count: wpe.count), dwtt = [F](repeating: 0, count: wtt.count)
+        _Embedding.forward(out: &out, ids: c.ids!, types: c.types!, wte: &wte, wpe: &wpe, wtt: &wtt, B: B, T: T, C: C)
+        _Embedding.backward(dwte: &dwte, dwpe: &dwpe, dwtt: &dwtt, dout: &d, ids: c.ids!, types: c.types!, B: B, T: T, C: C)
+        #expect(err(out, c.out!) < tol(F.self)); #expect(err(dwte, c.dwte!) < tol(F.self))
+        #expect(err(dwpe, c.dwpe!) < tol(F.self)); #expect(err(dwtt, c.dwtt!) < tol(F.self))
+    }
+    @Test func embeddingBothTypes() { embedding(Double.self); embedding(Float.self) }
+
+    /// The fast Float exp/tanh against the C library over their whole useful range.
+    @Test func fastMathAccuracy() {
+        var worstExp = 0.0, worstTanh = 0.0
+        var x: Float = -87
+        while x < 88 {
+            worstExp = max(worstExp, abs(Double(_FastMath.exp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)))
+            x += 0.0137
+        }
+        x = -20
+        while x < 20 {
+            worstTanh = max(worstTanh, abs(Double(_FastMath.tanh(x)) - Foundation.tanh(Double(x))))
+            x += 0.00113
+        }
+        #expect(worstExp < 3e-7)
+        #expect(worstTanh < 3e-7)
+        #expect(_FastMath.exp(-200) < 1e-37)
+        #expect(_FastMath.tanh(100) == 1 && _FastMath.tanh(-100) == -1)
+    }
+}
