@@ -146,7 +146,6 @@ extension Trainer {
         rng = restoredRNG
         step = state.step; tokens = state.tokens; lowestLoss = state.lowestLoss
         _trainingSeconds = state.trainingSeconds
-        _resumedAt = state.step
     }
 }
 

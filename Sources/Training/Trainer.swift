@@ -56,8 +56,6 @@ public final class Trainer {
     public let ema: ExponentialAverage?
     /// Lowest step loss so far (the divergence guard's reference).
     public internal(set) var lowestLoss: Double?
-    /// Step the run was restored at (the CSV log keeps its rows up to here).
-    var _resumedAt: Int?
     var _trainingSeconds = 0.0
 
     public init(model: any LanguageModel, data: any TrainingBatchSource, optimizer: OptimizerConfig,
@@ -139,7 +137,7 @@ public final class Trainer {
     /// Trains from the current step up to `config.steps`, evaluating, logging, reporting progress
     /// and checkpointing as configured.
     public func run() throws -> TrainingSummary {
-        try log?.open(resumingAfter: _resumedAt)
+        if let log, !log.isOpen { try log.open(resumingAfter: step > 0 ? step : nil) }
         var losses: [Double] = []
         var last: ([EvaluationResult], [EvaluationResult], [EvaluationResult]) = ([], [], [])
         let firstStep = step, secondsBefore = _trainingSeconds, tokensBefore = tokens

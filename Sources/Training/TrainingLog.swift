@@ -49,9 +49,13 @@ public final class TrainingLog {
             + (ema ? evaluationNames.map { "ema_val_loss:\($0)" } : [])
     }
 
+    /// Whether ``open(resumingAfter:)`` has run.
+    public var isOpen: Bool { handle != nil }
+
     /// Opens the log. A fresh run (`resumingAfter: nil`) writes just the header; a resumed run
     /// keeps the existing rows with `step <= resumingAfter` (rewritten atomically) and appends after
-    /// them, or starts a new file when there is none.
+    /// them, or starts a new file when there is none. ``Trainer/run()`` opens its log itself, resuming
+    /// after the trainer's current step when it is past 0.
     public func open(resumingAfter step: Int?) throws {
         var text = columns.joined(separator: ",") + "\n"
         if let step, FileManager.default.fileExists(atPath: url.path) {
