@@ -92,12 +92,34 @@ struct _AdamWScalars {
     var decayFactor, oneMinusBeta1, beta2, oneMinusBeta2, stepSize, biasCorrection2Sqrt, epsilon: Float
 }
 
-/// The element loop; written branch-free per segment so LLVM vectorizes it (sqrt and div included).
+/// The element loop, eight lanes at a time (explicit SIMD: LLVM does not vectorize the scalar
+/// form through four possibly aliasing pointers), then a scalar tail with the identical IEEE
+/// operations, so results do not depend on where the vector part ends.
 @inline(__always)
 func _adamwKernel(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _ m: UnsafeMutablePointer<Float>,
                   _ v: UnsafeMutablePointer<Float>, _ n: Int, _ c: _AdamWScalars, decay: Bool) {
-    let w = decay ? c.decayFactor : 1
-    for i in 0..<n {
+    let w: Float = decay ? c.decayFactor : 1
+    typealias V8 = SIMD8<Float>
+    let (rp, rg, rm, rv) = (UnsafeMutableRawPointer(p), UnsafeRawPointer(g), UnsafeMutableRawPointer(m),
+                            UnsafeMutableRawPointer(v))
+    let b1 = V8(repeating: c.oneMinusBeta1), b2 = V8(repeating: c.beta2), nb2 = V8(repeating: c.oneMinusBeta2)
+    let bc2 = V8(repeating: c.biasCorrection2Sqrt), eps = V8(repeating: c.epsilon)
+    let step = V8(repeating: c.stepSize), w8 = V8(repeating: w)
+    var i = 0
+    while i + 8 <= n {
+        let o = i * 4
+        let gi = rg.loadUnaligned(fromByteOffset: o, as: V8.self)
+        let m0 = rm.loadUnaligned(fromByteOffset: o, as: V8.self)
+        let mi = m0 + b1 * (gi - m0)
+        let vi = rv.loadUnaligned(fromByteOffset: o, as: V8.self) * b2 + nb2 * gi * gi
+        rm.storeBytes(of: mi, toByteOffset: o, as: V8.self)
+        rv.storeBytes(of: vi, toByteOffset: o, as: V8.self)
+        let denom = vi.squareRoot() / bc2 + eps
+        let pi = rp.loadUnaligned(fromByteOffset: o, as: V8.self) * w8 - step * mi / denom
+        rp.storeBytes(of: pi, toByteOffset: o, as: V8.self)
+        i += 8
+    }
+    while i < n {
         let gi = g[i]
         let mi = m[i] + c.oneMinusBeta1 * (gi - m[i])
         let vi = v[i] * c.beta2 + c.oneMinusBeta2 * gi * gi
@@ -105,6 +127,7 @@ func _adamwKernel(_ p: UnsafeMutablePointer<Float>, _ g: UnsafePointer<Float>, _
         v[i] = vi
         let denom = vi.squareRoot() / c.biasCorrection2Sqrt + c.epsilon
         p[i] = p[i] * w - c.stepSize * mi / denom
+        i += 1
     }
 }
 

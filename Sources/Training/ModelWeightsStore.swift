@@ -43,3 +43,16 @@ func _layoutFingerprint(_ model: any LanguageModel) -> String {
     for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
     return String(h, radix: 16)
 }
+
+/// A ``ModelWeightsStore`` from two closures, e.g. the model layer's Hugging Face checkpoint
+/// writer and a loader that copies a loaded checkpoint's parameters into the model.
+public struct ClosureWeightsStore: ModelWeightsStore {
+    let save: (any LanguageModel, URL) throws -> Void
+    let load: (any LanguageModel, URL) throws -> Void
+    public init(save: @escaping (any LanguageModel, URL) throws -> Void,
+                load: @escaping (any LanguageModel, URL) throws -> Void) {
+        self.save = save; self.load = load
+    }
+    public func saveWeights(of model: any LanguageModel, to directory: URL) throws { try save(model, directory) }
+    public func loadWeights(into model: any LanguageModel, from directory: URL) throws { try load(model, directory) }
+}
