@@ -62,6 +62,10 @@ public final class Trainer {
                 schedule: Schedule, config: TrainingConfig, evaluationSets: [EvaluationSet] = []) throws {
         try schedule.validate()
         try config.validate()
+        if let total = schedule.totalSteps, total != config.steps {
+            throw TrainingError.invalidConfiguration(
+                field: "steps", reason: "the schedule is built for \(total) steps but the run has \(config.steps)")
+        }
         guard model.gradients.count == model.parameters.count else {
             throw TrainingError.invalidConfiguration(field: "model", reason: "gradient and parameter buffers differ in length")
         }

@@ -141,6 +141,13 @@ import Transformer
         #expect(run([3, 2, 1.5, 5.9]) == nil)
     }
 
+    /// A schedule built for another run length is refused, naming the field.
+    @Test func scheduleLengthMustMatch() {
+        #expect { _ = try makeTrainer(steps: 12, schedule: .cosine(peak: 1e-3, totalSteps: 10)) } throws: {
+            "\($0)" == "invalid training configuration: steps: the schedule is built for 10 steps but the run has 12"
+        }
+    }
+
     /// Progress lines carry step, loss, lr, tokens/s and ETA; quiet silences them.
     @Test func progressLines() throws {
         final class Lines: @unchecked Sendable { var all: [String] = [] }
