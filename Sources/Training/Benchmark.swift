@@ -1,0 +1,83 @@
+import Foundation
+import LinearAlgebra
+import Transformer
+
+/// What ``TrainingBenchmark/measure(model:batch:steps:warmup:optimizer:)`` reports.
+public struct BenchmarkResult: Codable, Sendable, Equatable {
+    public var steps: Int
+    public var warmupSteps: Int
+    public var tokensPerStep: Int
+    /// Mean wall-clock seconds of one full training step (forward, backward, clipping, AdamW).
+    public var secondsPerStep: Double
+    public var tokensPerSecond: Double
+    /// `tokensPerSecond * model.trainingFLOPsPerToken / 1e9`.
+    public var gflops: Double
+    /// Single-precision GEMM throughput measured in the same process just before the steps.
+    public var sgemmPeakGFLOPs: Double
+    /// `gflops / sgemmPeakGFLOPs`.
+    public var peakFraction: Double
+    /// Bytes of parameters, gradients and the two AdamW moments (`16 * parameterCount`).
+    public var optimizerStateBytes: Int
+    /// The process's peak resident set (`VmHWM`), when the platform reports it.
+    public var peakResidentBytes: Int?
+    public var blasThreads: Int
+
+    enum CodingKeys: String, CodingKey {
+        case steps, warmupSteps = "warmup_steps", tokensPerStep = "tokens_per_step", secondsPerStep = "seconds_per_step"
+        case tokensPerSecond = "tokens_per_s", gflops, sgemmPeakGFLOPs = "sgemm_peak_gflops"
+        case peakFraction = "peak_fraction", optimizerStateBytes = "optimizer_state_bytes"
+        case peakResidentBytes = "peak_resident_bytes", blasThreads = "blas_threads"
+    }
+}
+
+/// Times full training steps for `autoscale bench`.
+public enum TrainingBenchmark {
+    /// Runs `warmup` untimed then `steps` timed training steps of `model` on `batch` (repeated),
+    /// with AdamW at a constant rate of 1e-4, clipping as `optimizer` says and no divergence guard.
+    public static func measure(model: any LanguageModel, batch: TokenBatch, steps: Int, warmup: Int = 2,
+                               optimizer: OptimizerConfig = OptimizerConfig()) throws -> BenchmarkResult {
+        guard steps >= 1, warmup >= 0 else {
+            throw TrainingError.invalidConfiguration(field: "steps", reason: "need at least one timed step")
+        }
+        let peak = sgemmGFLOPs()
+        let trainer = try Trainer(model: model, data: try ArrayBatchSource([batch]), optimizer: optimizer,
+                                  schedule: .constant(peak: 1e-4),
+                                  config: TrainingConfig(steps: warmup + steps, divergenceFactor: nil))
+        for _ in 0..<warmup { try trainer.trainStep() }
+        var seconds = 0.0
+        for _ in 0..<steps { seconds += try trainer.trainStep().seconds }
+        let tokens = batch.batchSize * batch.sequenceLength
+        let perStep = seconds / Double(steps)
+        let rate = Double(tokens) / perStep
+        let gflops = rate * model.trainingFLOPsPerToken / 1e9
+        return BenchmarkResult(steps: steps, warmupSteps: warmup, tokensPerStep: tokens, secondsPerStep: perStep,
+                               tokensPerSecond: rate, gflops: gflops, sgemmPeakGFLOPs: peak,
+                               peakFraction: gflops / peak, optimizerStateBytes: 16 * model.parameters.count,
+                               peakResidentBytes: peakResidentBytes(), blasThreads: BLASThreads.count)
+    }
+
+    /// Best-of-`repeats` throughput of an `n x n x n` single-precision GEMM, in GFLOP/s (`2 n^3 / t`).
+    public static func sgemmGFLOPs(size n: Int = 1024, repeats: Int = 5) -> Double {
+        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
+        var c = [Float](repeating: 0, count: n * n)
+        var best = Double.infinity
+        for _ in 0..<max(1, repeats) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            c.withUnsafeMutableBufferPointer { cb in
+                BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: cb.baseAddress!, ldc: n)
+            }
+            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
+        }
+        return 2 * Double(n * n * n) / best / 1e9
+    }
+
+    /// The peak resident set size of this process (`VmHWM` in `/proc/self/status`), or `nil`.
+    public static func peakResidentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return nil }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let kb = line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first.flatMap { Int($0) }
+            return kb.map { $0 * 1024 }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,33 @@
+import Foundation
+
+/// Progress lines on stderr: `step 120/1000  loss 3.4512  lr 6.00e-04  12345 tok/s  ETA 1m12s`,
+/// every `every` steps and after each evaluation; `quiet` silences it.
+public struct TrainingProgress {
+    public var quiet: Bool
+    public var every: Int
+    /// Where lines go (stderr by default); tests capture them here.
+    public var write: (String) -> Void
+
+    public init(quiet: Bool = false, every: Int = 10,
+                write: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
+        self.quiet = quiet; self.every = max(1, every); self.write = write
+    }
+
+    func step(_ step: Int, of total: Int, loss: Double, lr: Double, tokensPerSecond: Double, secondsLeft: Double) {
+        guard !quiet, step % every == 0 || step == total else { return }
+        write(String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA ", step, total, loss, lr,
+                     tokensPerSecond) + Self.duration(secondsLeft))
+    }
+
+    func evaluation(_ step: Int, _ label: String, _ results: [EvaluationResult]) {
+        guard !quiet, !results.isEmpty else { return }
+        let parts = results.map { $0.name + String(format: " loss %.4f ppl %.2f", $0.meanLoss, $0.perplexity) }
+        write("eval\(label) step \(step): " + parts.joined(separator: "; "))
+    }
+
+    static func duration(_ s: Double) -> String {
+        guard s.isFinite, s >= 0 else { return "?" }
+        let t = Int(s.rounded())
+        return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
+    }
+}

@@ -1,0 +1,178 @@
+import Foundation
+import Transformer
+
+/// What one optimizer step did.
+public struct StepResult: Sendable, Equatable {
+    /// Completed steps after this one (1-based index of this step).
+    public var step: Int
+    /// Mean of the micro-batch losses (before the update).
+    public var loss: Double
+    public var learningRate: Double
+    /// Global gradient norm before clipping.
+    public var gradientNorm: Double
+    /// Tokens of this step's micro-batches.
+    public var tokens: Int
+    /// Wall-clock seconds of the step.
+    public var seconds: Double
+}
+
+/// What ``Trainer/run()`` returns.
+public struct TrainingSummary: Sendable {
+    public var steps: Int
+    public var tokens: Int
+    /// Per-step training losses of this invocation, in order.
+    public var losses: [Double]
+    /// The last evaluation (raw, SWA, EMA weights).
+    public var evaluation: [EvaluationResult]
+    public var swaEvaluation: [EvaluationResult]
+    public var emaEvaluation: [EvaluationResult]
+    /// Mean throughput of the training steps (evaluation excluded).
+    public var tokensPerSecond: Double
+}
+
+/// Trains a ``LanguageModel`` with AdamW, a ``Schedule``, global-norm clipping, gradient
+/// accumulation, optional SWA/EMA, periodic evaluation, a CSV log, checkpoints and exact resume.
+///
+/// Each step: zero the gradients; for `K` micro-batches drawn from the source with the trainer's
+/// RNG, `forwardBackward(batch, lossScale: 1/K)`; stop if a loss is not finite or the mean loss
+/// exceeds `divergenceFactor` times the lowest so far; clip (stop on a non-finite norm); AdamW
+/// with `schedule.learningRate(at: step)`; feed the averagers. Everything is sequential and in a
+/// fixed order, so the same seed and BLAS thread count give the same losses bit for bit.
+public final class Trainer {
+    public let model: any LanguageModel
+    public let data: any TrainingBatchSource
+    public let schedule: Schedule
+    public let config: TrainingConfig
+    public let evaluationSets: [EvaluationSet]
+    public let optimizer: AdamW
+    public var weightsStore: any ModelWeightsStore = FlatWeightsStore()
+    /// The CSV log (`nil`: none).
+    public var log: TrainingLog?
+    public var progress = TrainingProgress()
+    public internal(set) var step = 0
+    public internal(set) var tokens = 0
+    public internal(set) var rng: TrainingRNG
+    public let swa: WindowedAverage?
+    public let ema: ExponentialAverage?
+    /// Lowest step loss so far (the divergence guard's reference).
+    public internal(set) var lowestLoss: Double?
+    var _trainingSeconds = 0.0
+
+    public init(model: any LanguageModel, data: any TrainingBatchSource, optimizer: OptimizerConfig,
+                schedule: Schedule, config: TrainingConfig, evaluationSets: [EvaluationSet] = []) throws {
+        try schedule.validate()
+        try config.validate()
+        if let total = schedule.totalSteps, total != config.steps {
+            throw TrainingError.invalidConfiguration(
+                field: "steps", reason: "the schedule is built for \(total) steps but the run has \(config.steps)")
+        }
+        guard model.gradients.count == model.parameters.count else {
+            throw TrainingError.invalidConfiguration(field: "model", reason: "gradient and parameter buffers differ in length")
+        }
+        self.model = model; self.data = data; self.schedule = schedule; self.config = config
+        self.evaluationSets = evaluationSets
+        self.optimizer = try AdamW(parameterCount: model.parameters.count, specs: model.parameterSpecs, config: optimizer)
+        rng = TrainingRNG(seed: config.seed)
+        let n = model.parameters.count
+        swa = config.averaging.swaWindow.map { WindowedAverage(parameterCount: n, window: $0, interval: config.averaging.swaInterval) }
+        ema = config.averaging.emaDecay.map { ExponentialAverage(parameterCount: n, decay: $0) }
+    }
+
+    /// Opens a CSV log at `url` with this trainer's evaluation sets and averaging columns.
+    public func logCSV(to url: URL) throws {
+        log = try TrainingLog(url: url, evaluationNames: evaluationSets.map(\.name), swa: swa != nil, ema: ema != nil)
+    }
+
+    /// One optimizer step (see the type's documentation).
+    @discardableResult
+    public func trainStep() throws -> StepResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let n = step + 1
+        model.gradients.update(repeating: 0)
+        let k = config.accumulationSteps
+        let scale = Float(1) / Float(k)
+        var lossSum = 0.0, stepTokens = 0
+        for micro in 0..<k {
+            let batch = try data.nextBatch(using: &rng)
+            let l = try model.forwardBackward(batch, lossScale: scale)
+            guard l.isFinite else {
+                throw TrainingError.diverged(step: n, reason: "loss is \(l) on micro-batch \(micro + 1) of \(k)")
+            }
+            lossSum += Double(l)
+            stepTokens += batch.batchSize * batch.sequenceLength
+        }
+        let loss = lossSum / Double(k)
+        if let f = config.divergenceFactor, let low = lowestLoss, loss > f * low {
+            throw TrainingError.diverged(step: n, reason: "loss \(loss) exceeds \(f) x the lowest loss \(low)")
+        }
+        let norm = optimizer.config.maxGradNorm.map { GradientClipping.clip(model.gradients, maxNorm: $0) }
+            ?? GradientClipping.globalNorm(UnsafeBufferPointer(model.gradients))
+        guard norm.isFinite else { throw TrainingError.diverged(step: n, reason: "gradient norm is \(norm)") }
+        let lr = schedule.learningRate(at: step)
+        optimizer.update(parameters: model.parameters, gradients: UnsafeBufferPointer(model.gradients), learningRate: lr)
+        step = n
+        tokens += stepTokens
+        lowestLoss = min(lowestLoss ?? loss, loss)
+        let p = UnsafeBufferPointer(model.parameters)
+        swa?.observe(p, afterStep: n)
+        ema?.observe(p)
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
+        _trainingSeconds += seconds
+        return StepResult(step: n, loss: loss, learningRate: lr, gradientNorm: norm, tokens: stepTokens, seconds: seconds)
+    }
+
+    /// Held-out loss of the current weights on every evaluation set.
+    public func evaluate() throws -> [EvaluationResult] {
+        try evaluationSets.map { try Training.evaluate(model, on: $0) }
+    }
+
+    /// Held-out loss of the last completed SWA window (empty before the first window closes).
+    public func evaluateSWA() throws -> [EvaluationResult] {
+        guard let swa, swa.hasAverage else { return [] }
+        return try withSwappedWeights(model, &swa.completed) { try evaluate() }
+    }
+
+    /// Held-out loss of the EMA weights (empty before the first step).
+    public func evaluateEMA() throws -> [EvaluationResult] {
+        guard let ema, ema.hasAverage else { return [] }
+        return try withSwappedWeights(model, &ema.average) { try evaluate() }
+    }
+
+    /// Trains from the current step up to `config.steps`, evaluating, logging, reporting progress
+    /// and checkpointing as configured.
+    public func run() throws -> TrainingSummary {
+        if let log, !log.isOpen { try log.open(resumingAfter: step > 0 ? step : nil) }
+        var losses: [Double] = []
+        var last: ([EvaluationResult], [EvaluationResult], [EvaluationResult]) = ([], [], [])
+        let firstStep = step, secondsBefore = _trainingSeconds, tokensBefore = tokens
+        while step < config.steps {
+            let r = try trainStep()
+            losses.append(r.loss)
+            let rate = Double(tokens - tokensBefore) / max(_trainingSeconds - secondsBefore, 1e-9)
+            progress.step(step, of: config.steps, loss: r.loss, lr: r.learningRate,
+                          tokensPerSecond: rate,
+                          secondsLeft: Double(config.steps - step) * (_trainingSeconds - secondsBefore)
+                            / Double(step - firstStep))
+            var row = TrainingLogRow(step: step, tokens: tokens, learningRate: r.learningRate, trainLoss: r.loss,
+                                     tokensPerSecond: Double(r.tokens) / max(r.seconds, 1e-9))
+            let interval = config.evaluationInterval
+            if !evaluationSets.isEmpty, step == config.steps || (interval > 0 && step % interval == 0) {
+                last = (try evaluate(), try evaluateSWA(), try evaluateEMA())
+                progress.evaluation(step, "", last.0)
+                progress.evaluation(step, " swa", last.1)
+                progress.evaluation(step, " ema", last.2)
+                func map(_ rs: [EvaluationResult]) -> [String: Double] {
+                    Dictionary(uniqueKeysWithValues: rs.map { ($0.name, $0.meanLoss) })
+                }
+                row.validationLoss = map(last.0); row.swaValidationLoss = map(last.1); row.emaValidationLoss = map(last.2)
+            }
+            try log?.append(row)
+            if config.checkpointInterval > 0, step % config.checkpointInterval == 0, let dir = config.checkpointDirectory {
+                try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%08d", step)))
+            }
+        }
+        return TrainingSummary(steps: step, tokens: tokens, losses: losses, evaluation: last.0, swaEvaluation: last.1,
+                               emaEvaluation: last.2,
+                               tokensPerSecond: Double(tokens - tokensBefore) / max(_trainingSeconds - secondsBefore, 1e-9))
+    }
+}
