@@ -25,6 +25,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CLAPACKE", path: "Sources/CLAPACKE", pkgConfig: "lapacke",
                        providers: [.apt(["liblapacke-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // Layers, each importing only layers below it.
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
@@ -32,7 +34,7 @@ let package = Package(
         .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "Training", dependencies: ["Transformer", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: []),
+        .target(name: "Corpus", dependencies: ["CZlib"]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
         .executableTarget(
