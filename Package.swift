@@ -31,6 +31,8 @@ let package = Package(
                        providers: [.apt(["liblapacke-dev"])]),
         .systemLibrary(name: "CMPI", path: "Sources/CMPI", pkgConfig: "mpi",
                        providers: [.apt(["libopenmpi-dev"])]),
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
+                       providers: [.apt(["zlib1g-dev"])]),
 
         // Layers, each importing only layers below it.
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
@@ -39,7 +41,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "Training", dependencies: ["Transformer", "Cluster", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: []),
+        .target(name: "Corpus", dependencies: ["CZlib"]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
         .executableTarget(

@@ -1,1 +1,0 @@
-// The Corpus layer; see Docs/.

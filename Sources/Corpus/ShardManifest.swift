@@ -1,0 +1,64 @@
+import Foundation
+
+/// `manifest.json` of a token folder written by `corpus tokenize`: one `DOMAIN/train.bin` and
+/// `DOMAIN/val.bin` per domain, each document followed by `<|endoftext|>`.
+public struct ShardManifest: Codable, Equatable, Sendable {
+    public struct Split: Codable, Equatable, Sendable {
+        public var file: String
+        public var documents: Int
+        public var tokens: Int
+        public var bytes: Int
+    }
+    public struct Domain: Codable, Equatable, Sendable {
+        public var name: String
+        public var train: Split
+        public var val: Split
+    }
+    public struct Tokenizer: Codable, Equatable, Sendable {
+        public var file: String
+        /// SHA-256 of the tokenizer file's bytes.
+        public var sha256: String
+        public var vocabSize: Int
+        public var endOfTextId: Int
+    }
+    public var format = "autoscale-tokens"
+    public var version = 1
+    public var tokenWidth: Int
+    public var tokenizer: Tokenizer
+    public var domains: [Domain]
+
+    public static let fileName = "manifest.json"
+
+    public static func load(_ dir: URL) throws -> ShardManifest {
+        try decodeJSONFile(dir.appendingPathComponent(fileName), what: "token manifest") { m in
+            m.format == "autoscale-tokens" && m.version == 1
+        }
+    }
+
+    public func domain(_ name: String) throws -> Domain {
+        guard let d = domains.first(where: { $0.name == name }) else {
+            throw CorpusError.invalidArgument("unknown domain '\(name)' (have: \(domains.map(\.name).joined(separator: ", ")))")
+        }
+        return d
+    }
+}
+
+/// A token folder: manifest plus memory-mapped shards.
+public struct TokenStore: Sendable {
+    public let root: URL
+    public let manifest: ShardManifest
+    public init(_ root: URL) throws {
+        self.root = root
+        manifest = try ShardManifest.load(root)
+    }
+
+    public func shard(_ domain: String, split: CorpusStore.Split) throws -> TokenShard {
+        let d = try manifest.domain(domain)
+        let shard = try TokenShard(root.appendingPathComponent(split == .train ? d.train.file : d.val.file))
+        let expected = split == .train ? d.train.tokens : d.val.tokens
+        guard shard.count == expected else {
+            throw CorpusError.badShard(path: shard.url.path, detail: "has \(shard.count) tokens but the manifest says \(expected)")
+        }
+        return shard
+    }
+}
