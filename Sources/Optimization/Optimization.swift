@@ -1,1 +1,0 @@
-// The Optimization layer; see Docs/.

@@ -1,0 +1,57 @@
+/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit counter passed through a mixing function.
+/// Used here to expand a single seed into ``Xoshiro256StarStar`` state, and to derive per-task seeds.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+/// xoshiro256** (Blackman & Vigna 2018): fast, 256-bit state, seeded by four ``SplitMix64`` outputs.
+/// Sequences depend only on the seed, on every platform and Swift version.
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
+    var _s: (UInt64, UInt64, UInt64, UInt64)
+
+    public init(seed: UInt64) {
+        var sm = SplitMix64(seed: seed)
+        _s = (sm.next(), sm.next(), sm.next(), sm.next())
+    }
+
+    @inline(__always)
+    static func _rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }
+
+    public mutating func next() -> UInt64 {
+        let result = Self._rotl(_s.1 &* 5, 7) &* 9
+        let t = _s.1 << 17
+        _s.2 ^= _s.0
+        _s.3 ^= _s.1
+        _s.1 ^= _s.2
+        _s.0 ^= _s.3
+        _s.2 ^= t
+        _s.3 = Self._rotl(_s.3, 45)
+        return result
+    }
+
+    /// A uniform integer in `0..<bound` (`bound > 0`) by Lemire's multiply-and-reject method, so the
+    /// result is unbiased and, unlike `Int.random(in:using:)`, fixed by this implementation.
+    public mutating func nextIndex(below bound: Int) -> Int {
+        precondition(bound > 0, "bound must be positive")
+        let b = UInt64(bound)
+        var m = next().multipliedFullWidth(by: b)
+        if m.low < b {
+            let threshold = (0 &- b) % b
+            while m.low < threshold { m = next().multipliedFullWidth(by: b) }
+        }
+        return Int(m.high)
+    }
+
+    /// A uniform double in `[0, 1)` from the top 53 bits.
+    public mutating func nextUnit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+}
