@@ -1,1 +1,0 @@
-// The DataMixing layer; see Docs/.
