@@ -71,6 +71,7 @@ struct FitCommand: ParsableCommand {
             fitter.loss = (loss ?? .huber) == .huber ? .huber(delta: delta) : .squared
             fitter.threads = threads
             fitter.optimizer.options.maxIterations = maxIterations
+            fitter.polish.maxIterations = maxIterations
             if let g = gridAlpha { fitter.grid.alpha = g }
             if let g = gridBeta { fitter.grid.beta = g }
             if let g = gridE { fitter.grid.e = g }
