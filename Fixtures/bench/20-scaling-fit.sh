@@ -18,17 +18,19 @@ if [ ! -f "$DATA" ]; then
 fi
 if [ ! -x "$BIN" ]; then echo "scaling-fit: $BIN not built" >&2; exit 1; fi
 
-out="$(mktemp)"; trap 'rm -f "$out"' EXIT
-best=""
+out="$(mktemp)"; tim="$(mktemp)"; trap 'rm -f "$out" "$tim"' EXIT
+best=""; cpu=""
+TIMEFORMAT='%R %U %S'
 for run in 1 2 3; do
-  t0=$(date +%s.%N)
-  "$BIN" fit "$DATA" --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5 --json --quiet >"$out"
-  t1=$(date +%s.%N)
-  t=$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')
-  if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then best=$t; fi
+  { time "$BIN" fit "$DATA" --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5 \
+      --json --quiet >"$out"; } 2>"$tim"
+  read -r t u s <"$tim"
+  if [ -z "$best" ] || awk -v t="$t" -v b="$best" 'BEGIN { exit !(t < b) }'; then
+    best=$t; cpu=$(awk -v u="$u" -v s="$s" 'BEGIN { printf "%.2f", u + s }')
+  fi
 done
 ours=$(printf "%.3f" "$best")
-echo "autoscale fit chinchilla, 4500 starts, 240 points: ${ours} s (best of 3 runs, $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
+echo "autoscale fit chinchilla, 4500 starts, 240 points: ${ours} s wall (best of 3; ${cpu} s CPU; $(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg))"
 python3 - "$out" <<'PYEOF'
 import json, sys
 j = json.load(open(sys.argv[1]))
