@@ -9,11 +9,14 @@ struct FitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Fit a scaling law (power, chinchilla, isoflop) to a CSV log.",
         discussion: """
-            power:      L(x) = E + A * x^(-alpha)                      (--x COL)
-            chinchilla: L(N, D) = E + A / N^alpha + B / D^beta         (--n COL and --d COL, or --flops COL: D = C / (6 N))
-            isoflop:    per FLOP budget a parabola in log N gives N_opt; then N_opt = k C^a   (--n COL --flops COL)
-            power and chinchilla minimize the summed Huber loss (or squared error) of log-loss residuals
-            with L-BFGS from every point of a start grid; see Docs/scaling-laws.md.
+            power       L(x) = E + A x^(-alpha)              --x COL
+            chinchilla  L(N, D) = E + A/N^alpha + B/D^beta   --n COL, and --d COL
+                                                             or --flops COL (D = C/(6N))
+            isoflop     per FLOP budget, a parabola in log N gives N_opt;
+                        then N_opt = k C^a                   --n COL --flops COL
+            power and chinchilla minimize the summed Huber loss (or squared
+            error) of log-loss residuals by L-BFGS from every start of a grid.
+            See Docs/scaling-laws.md.
             """)
 
     enum Law: String, ExpressibleByArgument, CaseIterable { case power, chinchilla, isoflop }
