@@ -61,8 +61,12 @@ def ddo(x, a, b, c):
 
 
 popt, pcov = curve_fit(ddo, xs, ys, p0=[1.0, 0.5, 0.1], method="lm", xtol=1e-14, ftol=1e-14, gtol=1e-14)
+sig = np.linspace(0.001, 0.004, xs.size)
+popt_s, pcov_s = curve_fit(ddo, xs, ys, p0=[1.0, 0.5, 0.1], sigma=sig, absolute_sigma=True, method="lm",
+                           xtol=1e-14, ftol=1e-14, gtol=1e-14)
 ddo_fit = dict(x=xs.tolist(), y=ys.tolist(), p0=[1.0, 0.5, 0.1], popt=popt.tolist(), pcov=pcov.tolist(),
-               cost=float(0.5 * np.sum((ddo(xs, *popt) - ys) ** 2)))
+               cost=float(0.5 * np.sum((ddo(xs, *popt) - ys) ** 2)),
+               sigma=sig.tolist(), popt_sigma=popt_s.tolist(), pcov_sigma=pcov_s.tolist())
 
 # Exponential decay by least_squares(method="lm").
 t = np.linspace(0, 4, 25)

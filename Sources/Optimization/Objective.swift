@@ -11,15 +11,16 @@ public protocol DifferentiableObjective {
     func value(at x: [Double], gradient: inout [Double]) -> Double
 }
 
-/// A ``DifferentiableObjective`` built from a closure `(x, &gradient) -> f(x)`.
-public struct ClosureObjective: DifferentiableObjective {
+/// A ``DifferentiableObjective`` built from a closure `(x, &gradient) -> f(x)`. The closure is `@Sendable`
+/// so the objective can also be used with ``MultiStart``.
+public struct ClosureObjective: DifferentiableObjective, Sendable {
     public let dimension: Int
-    let _body: ([Double], inout [Double]) -> Double
+    let _body: @Sendable ([Double], inout [Double]) -> Double
 
     /// - Parameters:
     ///   - dimension: the number of variables.
     ///   - body: returns `f(x)` and writes `∇f(x)` into its second argument.
-    public init(dimension: Int, _ body: @escaping ([Double], inout [Double]) -> Double) {
+    public init(dimension: Int, _ body: @escaping @Sendable ([Double], inout [Double]) -> Double) {
         self.dimension = dimension
         self._body = body
     }

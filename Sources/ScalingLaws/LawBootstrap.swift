@@ -6,8 +6,8 @@ extension LawFitter {
     /// Percentile intervals for a power or Chinchilla fit by the nonparametric bootstrap.
     ///
     /// Replicate `r` draws `n` points with replacement (``Bootstrap/indices(count:replicate:seed:)``),
-    /// expressed as multiplicity weights on the summed objective, and refits by ``LBFGS`` started at the
-    /// full-data optimum `fit.theta` (not the whole grid: the resampled optimum lies near the original one,
+    /// expressed as multiplicity weights on the summed objective, and refits by ``LBFGS`` (with the tight
+    /// ``LawFitter/polish`` settings) started at the full-data optimum `fit.theta` (not the whole grid: the resampled optimum lies near the original one,
     /// and a 4,500-start grid per replicate would multiply the cost by `K`). Replicates run in parallel and
     /// each depends only on `(seed, r)`, so the intervals are reproducible. The interval for each natural
     /// parameter is the percentile interval at `level` over the replicates with a finite optimum.
@@ -17,7 +17,7 @@ extension LawFitter {
         let objective = LogSumExpObjective(features: features, targets: y, loss: loss)
         let names = fit.parameters.map(\.name)
         let slots = _ReplicateSlots(count: replicates)
-        let optimizer = self.optimizer, start = fit.theta, count = y.count
+        let optimizer = LBFGS(options: polish), start = fit.theta, count = y.count
         let workers = Swift.max(1, Swift.min(threads > 0 ? threads : ProcessInfoCores.count, replicates))
         DispatchQueue.concurrentPerform(iterations: workers) { w in
             var r = w

@@ -10,6 +10,16 @@ public struct LawFitter: Sendable {
     public var grid = StartGrid()
     /// L-BFGS settings for every start (defaults as ``LBFGS``: `|g|∞ ≤ 1e-5` or relative decrease `≤ 2.2e-9`).
     public var optimizer = LBFGS()
+    /// The winning start is then polished to the precision floor with these settings, which bootstrap
+    /// refits also use: `|g|∞ <= 1e-10`, relative decrease `<= 1e-15`. The scipy-style defaults above stop
+    /// on an *absolute* decrease of `2.2e-9` whenever `|f| < 1`, and the summed Huber objective is ~1e-3,
+    /// so without the polish a run can stop short along the nearly flat `A`-`alpha` direction.
+    public var polish: LBFGS.Options = {
+        var o = LBFGS.Options()
+        o.gradientTolerance = 1e-10
+        o.relativeFunctionTolerance = 1e-15
+        return o
+    }()
     /// Worker threads for the starts and bootstrap replicates (0: all active processors).
     public var threads = 0
 
@@ -45,7 +55,11 @@ public struct LawFitter: Sendable {
         let objective = LogSumExpObjective(features: features, targets: targets, loss: loss)
         let multi = MultiStart(optimizer: optimizer, threads: threads)
         let result = try multi.minimize(objective, starts: starts)
-        let best = result.best.result
+        var best = result.best.result
+        if best.value.isFinite, let polished = try? LBFGS(options: polish).minimize(objective, from: best.x),
+           polished.value <= best.value {
+            best = polished
+        }
         guard best.value.isFinite, best.x.allSatisfy(\.isFinite) else {
             throw ScalingLawError.notConverged("no start reached a finite objective")
         }

@@ -28,6 +28,19 @@ func ddoModel(_ x: Double, _ p: [Double]) -> Double { pow(x + p[0], -p[1]) + p[2
     #expect(maxRelDiff(fit.standardErrors, (0..<3).map { fx.pcov[$0][$0].squareRoot() }) < 1e-3)
 }
 
+@Test func weightedCurveFitWithAbsoluteSigmaMatchesScipy() throws {
+    let fx = try OptimizationFixture.load().ddo
+    var o = LevenbergMarquardt.Options()
+    o.functionTolerance = 1e-14; o.stepTolerance = 1e-14; o.gradientTolerance = 1e-14
+    let fit = try CurveFit.fit(x: fx.x, y: fx.y, initial: fx.p0, sigma: fx.sigma, absoluteSigma: true, options: o,
+                               model: ddoModel)
+    #expect(maxRelDiff(fit.parameters, fx.popt_sigma) < 1e-6)
+    #expect(maxRelDiff(fit.covariance.storage, fx.pcov_sigma.flatMap { $0 }) < 1e-4)
+    #expect(throws: OptimizationError.self) {
+        try CurveFit.fit(x: fx.x, y: fx.y, initial: fx.p0, sigma: [1], model: ddoModel)
+    }
+}
+
 /// `r_i = A exp(-k t_i) + C - y_i` with an analytic Jacobian.
 struct ExpDecay: ResidualFunction {
     var t: [Double], y: [Double]

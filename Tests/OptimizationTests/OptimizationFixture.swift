@@ -4,7 +4,10 @@ import TestSupport
 struct OptimizationFixture: Decodable {
     struct Minimum: Decodable { var x0: [Double]; var x: [Double]; var fun: Double }
     struct Logistic: Decodable { var x0: [Double]; var x: [Double]; var fun: Double; var X: [[Double]]; var labels: [Double]; var lam: Double }
-    struct DDO: Decodable { var x: [Double]; var y: [Double]; var p0: [Double]; var popt: [Double]; var pcov: [[Double]]; var cost: Double }
+    struct DDO: Decodable {
+        var x: [Double]; var y: [Double]; var p0: [Double]; var popt: [Double]; var pcov: [[Double]]; var cost: Double
+        var sigma: [Double]; var popt_sigma: [Double]; var pcov_sigma: [[Double]]
+    }
     struct Expo: Decodable { var t: [Double]; var y: [Double]; var p0: [Double]; var popt: [Double]; var cost: Double }
     struct KKT: Decodable { var w: [Double]; var c: [Double]; var target: Double; var root: Double }
     struct Roots: Decodable { var cubic: Double; var kkt: KKT }
