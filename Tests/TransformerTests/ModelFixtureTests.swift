@@ -7,7 +7,8 @@ import TestSupport
 /// loss to 1e-5 relative, every parameter gradient to 1e-4 of that tensor's largest magnitude.
 /// One exception: BERT's `attention.self.key.bias` has an exactly zero gradient in exact arithmetic
 /// (a key bias adds the same `q·b` to every score of a row, which softmax ignores), so PyTorch's
-/// float64 value is ~1e-17 noise; for it the scale is floored at 1e-4 of the largest gradient of the model.
+/// float64 value is ~1e-17 noise and ours Float rounding noise; for it the scale is 1e-3 of the model's largest
+/// gradient, i.e. |ours| < 1e-7 of that (Float epsilon is 1.2e-7).
 struct ModelFixtureTests {
     struct Expected: Decodable { var loss: Double; var saved_keys: [String] }
 
@@ -36,7 +37,7 @@ struct ModelFixtureTests {
             var scale = ref.values.map { abs(Double($0)) }.max()!
             if s.name.hasSuffix("attention.self.key.bias") {
                 #expect(scale < 1e-12 * globalMax, "key bias gradient should vanish")
-                scale = 1e-4 * globalMax
+                scale = 1e-3 * globalMax
             }
             #expect(scale > 0, "\(s.name) has an all-zero reference gradient")
             let e = maxAbsDiff(ours, ref.values) / scale

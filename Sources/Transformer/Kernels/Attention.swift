@@ -18,7 +18,7 @@ enum _Attention {
     ) {
         let hd = C / H, C3 = 3 * C, TT = T * T
         let scale = 1 / F(hd).squareRoot()
-        for b in 0..<B {
+        _Parallel.chunksWithSerialBLAS(B) { _, range in for b in range {
             let q = qkv + b * T * C3
             BLAS.gemmStridedBatched(.none, .transpose, m: T, n: T, k: hd, alpha: scale,
                                     a: q, lda: C3, strideA: hd, b: q + C, ldb: C3, strideB: hd,
@@ -32,7 +32,7 @@ enum _Attention {
             BLAS.gemmStridedBatched(.none, .none, m: T, n: hd, k: T,
                                     a: att + b * H * TT, lda: T, strideA: TT, b: q + 2 * C, ldb: C3, strideB: hd,
                                     beta: 0, c: out + b * T * C, ldc: C, strideC: hd, batch: H)
-        }
+        } }
     }
 
     /// In-place softmax of `row[0..<allowed]` restricted to `mask[j] != 0`; other entries become 0.
@@ -53,12 +53,9 @@ enum _Attention {
             let inv = 1 / sum
             for j in 0..<allowed { row[j] *= inv }
         } else {
-            var mx = -F.infinity
-            for j in 0..<allowed { mx = Swift.max(mx, row[j]) }
-            var sum: F = 0
-            for j in 0..<allowed { let e = F._exp(row[j] - mx); row[j] = e; sum += e }
-            let inv = 1 / sum
-            for j in 0..<allowed { row[j] *= inv }
+            let mx = _Vec.max(row, allowed)
+            let sum = _Vec.expShiftSum(row, allowed, shift: mx)
+            _Vec.scale(row, allowed, 1 / sum)
         }
         for j in allowed..<count { row[j] = 0 }
     }
@@ -70,7 +67,7 @@ enum _Attention {
     ) {
         let hd = C / H, C3 = 3 * C, TT = T * T
         let scale = 1 / F(hd).squareRoot()
-        for b in 0..<B {
+        _Parallel.chunksWithSerialBLAS(B) { _, range in for b in range {
             let q = qkv + b * T * C3, dq = dqkv + b * T * C3
             let p = att + b * H * TT, dp = datt + b * H * TT, dO = dout + b * T * C
             // dP = dO V^T ; dV = P^T dO
@@ -81,8 +78,7 @@ enum _Attention {
             // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale
             for r in 0..<(H * T) {
                 let pr = p + r * T, dr = dp + r * T
-                var s: F = 0
-                for j in 0..<T { s += pr[j] * dr[j] }
+                let s = _Vec.dot(pr, dr, T)
                 for j in 0..<T { dr[j] = pr[j] * (dr[j] - s) * scale }
             }
             // dQ = dS K ; dK = dS^T Q
@@ -90,6 +86,6 @@ enum _Attention {
                                     b: q + C, ldb: C3, strideB: hd, beta: 0, c: dq, ldc: C3, strideC: hd, batch: H)
             BLAS.gemmStridedBatched(.transpose, .none, m: T, n: hd, k: T, a: dp, lda: T, strideA: TT,
                                     b: q, ldb: C3, strideB: hd, beta: 0, c: dq + C, ldc: C3, strideC: hd, batch: H)
-        }
+        } }
     }
 }
