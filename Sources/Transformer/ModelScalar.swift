@@ -24,7 +24,7 @@ public protocol ModelScalar: LinearAlgebraScalar, SIMDScalar {
 extension Float: ModelScalar {
     @inline(__always) public static func _exp(_ x: SIMD8<Float>) -> SIMD8<Float> { _FastMath.exp(x) }
     @inline(__always) public static func _max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        _FastMath.select(b .> a, b, a)
+        _FastMath.max(a, b)
     }
     @inline(__always) public static func _exp(_ x: Float) -> Float { _FastMath.exp(x) }
     @inline(__always) public static func _tanh(_ x: Float) -> Float { _FastMath.tanh(x) }
@@ -76,9 +76,7 @@ public enum _FastMath {
     /// The same `exp`, eight lanes at a time (SIMD arithmetic and bit operations only).
     @inline(__always) public static func exp(_ x0: SIMD8<Float>) -> SIMD8<Float> {
         let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
-        // clamp with compare + bitwise select (the stdlib's pointwiseMin/Max and replacing(with:where:)
-        // go lane by lane and are not inlined)
-        let x = select(x0 .> hi, hi, select(x0 .< lo, lo, x0))
+        let x = min(max(x0, lo), hi)
         let magic: Float = 12582912
         let shifted = x * 1.44269504088896341 + magic
         let k = shifted - magic
@@ -94,11 +92,20 @@ public enum _FastMath {
         return p * unsafeBitCast((ki &+ 127) &<< 23, to: SIMD8<Float>.self)
     }
 
-    /// `mask ? a : b` per lane, with bit operations on the mask's all-ones / all-zeros lanes.
-    @inline(__always) public static func select(_ mask: SIMDMask<SIMD8<Int32>>, _ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
-        let m = unsafeBitCast(mask, to: SIMD8<Int32>.self)
+    /// Lane-wise `max(a, b)` for non-NaN values, from the sign of `b - a` (exact) with integer
+    /// shifts and masks only. (`SIMDMask` comparisons, `pointwiseMax` and `replacing(with:where:)`
+    /// compile to lane-by-lane code through general registers.)
+    @inline(__always) public static func max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        let negative = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31  // all ones where b < a
         let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
-        return unsafeBitCast((ai & m) | (bi & ~m), to: SIMD8<Float>.self)
+        return unsafeBitCast((ai & negative) | (bi & ~negative), to: SIMD8<Float>.self)
+    }
+
+    /// Lane-wise `min(a, b)` for non-NaN values (see ``max(_:_:)``).
+    @inline(__always) public static func min(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        let negative = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31  // all ones where b < a
+        let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
+        return unsafeBitCast((bi & negative) | (ai & ~negative), to: SIMD8<Float>.self)
     }
 
     /// `tanh x = 1 - 2 / (e^{2x} + 1)` with the fast `exp`; absolute error < 3e-7.
