@@ -172,7 +172,7 @@ final class _GPT2<F: ModelScalar> {
             _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: A + a.atty[l], ldi: C,
                              weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
             _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
-                                B: B, T: T, C: C, H: H)
+                                causal: true, B: B, T: T, C: C, H: H)
             _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
                              weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
             _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: A + a.res[l], weight: P + w.ln1w,

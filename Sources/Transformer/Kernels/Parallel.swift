@@ -18,20 +18,6 @@ enum _Parallel {
             DispatchQueue.concurrentPerform(iterations: w) { i in box.value(i, (i * n / w)..<((i + 1) * n / w)) }
         }
     }
-
-    /// Like ``chunks(_:minimumChunk:_:)`` with OpenBLAS switched to one thread inside, so each
-    /// worker's small GEMMs (attention heads) run without OpenBLAS's own thread hand-offs.
-    static func chunksWithSerialBLAS(_ n: Int, _ body: (Int, Range<Int>) -> Void) {
-        let saved = BLASThreads.count
-        if saved <= 1 || n <= 1 { body(0, 0..<n); return }
-        BLASThreads.count = 1
-        defer { BLASThreads.count = saved }
-        let w = Swift.min(saved, n)
-        withoutActuallyEscaping(body) { b in
-            let box = _Unchecked(b)
-            DispatchQueue.concurrentPerform(iterations: w) { i in box.value(i, (i * n / w)..<((i + 1) * n / w)) }
-        }
-    }
 }
 
 /// Carries a non-Sendable value (a closure over raw buffers) into `concurrentPerform`; every
