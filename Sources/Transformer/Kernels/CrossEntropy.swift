@@ -6,10 +6,12 @@
 /// `dz_nj = gradScale * (softmax(z_n)_j - [j == target]) / M` for counted rows, 0 for ignored rows.
 enum _SoftmaxCrossEntropy {
     /// Returns the summed loss (accumulated in Double) and M. Targets must be validated (`-100` or in `0..<V`).
+    /// `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
-                                    gradScale: F?) -> (sum: Double, count: Int) {
+                                    gradScale: F?, count given: Int? = nil) -> (sum: Double, count: Int) {
         var count = 0
         for n in 0..<N where targets[n] != -100 { count += 1 }
+        if let given { count = given }
         let g = gradScale.map { $0 / F(Swift.max(count, 1)) }
         var partial = [Double](repeating: 0, count: _Parallel.workers)
         partial.withUnsafeMutableBufferPointer { slots in
