@@ -200,10 +200,17 @@ final class _GPT2<F: ModelScalar> {
     }
 
     /// Training FLOPs per token at sequence length `T`: 3x the forward's `2·(matrix parameters) + 2·C·V`
-    /// (LM head) `+ 4·L·T·C` (QK^T and PV over all T keys, as computed).
+    /// (LM head) `+ 4·L·C·k̄`, where k̄ is the mean number of keys a query meets in the causal block GEMMs
+    /// (`(T + 64)/2` for T a multiple of 64, `T` when T <= 64): QK^T and PV as computed.
     func trainingFLOPsPerToken(sequenceLength T: Int) -> Double {
         let matmul = Double(L) * Double(3 * C * C + C * C + 2 * C * I)
-        let forward = 2 * matmul + 2 * Double(C * V) + 4 * Double(L) * Double(T) * Double(C)
+        var keys = 0
+        for i0 in stride(from: 0, to: T, by: _Attention.defaultBlock) {
+            let i1 = min(T, i0 + _Attention.defaultBlock)
+            keys += (i1 - i0) * i1
+        }
+        let meanKeys = Double(keys) / Double(max(T, 1))
+        let forward = 2 * matmul + 2 * Double(C * V) + 4 * Double(L) * Double(C) * meanKeys
         return 3 * forward
     }
 }
