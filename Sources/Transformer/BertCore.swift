@@ -215,7 +215,7 @@ final class _Bert<F: ModelScalar> {
             _Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: A + a.ctx[l], ldi: C,
                              weight: P + w.ow, N: N, IC: C, OC: C, layout: .outIn, accumulateInput: false)
             _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dctx, att: A + a.att[l], qkv: A + a.qkv[l],
-                                B: B, T: T, C: C, H: H)
+                                causal: false, B: B, T: T, C: C, H: H)
             _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.h[l],
                              ldi: C, weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .outIn, accumulateInput: true)
         }

@@ -58,6 +58,9 @@ final class _GPT2<F: ModelScalar> {
     // MARK: activations
 
     /// Buffers for one (B, T); rebuilt when the shape changes.
+    /// Rows per LM-head chunk (tests set small values to exercise several chunks).
+    var headRows = 256 { didSet { acts = nil } }
+
     private final class Acts {
         let B: Int, T: Int
         let buffer: _Buffer<F>
@@ -67,7 +70,7 @@ final class _GPT2<F: ModelScalar> {
         var dres = 0, dtmp = 0, dqkv = 0, dfc = 0, datt = 0
         let targets: UnsafeMutablePointer<Int32>
 
-        init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int) {
+        init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int, headRows: Int) {
             self.B = B; self.T = T
             let N = B * T
             var a = _Arena<F>()
@@ -78,7 +81,7 @@ final class _GPT2<F: ModelScalar> {
                 res2.append(a.reserve(N * C)); ln2.append(a.reserve(N * C)); ln2m.append(a.reserve(N)); ln2r.append(a.reserve(N))
                 fc.append(a.reserve(N * I)); fcg.append(a.reserve(N * I))
             }
-            lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N); logits = a.reserve(N * V)
+            lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N); logits = a.reserve(min(N, headRows) * V)
             dres = a.reserve(N * C); dtmp = a.reserve(N * C); dqkv = a.reserve(N * 3 * C); dfc = a.reserve(N * I)
             datt = a.reserve(B * H * T * T)
             buffer = _Buffer(count: a.total)
@@ -91,7 +94,7 @@ final class _GPT2<F: ModelScalar> {
     private func activations(B: Int, T: Int) -> Acts {
         if let a = acts, a.B == B, a.T == T { return a }
         acts = nil  // free the old set first
-        let a = Acts(B: B, T: T, C: C, H: H, V: V, I: I, L: L)
+        let a = Acts(B: B, T: T, C: C, H: H, V: V, I: I, L: L, headRows: headRows)
         acts = a
         return a
     }
@@ -147,16 +150,28 @@ final class _GPT2<F: ModelScalar> {
         }
         _LayerNorm.forward(out: A + a.lnf, mean: A + a.lnfm, rstd: A + a.lnfr, inp: A + a.res[L],
                            weight: P + lnfw, bias: P + lnfb, N: N, C: C, eps: eps)
-        _Linear.forward(out: A + a.logits, ldo: V, inp: A + a.lnf, ldi: C, weight: P + wte, bias: nil,
-                        N: N, IC: C, OC: V, layout: .outIn, accumulate: false)
-        let (sum, count) = _SoftmaxCrossEntropy.run(logits: A + a.logits, targets: a.targets, N: N, V: V, gradScale: lossScale)
+        // LM head + loss in chunks of `headRows` rows: logits (rows,V) stay in cache from the GEMM through
+        // softmax-CE to the two backward GEMMs, and the full (N,V) logits are never stored.
+        let dres = A + a.dres, dtmp = A + a.dtmp  // dres carries d(residual stream); dtmp is scratch (N,C)
+        var count = 0
+        for n in 0..<N where a.targets[n] != -100 { count += 1 }
+        var sum = 0.0
+        for r0 in stride(from: 0, to: N, by: headRows) {
+            let rows = min(headRows, N - r0)
+            _Linear.forward(out: A + a.logits, ldo: V, inp: A + a.lnf + r0 * C, ldi: C, weight: P + wte, bias: nil,
+                            N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
+            sum += _SoftmaxCrossEntropy.run(logits: A + a.logits, targets: a.targets + r0, N: rows, V: V, gradScale: lossScale,
+                                            count: count).sum
+            if lossScale != nil {
+                _Linear.backward(dinp: dtmp + r0 * C, lddi: C, dweight: G + wte, dbias: nil, dout: A + a.logits, lddo: V,
+                                 inp: A + a.lnf + r0 * C, ldi: C, weight: P + wte, N: rows, IC: C, OC: V, layout: .outIn,
+                                 accumulateInput: false)
+            }
+        }
         let loss = F(sum / Double(count))
         guard lossScale != nil else { return loss }
 
-        // Backward. dres carries d(residual stream); dtmp is scratch (N,C).
-        let dres = A + a.dres, dtmp = A + a.dtmp
-        _Linear.backward(dinp: dtmp, lddi: C, dweight: G + wte, dbias: nil, dout: A + a.logits, lddo: V, inp: A + a.lnf, ldi: C,
-                         weight: P + wte, N: N, IC: C, OC: V, layout: .outIn, accumulateInput: false)
+        // Backward.
         _LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: A + a.res[L], weight: P + lnfw,
                             mean: A + a.lnfm, rstd: A + a.lnfr, N: N, C: C, accumulate: false)
         for l in stride(from: L - 1, through: 0, by: -1) {
@@ -172,7 +187,7 @@ final class _GPT2<F: ModelScalar> {
             _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: A + a.atty[l], ldi: C,
                              weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
             _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
-                                B: B, T: T, C: C, H: H)
+                                causal: true, B: B, T: T, C: C, H: H)
             _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
                              weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
             _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: A + a.res[l], weight: P + w.ln1w,
@@ -185,10 +200,17 @@ final class _GPT2<F: ModelScalar> {
     }
 
     /// Training FLOPs per token at sequence length `T`: 3x the forward's `2·(matrix parameters) + 2·C·V`
-    /// (LM head) `+ 4·L·T·C` (QK^T and PV over all T keys, as computed).
+    /// (LM head) `+ 4·L·C·k̄`, where k̄ is the mean number of keys a query meets in the causal block GEMMs
+    /// (`(T + 64)/2` for T a multiple of 64, `T` when T <= 64): QK^T and PV as computed.
     func trainingFLOPsPerToken(sequenceLength T: Int) -> Double {
         let matmul = Double(L) * Double(3 * C * C + C * C + 2 * C * I)
-        let forward = 2 * matmul + 2 * Double(C * V) + 4 * Double(L) * Double(T) * Double(C)
+        var keys = 0
+        for i0 in stride(from: 0, to: T, by: _Attention.defaultBlock) {
+            let i1 = min(T, i0 + _Attention.defaultBlock)
+            keys += (i1 - i0) * i1
+        }
+        let meanKeys = Double(keys) / Double(max(T, 1))
+        let forward = 2 * matmul + 2 * Double(C * V) + 4 * Double(L) * Double(C) * meanKeys
         return 3 * forward
     }
 }

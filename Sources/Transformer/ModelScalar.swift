@@ -6,7 +6,11 @@ import LinearAlgebra
 /// The `_`-prefixed functions are the elementwise math the kernels need. `Float` uses
 /// branch-free polynomial versions (see `_FastMath`) so that the hot loops auto-vectorize;
 /// `Double` uses the C library, so the gradient check runs against exact functions.
-public protocol ModelScalar: LinearAlgebraScalar {
+public protocol ModelScalar: LinearAlgebraScalar, SIMDScalar {
+    /// Lane-wise ``_exp(_:)-swift.type.method`` on 8 values (Float: vectorized polynomial).
+    static func _exp(_ x: SIMD8<Self>) -> SIMD8<Self>
+    /// Lane-wise maximum (no NaN handling: used on finite activations).
+    static func _max(_ a: SIMD8<Self>, _ b: SIMD8<Self>) -> SIMD8<Self>
     /// `e^x`; Float: relative error below 2e-7 on [-87, 88], 0 below, +inf above.
     static func _exp(_ x: Self) -> Self
     /// `tanh x`; Float: absolute error below 3e-7.
@@ -18,6 +22,10 @@ public protocol ModelScalar: LinearAlgebraScalar {
 }
 
 extension Float: ModelScalar {
+    @inline(__always) public static func _exp(_ x: SIMD8<Float>) -> SIMD8<Float> { _FastMath.exp(x) }
+    @inline(__always) public static func _max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        _FastMath.max(a, b)
+    }
     @inline(__always) public static func _exp(_ x: Float) -> Float { _FastMath.exp(x) }
     @inline(__always) public static func _tanh(_ x: Float) -> Float { _FastMath.tanh(x) }
     @inline(__always) public static func _erf(_ x: Float) -> Float { Foundation.erff(x) }
@@ -25,6 +33,14 @@ extension Float: ModelScalar {
 }
 
 extension Double: ModelScalar {
+    @inline(__always) public static func _exp(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        var r = x
+        for i in 0..<8 { r[i] = Foundation.exp(x[i]) }
+        return r
+    }
+    @inline(__always) public static func _max(_ a: SIMD8<Double>, _ b: SIMD8<Double>) -> SIMD8<Double> {
+        a.replacing(with: b, where: b .> a)
+    }
     @inline(__always) public static func _exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func _tanh(_ x: Double) -> Double { Foundation.tanh(x) }
     @inline(__always) public static func _erf(_ x: Double) -> Double { Foundation.erf(x) }
@@ -55,6 +71,41 @@ public enum _FastMath {
         p = p * r + 1
         let scale = Float(bitPattern: UInt32(bitPattern: (ki &+ 127) &<< 23))
         return p * scale
+    }
+
+    /// The same `exp`, eight lanes at a time (SIMD arithmetic and bit operations only).
+    @inline(__always) public static func exp(_ x0: SIMD8<Float>) -> SIMD8<Float> {
+        let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
+        let x = min(max(x0, lo), hi)
+        let magic: Float = 12582912
+        let shifted = x * 1.44269504088896341 + magic
+        let k = shifted - magic
+        let ki = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
+        let r = (x - k * 0.693145751953125) - k * 1.428606765330187045e-6
+        var p = SIMD8<Float>(repeating: 1.0 / 720)
+        p = p * r + 1.0 / 120
+        p = p * r + 1.0 / 24
+        p = p * r + 1.0 / 6
+        p = p * r + 0.5
+        p = p * r + 1
+        p = p * r + 1
+        return p * unsafeBitCast((ki &+ 127) &<< 23, to: SIMD8<Float>.self)
+    }
+
+    /// Lane-wise `max(a, b)` for non-NaN values, from the sign of `b - a` (exact) with integer
+    /// shifts and masks only. (`SIMDMask` comparisons, `pointwiseMax` and `replacing(with:where:)`
+    /// compile to lane-by-lane code through general registers.)
+    @inline(__always) public static func max(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        let negative = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31  // all ones where b < a
+        let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
+        return unsafeBitCast((ai & negative) | (bi & ~negative), to: SIMD8<Float>.self)
+    }
+
+    /// Lane-wise `min(a, b)` for non-NaN values (see ``max(_:_:)``).
+    @inline(__always) public static func min(_ a: SIMD8<Float>, _ b: SIMD8<Float>) -> SIMD8<Float> {
+        let negative = unsafeBitCast(b - a, to: SIMD8<Int32>.self) &>> 31  // all ones where b < a
+        let ai = unsafeBitCast(a, to: SIMD8<Int32>.self), bi = unsafeBitCast(b, to: SIMD8<Int32>.self)
+        return unsafeBitCast((bi & negative) | (ai & ~negative), to: SIMD8<Float>.self)
     }
 
     /// `tanh x = 1 - 2 / (e^{2x} + 1)` with the fast `exp`; absolute error < 3e-7.

@@ -34,7 +34,8 @@ public final class GPT2LMHeadModel: _CoreBackedModel {
                    flops: { core.trainingFLOPsPerToken(sequenceLength: config.nPositions) })
     }
 
-    /// `3 x (2·matrix params + 2·C·V + 4·L·T·C)` FLOPs per token at sequence length T.
+    /// `3 x (2·matrix params + 2·C·V + 4·L·C·k̄)` FLOPs per token at sequence length T (k̄: keys per
+    /// query in the causal block GEMMs, `(T+64)/2` for T a multiple of 64).
     public func trainingFLOPsPerToken(sequenceLength: Int) -> Double { core.trainingFLOPsPerToken(sequenceLength: sequenceLength) }
 }
 

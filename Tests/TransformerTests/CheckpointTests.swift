@@ -141,6 +141,9 @@ struct CheckpointTests {
         #expect(Array(a.parameters) == Array(b.parameters))
         // per layer 12 C^2 = 768 matrix params -> 2 layers 1536; forward 2*1536 + 2*8*100 + 4*2*16*8 = 5696; x3
         #expect(a.trainingFLOPsPerToken == 3 * 5696)
+        // T = 128: two causal blocks of 64, keys per query (64·64 + 64·128)/128 = 96
+        let expected128: Double = 3 * (2 * 1536 + 2 * 8 * 100 + 4 * 2 * 8 * 96)
+        #expect(a.trainingFLOPsPerToken(sequenceLength: 128) == expected128)
         let w = a.parameterSpecs.first { $0.name == "transformer.wte.weight" }!
         let std = (Array(a.parameters[w.offset..<(w.offset + w.count)]).map { Double($0 * $0) }.reduce(0, +) / Double(w.count)).squareRoot()
         #expect(abs(std - 0.02) < 0.002)

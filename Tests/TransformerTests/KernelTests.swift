@@ -70,21 +70,29 @@ struct KernelTests {
     @Test func geluTanh() { gelu(Double.self, "gelu_tanh", .tanh); gelu(Float.self, "gelu_tanh", .tanh) }
     @Test func geluErf() { gelu(Double.self, "gelu_erf", .erf); gelu(Float.self, "gelu_erf", .erf) }
 
-    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool) {
+    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool, block: Int = _Attention.defaultBlock) {
         let c = Self.cases[name]!
         let B = c.B!, T = c.T!, C = c.C!, H = c.H!
         var qkv = c.qkv!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C), att = [F](repeating: 0, count: B * H * T * T), datt = att
         var dqkv = [F](repeating: 0, count: B * T * 3 * C)
         if let mask = c.mask {
-            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, B: B, T: T, C: C, H: H)
+            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, B: B, T: T, C: C, H: H, block: block)
         } else {
-            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, B: B, T: T, C: C, H: H)
+            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, B: B, T: T, C: C, H: H, block: block)
         }
-        _Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, B: B, T: T, C: C, H: H)
+        _Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, causal: causal, B: B, T: T, C: C, H: H,
+                            block: block)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dqkv, c.dqkv!) < tol(F.self))
     }
     @Test func attentionCausal() { attention(Double.self, "attention_causal", causal: true); attention(Float.self, "attention_causal", causal: true) }
+    /// Causal blocks of 2 query rows over T = 5 (blocks 0..<2, 2..<4, 4..<5), and of 1 row.
+    @Test func attentionCausalBlocked() {
+        for block in [1, 2] {
+            attention(Double.self, "attention_causal", causal: true, block: block)
+            attention(Float.self, "attention_causal", causal: true, block: block)
+        }
+    }
     @Test func attentionPadded() { attention(Double.self, "attention_padded", causal: false); attention(Float.self, "attention_padded", causal: false) }
 
     func crossEntropy<F: ModelScalar>(_: F.Type) {

@@ -7,7 +7,8 @@ import TestSupport
 /// loss to 1e-5 relative, every parameter gradient to 1e-4 of that tensor's largest magnitude.
 /// One exception: BERT's `attention.self.key.bias` has an exactly zero gradient in exact arithmetic
 /// (a key bias adds the same `q·b` to every score of a row, which softmax ignores), so PyTorch's
-/// float64 value is ~1e-17 noise; for it the scale is floored at 1e-4 of the largest gradient of the model.
+/// float64 value is ~1e-17 noise and ours Float rounding noise; for it the scale is 1e-3 of the model's largest
+/// gradient, i.e. |ours| < 1e-7 of that (Float epsilon is 1.2e-7).
 struct ModelFixtureTests {
     struct Expected: Decodable { var loss: Double; var saved_keys: [String] }
 
@@ -15,9 +16,11 @@ struct ModelFixtureTests {
         try TokenBatch.fromJSON(Data(contentsOf: Fixture.url("engine/\(c)/batch.json")), file: "batch.json")
     }
 
-    @Test(arguments: ["gpt2_odd", "gpt2_nolabels", "bert_odd"])
-    func lossAndGradientsMatchPyTorch(_ c: String) throws {
+    @Test(arguments: ["gpt2_odd", "gpt2_nolabels", "bert_odd", "gpt2_odd:headRows=5"])
+    func lossAndGradientsMatchPyTorch(_ variant: String) throws {
+        let c = String(variant.split(separator: ":")[0])
         let model = try Checkpoint.load(Fixture.url("engine/\(c)"))
+        if variant.hasSuffix("headRows=5") { (model as! GPT2LMHeadModel).core.headRows = 5 }  // 7 LM-head chunks
         let expected = try Fixture.json(Expected.self, "engine/\(c)/expected.json")
         let reference = try SafeTensors.read(Fixture.url("engine/\(c)/grads.safetensors")).tensors
         let batch = try Self.batch(c)
@@ -36,7 +39,7 @@ struct ModelFixtureTests {
             var scale = ref.values.map { abs(Double($0)) }.max()!
             if s.name.hasSuffix("attention.self.key.bias") {
                 #expect(scale < 1e-12 * globalMax, "key bias gradient should vanish")
-                scale = 1e-4 * globalMax
+                scale = 1e-3 * globalMax
             }
             #expect(scale > 0, "\(s.name) has an all-zero reference gradient")
             let e = maxAbsDiff(ours, ref.values) / scale

@@ -11,27 +11,47 @@ import LinearAlgebra
 /// `O = P V`. P is kept in `att` for the backward pass.
 /// Backward: `dP = dO V^T`, `dV = P^T dO`, `dS = P ∘ (dP - rowsum(P ∘ dP)) / sqrt(hd)`,
 /// `dQ = dS K`, `dK = dS^T Q`. Every product is a GEMM batched over heads.
+///
+/// Causal attention works on blocks of `block` query rows: rows `i0..<i1` only meet keys `0..<i1`,
+/// so the GEMMs skip the (all-zero) upper triangle beyond the block diagonal; with 4 blocks that is
+/// 10/16 of the full T x T work. Bidirectional attention is one block of all T rows.
 enum _Attention {
+    /// Query rows per causal block.
+    static let defaultBlock = 64
+
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, att: UnsafeMutablePointer<F>, qkv: UnsafePointer<F>,
-        keyMask: UnsafePointer<Int32>?, causal: Bool, B: Int, T: Int, C: Int, H: Int
+        keyMask: UnsafePointer<Int32>?, causal: Bool, B: Int, T: Int, C: Int, H: Int, block: Int = defaultBlock
     ) {
         let hd = C / H, C3 = 3 * C, TT = T * T
         let scale = 1 / F(hd).squareRoot()
+        let step = causal ? Swift.max(1, block) : T
+        // S[i0..<i1, 0..<keys] = Q K^T * scale, every batch row and query block (GEMMs on all BLAS threads)
         for b in 0..<B {
-            let q = qkv + b * T * C3
-            BLAS.gemmStridedBatched(.none, .transpose, m: T, n: T, k: hd, alpha: scale,
-                                    a: q, lda: C3, strideA: hd, b: q + C, ldb: C3, strideB: hd,
-                                    beta: 0, c: att + b * H * TT, ldc: T, strideC: TT, batch: H)
-            let mask = keyMask.map { $0 + b * T }
-            for h in 0..<H {
-                for i in 0..<T {
-                    _softmaxRow(att + b * H * TT + h * TT + i * T, count: T, allowed: causal ? i + 1 : T, mask: mask)
-                }
+            let q = qkv + b * T * C3, p = att + b * H * TT
+            for i0 in stride(from: 0, to: T, by: step) {
+                let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
+                BLAS.gemmStridedBatched(.none, .transpose, m: i1 - i0, n: keys, k: hd, alpha: scale,
+                                        a: q + i0 * C3, lda: C3, strideA: hd, b: q + C, ldb: C3, strideB: hd,
+                                        beta: 0, c: p + i0 * T, ldc: T, strideC: TT, batch: H)
             }
-            BLAS.gemmStridedBatched(.none, .none, m: T, n: hd, k: T,
-                                    a: att + b * H * TT, lda: T, strideA: TT, b: q + 2 * C, ldb: C3, strideB: hd,
-                                    beta: 0, c: out + b * T * C, ldc: C, strideC: hd, batch: H)
+        }
+        // P = softmax(S) row by row, rows split over the workers
+        _Parallel.chunks(B * H * T, minimumChunk: 64) { _, rows in
+            for r in rows {
+                let i = r % T, b = r / (H * T)
+                _softmaxRow(att + r * T, count: T, allowed: causal ? i + 1 : T, mask: keyMask.map { $0 + b * T })
+            }
+        }
+        // O[i0..<i1] = P[i0..<i1, 0..<keys] V[0..<keys]
+        for b in 0..<B {
+            let q = qkv + b * T * C3, p = att + b * H * TT
+            for i0 in stride(from: 0, to: T, by: step) {
+                let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
+                BLAS.gemmStridedBatched(.none, .none, m: i1 - i0, n: hd, k: keys,
+                                        a: p + i0 * T, lda: T, strideA: TT, b: q + 2 * C, ldb: C3, strideB: hd,
+                                        beta: 0, c: out + (b * T + i0) * C, ldc: C, strideC: hd, batch: H)
+            }
         }
     }
 
@@ -53,43 +73,54 @@ enum _Attention {
             let inv = 1 / sum
             for j in 0..<allowed { row[j] *= inv }
         } else {
-            var mx = -F.infinity
-            for j in 0..<allowed { mx = Swift.max(mx, row[j]) }
-            var sum: F = 0
-            for j in 0..<allowed { let e = F._exp(row[j] - mx); row[j] = e; sum += e }
-            let inv = 1 / sum
-            for j in 0..<allowed { row[j] *= inv }
+            let mx = _Vec.max(row, allowed)
+            let sum = _Vec.expShiftSum(row, allowed, shift: mx)
+            _Vec.scale(row, allowed, 1 / sum)
         }
         for j in allowed..<count { row[j] = 0 }
     }
 
-    /// `dqkv` is overwritten; `datt` (B,H,T,T) is scratch.
+    /// `dqkv` is overwritten; `datt` (B,H,T,T) is scratch. `causal` and `block` as in the forward pass.
     static func backward<F: ModelScalar>(
         dqkv: UnsafeMutablePointer<F>, datt: UnsafeMutablePointer<F>, dout: UnsafePointer<F>,
-        att: UnsafePointer<F>, qkv: UnsafePointer<F>, B: Int, T: Int, C: Int, H: Int
+        att: UnsafePointer<F>, qkv: UnsafePointer<F>, causal: Bool, B: Int, T: Int, C: Int, H: Int, block: Int = defaultBlock
     ) {
         let hd = C / H, C3 = 3 * C, TT = T * T
         let scale = 1 / F(hd).squareRoot()
+        let step = causal ? Swift.max(1, block) : T
+        dqkv.update(repeating: 0, count: B * T * C3)  // dK and dV accumulate over query blocks
+        // dP = dO V^T ; dV += P^T dO
         for b in 0..<B {
             let q = qkv + b * T * C3, dq = dqkv + b * T * C3
             let p = att + b * H * TT, dp = datt + b * H * TT, dO = dout + b * T * C
-            // dP = dO V^T ; dV = P^T dO
-            BLAS.gemmStridedBatched(.none, .transpose, m: T, n: T, k: hd, a: dO, lda: C, strideA: hd,
-                                    b: q + 2 * C, ldb: C3, strideB: hd, beta: 0, c: dp, ldc: T, strideC: TT, batch: H)
-            BLAS.gemmStridedBatched(.transpose, .none, m: T, n: hd, k: T, a: p, lda: T, strideA: TT,
-                                    b: dO, ldb: C, strideB: hd, beta: 0, c: dq + 2 * C, ldc: C3, strideC: hd, batch: H)
-            // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale
-            for r in 0..<(H * T) {
-                let pr = p + r * T, dr = dp + r * T
-                var s: F = 0
-                for j in 0..<T { s += pr[j] * dr[j] }
-                for j in 0..<T { dr[j] = pr[j] * (dr[j] - s) * scale }
+            for i0 in stride(from: 0, to: T, by: step) {
+                let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
+                BLAS.gemmStridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
+                                        b: q + 2 * C, ldb: C3, strideB: hd, beta: 0, c: dp + i0 * T, ldc: T, strideC: TT, batch: H)
+                BLAS.gemmStridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
+                                        b: dO + i0 * C, ldb: C, strideB: hd, beta: 1, c: dq + 2 * C, ldc: C3, strideC: hd, batch: H)
             }
-            // dQ = dS K ; dK = dS^T Q
-            BLAS.gemmStridedBatched(.none, .none, m: T, n: hd, k: T, a: dp, lda: T, strideA: TT,
-                                    b: q + C, ldb: C3, strideB: hd, beta: 0, c: dq, ldc: C3, strideC: hd, batch: H)
-            BLAS.gemmStridedBatched(.transpose, .none, m: T, n: hd, k: T, a: dp, lda: T, strideA: TT,
-                                    b: q, ldb: C3, strideB: hd, beta: 0, c: dq + C, ldc: C3, strideC: hd, batch: H)
+        }
+        // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale over each row's computed keys
+        _Parallel.chunks(B * H * T, minimumChunk: 64) { _, rows in
+            for r in rows {
+                let i = r % T
+                let keys = causal ? Swift.min(T, (i / step + 1) * step) : T
+                let pr = att + r * T, dr = datt + r * T
+                let s = _Vec.dot(pr, dr, keys)
+                for j in 0..<keys { dr[j] = pr[j] * (dr[j] - s) * scale }
+            }
+        }
+        // dQ = dS K ; dK += dS^T Q
+        for b in 0..<B {
+            let q = qkv + b * T * C3, dq = dqkv + b * T * C3, dp = datt + b * H * TT
+            for i0 in stride(from: 0, to: T, by: step) {
+                let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
+                BLAS.gemmStridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,
+                                        b: q + C, ldb: C3, strideB: hd, beta: 0, c: dq + i0 * C3, ldc: C3, strideC: hd, batch: H)
+                BLAS.gemmStridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: dp + i0 * T, lda: T, strideA: TT,
+                                        b: q + i0 * C3, ldb: C3, strideB: hd, beta: 1, c: dq + C, ldc: C3, strideC: hd, batch: H)
+            }
         }
     }
 }

@@ -6,33 +6,46 @@
 /// `dz_nj = gradScale * (softmax(z_n)_j - [j == target]) / M` for counted rows, 0 for ignored rows.
 enum _SoftmaxCrossEntropy {
     /// Returns the summed loss (accumulated in Double) and M. Targets must be validated (`-100` or in `0..<V`).
+    /// `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
-                                    gradScale: F?) -> (sum: Double, count: Int) {
+                                    gradScale: F?, count given: Int? = nil) -> (sum: Double, count: Int) {
         var count = 0
         for n in 0..<N where targets[n] != -100 { count += 1 }
-        var total: Double = 0
+        if let given { count = given }
         let g = gradScale.map { $0 / F(Swift.max(count, 1)) }
-        for n in 0..<N {
+        var partial = [Double](repeating: 0, count: _Parallel.workers)
+        partial.withUnsafeMutableBufferPointer { slots in
+            let slots = slots.baseAddress!
+            _Parallel.chunks(N, minimumChunk: 16) { chunk, rows in
+                slots[chunk] = _rows(logits: logits, targets: targets, rows: rows, V: V, g: g)
+            }
+        }
+        return (partial.reduce(0, +), count)
+    }
+
+    /// Loss sum over `rows`, writing their gradients when `g` (the per-row scale) is given.
+    private static func _rows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, rows: Range<Int>,
+                                              V: Int, g: F?) -> Double {
+        var total: Double = 0
+        for n in rows {
             let z = logits + n * V
             let target = Int(targets[n])
             if target == -100 {
                 if g != nil { z.update(repeating: 0, count: V) }
                 continue
             }
-            var mx = -F.infinity
-            for j in 0..<V { mx = Swift.max(mx, z[j]) }
-            var sum: F = 0
+            let mx = _Vec.max(z, V)
             let zt = z[target]
+            let sum: F
             if let g {
-                for j in 0..<V { let e = F._exp(z[j] - mx); z[j] = e; sum += e }
-                let k = g / sum
-                for j in 0..<V { z[j] *= k }
+                sum = _Vec.expShiftSum(z, V, shift: mx)
+                _Vec.scale(z, V, g / sum)
                 z[target] -= g
             } else {
-                for j in 0..<V { sum += F._exp(z[j] - mx) }
+                sum = _Vec.expShiftSumReadOnly(z, V, shift: mx)
             }
             total += Double(F._log(sum) + mx - zt)
         }
-        return (total, count)
+        return total
     }
 }
