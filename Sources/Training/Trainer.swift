@@ -66,6 +66,7 @@ public final class Trainer {
             throw TrainingError.invalidConfiguration(
                 field: "steps", reason: "the schedule is built for \(total) steps but the run has \(config.steps)")
         }
+        try TrainingLog.validate(evaluationNames: evaluationSets.map(\.name))
         guard model.gradients.count == model.parameters.count else {
             throw TrainingError.invalidConfiguration(field: "model", reason: "gradient and parameter buffers differ in length")
         }

@@ -30,6 +30,14 @@ public final class TrainingLog {
     private var handle: FileHandle?
 
     public init(url: URL, evaluationNames: [String], swa: Bool = false, ema: Bool = false) throws {
+        try Self.validate(evaluationNames: evaluationNames)
+        self.url = url; self.evaluationNames = evaluationNames; self.swa = swa; self.ema = ema
+    }
+
+    deinit { try? handle?.close() }
+
+    /// Evaluation-set names become CSV column names: non-empty, distinct, no commas, quotes or newlines.
+    public static func validate(evaluationNames: [String]) throws {
         for n in evaluationNames where n.isEmpty || n.contains(where: { ",\"\n\r".contains($0) }) {
             throw TrainingError.invalidConfiguration(
                 field: "evaluation set name", reason: "'\(n)' must be non-empty without commas, quotes or newlines")
@@ -37,10 +45,7 @@ public final class TrainingLog {
         guard Set(evaluationNames).count == evaluationNames.count else {
             throw TrainingError.invalidConfiguration(field: "evaluation set name", reason: "names must be distinct")
         }
-        self.url = url; self.evaluationNames = evaluationNames; self.swa = swa; self.ema = ema
     }
-
-    deinit { try? handle?.close() }
 
     /// The header columns.
     public var columns: [String] {

@@ -55,6 +55,7 @@ public final class WindowedAverage {
 
     /// Feeds the iterate after optimizer step `step` (1-based).
     public func observe(_ parameters: UnsafeBufferPointer<Float>, afterStep step: Int) {
+        precondition(parameters.count == running.count, "SWA: parameter count differs from the average's")
         guard step % interval == 0 else { return }
         let sample = ((step - 1) % window) / interval + 1
         let w = 1 / Float(sample)
@@ -86,6 +87,7 @@ public final class ExponentialAverage {
     }
 
     public func observe(_ parameters: UnsafeBufferPointer<Float>) {
+        precondition(parameters.count == average.count, "EMA: parameter count differs from the average's")
         let w = count == 0 ? 1 : Float(1 - decay)
         average.withUnsafeMutableBufferPointer { a in
             for i in 0..<a.count { a[i] = _lerp(a[i], parameters[i], w) }

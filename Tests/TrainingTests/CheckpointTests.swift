@@ -100,6 +100,20 @@ import Transformer
         #expect(same.step == 0, "a failed restore leaves the trainer untouched")
     }
 
+    /// 64-bit values (seed, RNG words) survive the JSON state exactly.
+    @Test func largeSeedRoundTrips() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.cleanup() }
+        let seed = UInt64.max - 12_345
+        let (a, _) = try makeTrainer(steps: 4, seed: seed)
+        try a.trainStep()
+        try a.saveCheckpoint(to: dir.url.appendingPathComponent("c"))
+        let (b, _) = try makeTrainer(steps: 4, seed: seed)
+        try b.restoreCheckpoint(from: dir.url.appendingPathComponent("c"))
+        #expect(b.rng == a.rng && b.config.seed == seed && b.step == 1)
+        #expect(try b.trainStep().loss == (try a.trainStep()).loss)
+    }
+
     /// The default weight store writes one `parameters` tensor that restores bit for bit.
     @Test func flatWeightsStore() throws {
         let dir = try TemporaryDirectory()

@@ -148,6 +148,16 @@ import Transformer
         }
     }
 
+    /// Duplicate evaluation-set names are refused up front (they would collide in the log).
+    @Test func evaluationNamesMustBeDistinct() throws {
+        let set = EvaluationSet(name: "web", source: try heldOut(seed: 1, batches: 1))
+        #expect(throws: TrainingError.self) {
+            try Trainer(model: BigramModel(vocab: 11, dim: 2), data: RandomTokenSource(vocab: 11, batch: 1, length: 4),
+                        optimizer: OptimizerConfig(), schedule: .constant(peak: 1e-3), config: TrainingConfig(steps: 1),
+                        evaluationSets: [set, set])
+        }
+    }
+
     /// Progress lines carry step, loss, lr, tokens/s and ETA; quiet silences them.
     @Test func progressLines() throws {
         final class Lines: @unchecked Sendable { var all: [String] = [] }

@@ -1,0 +1,70 @@
+"""PyTorch reference for `autoscale bench` (make bench): full eager training steps (forward,
+backward, clip_grad_norm_(1.0), torch.optim.AdamW) of a randomly initialized Hugging Face
+GPT2LMHeadModel or BertForMaskedLM at the same sizes and thread count, measured in the same run.
+
+Reads our `autoscale bench --json` object on stdin (or nothing with --ours-missing) and prints one
+line: ours, the reference, and the ratio ours/reference in tokens/s.
+"""
+import argparse
+import json
+import sys
+import time
+
+import torch
+
+p = argparse.ArgumentParser()
+p.add_argument("--name", default="")
+p.add_argument("--arch", choices=["gpt2", "bert"], required=True)
+for k in ["layers", "embd", "heads", "vocab", "ctx", "batch", "steps"]:
+    p.add_argument(f"--{k}", type=int, required=True)
+p.add_argument("--threads", type=int, default=2)
+p.add_argument("--warmup", type=int, default=2)
+p.add_argument("--ours-missing", action="store_true")
+a = p.parse_args()
+ours = None if a.ours_missing else json.load(sys.stdin)
+
+import transformers  # noqa: E402  (after argument parsing: slow import)
+
+transformers.logging.set_verbosity_error()
+
+torch.manual_seed(0)
+torch.set_num_threads(a.threads)
+ids = torch.randint(0, a.vocab, (a.batch, a.ctx))
+if a.arch == "gpt2":
+    cfg = transformers.GPT2Config(vocab_size=a.vocab, n_positions=a.ctx, n_embd=a.embd, n_layer=a.layers,
+                                  n_head=a.heads, bos_token_id=0, eos_token_id=0, resid_pdrop=0.0, embd_pdrop=0.0, attn_pdrop=0.0)
+    model = transformers.GPT2LMHeadModel(cfg)
+    inputs = {"input_ids": ids, "labels": ids}
+else:
+    cfg = transformers.BertConfig(vocab_size=a.vocab, hidden_size=a.embd, num_hidden_layers=a.layers,
+                                  num_attention_heads=a.heads, intermediate_size=4 * a.embd,
+                                  max_position_embeddings=a.ctx, hidden_dropout_prob=0.0,
+                                  attention_probs_dropout_prob=0.0)
+    model = transformers.BertForMaskedLM(cfg)
+    labels = torch.where(torch.rand(a.batch, a.ctx) < 0.15, ids, torch.full_like(ids, -100))
+    inputs = {"input_ids": ids, "labels": labels, "attention_mask": torch.ones_like(ids)}
+model.train()
+opt = torch.optim.AdamW(model.parameters(), lr=1e-4, weight_decay=0.01)
+
+
+def step():
+    opt.zero_grad(set_to_none=True)
+    loss = model(**inputs).loss
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+
+
+for _ in range(a.warmup):
+    step()
+start = time.perf_counter()
+for _ in range(a.steps):
+    step()
+ref = a.batch * a.ctx * a.steps / (time.perf_counter() - start)
+
+if ours is None:
+    print(f"{a.name:>6} {a.arch}: torch {ref:,.0f} tokens/s ({a.threads} threads); ours not measured")
+else:
+    print(f"{a.name:>6} {a.arch}: ours {ours['tokens_per_s']:,.0f} tokens/s ({ours['gflops']:.1f} GFLOP/s, "
+          f"{100 * ours['peak_fraction']:.0f}% of sgemm peak)  torch {ref:,.0f} tokens/s  "
+          f"ratio {ours['tokens_per_s'] / ref:.2f}x")
