@@ -67,6 +67,9 @@ struct SourceTests {
         """
         let text = String(decoding: RoffText.plainText(Array(roff.utf8)), as: UTF8.self)
         #expect(text == "\nNAME\nls - list directory contents\n\nSYNOPSIS\nls\n[OPTION]...\n\nUse -a to show \u{201C}hidden\u{201D} files\u{2014} all of them.\ngrep(1),\ntwo words\n")
+        let table = ".TS\nallbox;\nlb lb\nl l.\nInterface\tValue\nT{\nf()\nT}\tT{\nMT-Safe\nT}\n.TE\nafter\n"
+        #expect(String(decoding: RoffText.plainText(Array(table.utf8)), as: UTF8.self)
+                == "\nInterface\tValue\nf()\n\t\nMT-Safe\n\nafter\n\n")
         #expect(RoffText.isRedirect(Array(".\\\" x\n.so man3/foo.3\n".utf8)))
         #expect(!RoffText.isRedirect(Array(roff.utf8)))
     }
