@@ -5,7 +5,7 @@ CONFIG ?= release
 BIN = .build/$(CONFIG)/autoscale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config
-DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 man-db manpages manpages-dev groff-base
+DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 manpages manpages-dev
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
 
