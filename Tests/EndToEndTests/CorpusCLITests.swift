@@ -52,6 +52,17 @@ struct CorpusCLITests {
         #expect(tokenize.status == 0 && tokenize.stderr.contains("tokenize: digits"))
         let rows = try #require(try JSONSerialization.jsonObject(with: tokenize.stdout) as? [[String: Any]])
         #expect(rows.count == 5 && rows.allSatisfy { ($0["valTokens"] as? Int ?? 0) >= 1000 })
+        // mixture plan: quantities within one sequence, epochs warned about, error above the limit
+        let tokensDir = dir.appendingPathComponent("corpus/tokens").path
+        let digitsTrain = try #require(rows.first { $0["domain"] as? String == "digits" }?["trainTokens"] as? Int)
+        let sample = try Self.run(["corpus", "sample", "--tokens", tokensDir, "--mix", "copies=3000", "--mix", "digits=\(digitsTrain * 2)",
+                                   "--seq-len", "64", "--json"])
+        #expect(sample.status == 0 && sample.stderr.hasPrefix("warning: domain 'digits':") && sample.stderr.contains("over 3 epochs"))
+        let plan = try #require(try JSONSerialization.jsonObject(with: sample.stdout) as? [String: Any])
+        let planRows = try #require(plan["domains"] as? [[String: Any]])
+        #expect(planRows.count == 2 && abs((planRows[0]["tokens"] as? Int ?? 0) - 3000) <= 32)
+        let tooMuch = try Self.run(["corpus", "sample", "--tokens", tokensDir, "--mix", "digits=\(digitsTrain * 9)", "--seq-len", "64"])
+        #expect(tooMuch.status != 0 && tooMuch.stderr.hasPrefix("Error: domain 'digits': ") && tooMuch.stderr.contains("above the limit of 4"))
         // encode / decode through stdin, including invalid UTF-8 (replaced, counted on stderr)
         let text = "The 3 report says that x will meet y next week.\n\u{1F600} caf\u{E9}"
         let enc = try Self.run(["tokenizer", "encode", "--tokenizer", tok], stdin: Data(text.utf8))
