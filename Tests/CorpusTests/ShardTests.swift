@@ -53,6 +53,10 @@ struct ShardTests {
         vocab.append("\"ab\": 256")
         try check("{\"model\": {\"type\": \"BPE\", \"vocab\": {\(vocab.joined(separator: ","))}, \"merges\": [\"a c\"]}, \(pre)}",
                   "model.merges[0]: \"a\" + \"c\" or their concatenation is not in the vocabulary")
+        try check("{\"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \(pre), \"post_processor\": {\"type\": \"TemplateProcessing\"}}",
+                  "post_processor TemplateProcessing is not supported (it would add tokens); use null or ByteLevel")
+        try check("{\"added_tokens\": [{\"id\": 0, \"content\": \"<s>\", \"lstrip\": true}], \"model\": {\"type\": \"BPE\", \"vocab\": {}, \"merges\": []}, \(pre)}",
+                  "added_tokens[0]: lstrip true is not supported")
         let empty = try tmp.write("empty.json", "")
         #expect(throws: CorpusError.empty(path: empty.path)) { try TokenizerJSON.load(empty) }
         // a well-formed minimal file loads, with "a b" string merges
