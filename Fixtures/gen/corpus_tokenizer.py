@@ -9,6 +9,9 @@ Inputs (committed):
   Fixtures/corpus/samples.json         texts: the first documents of every domain's validation split of
       that corpus (refresh with `python corpus_tokenizer.py --corpus /tmp/corpus`) plus edge cases defined here.
 
+Also Fixtures/corpus/hf_trained_tokenizer.json: a tokenizer trained and saved by HF itself on the domain
+samples (our loader must read files we did not write).
+
 Output: Fixtures/corpus/hf_ids.json with, per tokenizer and sample, the ids of
 `Tokenizer.from_file(path).encode(text).ids` and `decode(ids, skip_special_tokens=False)`.
 Samples given as raw bytes (invalid UTF-8) are decoded with errors="replace" first, as our encoder does.
@@ -17,7 +20,7 @@ import json
 import os
 import sys
 
-from tokenizers import Tokenizer, __version__ as tokenizers_version
+from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers, __version__ as tokenizers_version
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 OUT = os.path.join(HERE, "..", "corpus")
@@ -85,8 +88,18 @@ def main():
     texts.update({"edge/" + k: v for k, v in EDGE_TEXTS.items()})
     texts.update({"invalid/" + k: bytes(v).decode("utf-8", errors="replace") for k, v in INVALID_BYTES.items()})
 
+    # A tokenizer written by HF itself (its trainer, its id order, its JSON layout), to check our loader
+    # on files we did not write.
+    hf = Tokenizer(models.BPE())
+    hf.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    hf.decoder = decoders.ByteLevel()
+    trainer = trainers.BpeTrainer(vocab_size=700, special_tokens=["<|endoftext|>", "[MASK]"], show_progress=False,
+                                  initial_alphabet=pre_tokenizers.ByteLevel.alphabet())
+    hf.train_from_iterator([domains[k] for k in sorted(domains)], trainer=trainer)
+    hf.save(os.path.join(OUT, "hf_trained_tokenizer.json"))
+
     result = {"tokenizers_version": tokenizers_version, "tokenizers": {}}
-    for name in ["tokenizer.json", "tokenizer_bert.json"]:
+    for name in ["tokenizer.json", "tokenizer_bert.json", "hf_trained_tokenizer.json"]:
         tok = Tokenizer.from_file(os.path.join(OUT, name))
         per = {}
         for key, text in sorted(texts.items()):
@@ -96,7 +109,7 @@ def main():
     with open(os.path.join(OUT, "hf_ids.json"), "w", encoding="utf-8") as f:
         json.dump(result, f, ensure_ascii=False, sort_keys=True)
         f.write("\n")
-    print(f"wrote {len(texts)} samples x 2 tokenizers", file=sys.stderr)
+    print(f"wrote {len(texts)} samples x 3 tokenizers", file=sys.stderr)
 
 
 if __name__ == "__main__":

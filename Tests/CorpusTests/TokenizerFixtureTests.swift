@@ -17,7 +17,7 @@ struct TokenizerFixtureTests {
         BPETokenizer(model: try TokenizerJSON.load(Fixture.url("corpus/\(name)")))
     }
 
-    @Test(arguments: ["tokenizer.json", "tokenizer_bert.json"])
+    @Test(arguments: ["tokenizer.json", "tokenizer_bert.json", "hf_trained_tokenizer.json"])
     func idsEqualHuggingFace(file: String) throws {
         let tok = try Self.tokenizer(file)
         let entries = try #require(Self.reference.tokenizers[file])
