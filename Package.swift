@@ -18,6 +18,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // System libraries: tiny C shims over Debian's OpenBLAS and LAPACKE.
@@ -34,7 +35,7 @@ let package = Package(
         .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "Training", dependencies: ["Transformer", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: ["CZlib"]),
+        .target(name: "Corpus", dependencies: ["CZlib", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
         .executableTarget(

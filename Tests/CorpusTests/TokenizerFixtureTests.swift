@@ -89,4 +89,31 @@ struct TokenizerFixtureTests {
         try TokenizerJSON.save(model, to: tmp)
         #expect(try TokenizerJSON.load(tmp) == model)
     }
+
+    /// Long pieces (merged with a heap) against the plain rule: merge the lowest-rank adjacent pair, leftmost first.
+    @Test func longPiecesMatchPlainMergeRule() throws {
+        let tok = try Self.tokenizer("tokenizer.json")
+        var rank: [[Int32]: (Int, Int32)] = [:]
+        for (r, m) in tok.model.merges.enumerated() where rank[[m.left, m.right]] == nil { rank[[m.left, m.right]] = (r, m.result) }
+        func plain(_ bytes: [UInt8]) -> [Int32] {
+            var s = bytes.map { tok.model.byteIds[Int($0)] }
+            while true {
+                var best: (Int, Int, Int32)? = nil
+                for i in 0..<max(0, s.count - 1) {
+                    if let (r, z) = rank[[s[i], s[i + 1]]], r < (best?.0 ?? Int.max) { best = (r, i, z) }
+                }
+                guard let (_, i, z) = best else { return s }
+                s[i] = z
+                s.remove(at: i + 1)
+            }
+        }
+        var g = SplitMix64(seed: 42)
+        let letters = Array("etaoinshrdlucmfw".utf8)
+        for n in [64, 65, 100, 257, 1000] {
+            let word = (0..<n).map { _ in letters[g.below(letters.count)] }
+            #expect(tok.encode(utf8: word).ids == plain(word), "length \(n)")
+        }
+        let spaces = [UInt8](repeating: 0x20, count: 5000)  // one piece of 5000 spaces at the end of the text
+        #expect(tok.encode(utf8: spaces).ids == plain(spaces))
+    }
 }
