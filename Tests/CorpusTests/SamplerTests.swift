@@ -112,7 +112,10 @@ struct SamplerTests {
         try store.forEachDocument(domain: "digits", split: .val) { firstVal = Array($0); return false }
         #expect(try tok.decodeBytes(Array(all.prefix { $0 != eot })) == firstVal)
         var t2 = CorpusTokenization(); t2.minValidationTokens = 10_000_000
-        #expect(throws: CorpusError.self) { try t2.run(corpus: store, tokenizerFile: tmp.path("tok.json"), out: tmp.path("tokens2")) }
+        let valTokens = manifest.domains[0].val.tokens
+        #expect(throws: CorpusError.tooLittleText(domain: "digits", detail: "validation split has \(valTokens) tokens, fewer than the required 10000000; rebuild with a larger --val-bytes")) {
+            try t2.run(corpus: store, tokenizerFile: tmp.path("tok.json"), out: tmp.path("tokens2"))
+        }
         #expect(!FileManager.default.fileExists(atPath: tmp.path("tokens2").path))
     }
 }
