@@ -7,7 +7,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
 # The MPI trait is on wherever pkg-config finds an MPI (Open MPI or MPICH).
 TRAITS = $(shell pkg-config --exists mpi 2>/dev/null && echo --traits MPI)
-DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 man-db manpages manpages-dev groff-base
+DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min python3 manpages manpages-dev
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
 

@@ -22,6 +22,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
     ],
     targets: [
         // System libraries: tiny C shims over Debian's OpenBLAS and LAPACKE.
@@ -41,7 +42,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "Training", dependencies: ["Transformer", "Cluster", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: ["CZlib"]),
+        .target(name: "Corpus", dependencies: ["CZlib", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
         .executableTarget(

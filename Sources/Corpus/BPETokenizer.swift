@@ -1,3 +1,5 @@
+import HeapModule
+
 /// Byte-level BPE encoding and decoding, id-for-id equal to HF `tokenizers` with a ByteLevel pre-tokenizer
 /// (no prefix space) and a BPE model without dropout (checked against fixtures from the `tokenizers` package).
 ///
@@ -143,8 +145,12 @@ struct _BPEEncoder {
         model.mergeTable[UInt64(UInt32(a)) << 32 | UInt64(UInt32(b))] ?? UInt64.max
     }
 
+    /// Pieces at least this long merge with a heap (O(m log m)) instead of rescanning (O(m^2)).
+    static let heapThreshold = 64
+
     /// Leaves the BPE ids of the piece in `syms`.
-    private mutating func merge(_ p: UnsafePointer<UInt8>, _ len: Int) {
+    mutating func merge(_ p: UnsafePointer<UInt8>, _ len: Int) {
+        if len >= Self.heapThreshold { return mergeWithHeap(p, len) }
         syms.removeAll(keepingCapacity: true)
         ranks.removeAll(keepingCapacity: true)
         for i in 0..<len { syms.append(model.byteIds[Int(p[i])]) }
@@ -160,4 +166,45 @@ struct _BPEEncoder {
             if at < ranks.count { ranks[at] = rank(syms[at], syms[at + 1]) }
         }
     }
+
+    /// The same merges for long pieces: symbols in a linked list and a min-heap of candidate pairs keyed by
+    /// (rank, position), stale entries skipped when popped; equal to the rescanning loop (lowest rank first,
+    /// leftmost on ties) because every adjacent pair present is in the heap.
+    private mutating func mergeWithHeap(_ p: UnsafePointer<UInt8>, _ len: Int) {
+        var sym = (0..<len).map { model.byteIds[Int(p[$0])] }
+        var next = (0..<len).map { $0 + 1 < len ? $0 + 1 : -1 }
+        var prev = (0..<len).map { $0 - 1 }
+        var heap = Heap<_MergeCandidate>()
+        func push(_ i: Int, _ sym: [Int32], _ next: [Int]) {
+            let j = next[i]
+            guard j >= 0 else { return }
+            let r = rank(sym[i], sym[j])
+            if r != UInt64.max {
+                heap.insert(_MergeCandidate(rank: r >> 32, position: i, left: sym[i], right: sym[j], merged: Int32(truncatingIfNeeded: r & 0xFFFF_FFFF)))
+            }
+        }
+        for i in 0..<(len - 1) { push(i, sym, next) }
+        while let top = heap.popMin() {
+            let i = top.position, j = next[i]
+            guard j >= 0, sym[i] == top.left, sym[j] == top.right else { continue }
+            sym[i] = top.merged
+            sym[j] = -1
+            next[i] = next[j]
+            if next[j] >= 0 { prev[next[j]] = i }
+            if prev[i] >= 0 { push(prev[i], sym, next) }
+            push(i, sym, next)
+        }
+        syms.removeAll(keepingCapacity: true)
+        var i = 0
+        while i >= 0 { syms.append(sym[i]); i = next[i] }
+    }
+}
+
+/// A merge candidate of `mergeWithHeap`, ordered by (rank, position).
+struct _MergeCandidate: Comparable {
+    var rank: UInt64
+    var position: Int
+    var left, right, merged: Int32
+    static func < (a: Self, b: Self) -> Bool { a.rank != b.rank ? a.rank < b.rank : a.position < b.position }
+    static func == (a: Self, b: Self) -> Bool { a.rank == b.rank && a.position == b.position }
 }

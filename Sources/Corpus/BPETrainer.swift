@@ -1,3 +1,5 @@
+import HeapModule
+
 /// Byte-level BPE training (Sennrich et al. 2016 on GPT-2 byte pieces).
 ///
 /// Text is split by `PreTokenizer` into pieces whose frequencies are counted; every piece starts as its
@@ -64,16 +66,15 @@ public struct BPETrainer {
                 pairWords[k, default: []].append(Int32(w))
             }
         }
-        var heap = _PairHeap()
-        for (k, c) in pairCounts { heap.push(c, k) }
+        var heap = Heap(pairCounts.map { _PairCount(count: $0.value, key: $0.key) })
 
         var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
         var merges: [BPEModel.Merge] = []
         var stamp = [Int32](repeating: -1, count: syms.count)
-        while merges.count < targetMerges, let top = heap.pop() {
+        while merges.count < targetMerges, let top = heap.popMax() {
             let actual = pairCounts[top.key] ?? 0
             if actual != top.count {
-                if actual > 0 { heap.push(actual, top.key) }
+                if actual > 0 { heap.insert(_PairCount(count: actual, key: top.key)) }
                 continue
             }
             if actual < options.minFrequency { break }
@@ -107,7 +108,7 @@ public struct BPETrainer {
             for (k, d) in delta where d != 0 {
                 let v = (pairCounts[k] ?? 0) + d
                 if v <= 0 { pairCounts.removeValue(forKey: k) } else { pairCounts[k] = v }
-                if d > 0 { heap.push(v, k) }
+                if d > 0 { heap.insert(_PairCount(count: v, key: k)) }
             }
             if merges.count % 1000 == 0 { progress("tokenizer: \(merges.count)/\(targetMerges) merges") }
         }
@@ -120,41 +121,9 @@ public struct BPETrainer {
     }
 }
 
-/// Binary max-heap of (count, pair key); ties pop the smaller key first.
-struct _PairHeap {
-    private var items: [(count: Int64, key: UInt64)] = []
-
-    @inline(__always) private func above(_ x: (count: Int64, key: UInt64), _ y: (count: Int64, key: UInt64)) -> Bool {
-        x.count != y.count ? x.count > y.count : x.key < y.key
-    }
-
-    mutating func push(_ count: Int64, _ key: UInt64) {
-        items.append((count, key))
-        var i = items.count - 1
-        while i > 0 {
-            let parent = (i - 1) / 2
-            if !above(items[i], items[parent]) { break }
-            items.swapAt(i, parent)
-            i = parent
-        }
-    }
-
-    mutating func pop() -> (count: Int64, key: UInt64)? {
-        guard let top = items.first else { return nil }
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var best = i
-                if l < items.count && above(items[l], items[best]) { best = l }
-                if r < items.count && above(items[r], items[best]) { best = r }
-                if best == i { break }
-                items.swapAt(i, best)
-                i = best
-            }
-        }
-        return top
-    }
+/// A pair with its count; the maximum is the highest count, then the smaller pair key.
+struct _PairCount: Comparable {
+    var count: Int64
+    var key: UInt64
+    static func < (a: Self, b: Self) -> Bool { a.count != b.count ? a.count < b.count : a.key > b.key }
 }

@@ -38,7 +38,7 @@ public struct CorpusBuilder {
         try spec.source.forEachDocument(seed: seed) { raw in
             if cap > 0 && bytes >= cap { capped = true; return false }
             let (valid, r) = TextCleaning.repairUTF8(raw.bytes)
-            replaced += r
+            replaced += r + raw.replacedInvalidUTF8
             let clean = TextCleaning.normalize(valid, dedent: raw.dedent)
             if clean.isEmpty { return true }
             guard seen.insert(clean).inserted else { duplicates += 1; return true }

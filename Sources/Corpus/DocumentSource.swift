@@ -5,7 +5,11 @@ public struct RawDocument: Sendable {
     public var bytes: [UInt8]
     /// Whether leading indentation carries no meaning here (dictionary layout) and may be removed.
     public var dedent: Bool
-    public init(bytes: [UInt8], dedent: Bool = false) { self.bytes = bytes; self.dedent = dedent }
+    /// Invalid UTF-8 sequences the source already replaced (e.g. inside a JSONL line), to be counted.
+    public var replacedInvalidUTF8: Int
+    public init(bytes: [UInt8], dedent: Bool = false, replacedInvalidUTF8: Int = 0) {
+        self.bytes = bytes; self.dedent = dedent; self.replacedInvalidUTF8 = replacedInvalidUTF8
+    }
 }
 
 /// A producer of raw documents for one domain. Sources yield documents in an order fixed by `seed`,

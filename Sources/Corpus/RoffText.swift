@@ -31,8 +31,17 @@ public enum RoffText {
         var out = [UInt8]()
         out.reserveCapacity(roff.count)
         var skipUntil: [UInt8]? = nil
+        var inTable = false, inTableFormat = false
         for rawLine in roff.split(separator: 0x0A, omittingEmptySubsequences: false) {
-            let line = Array(rawLine)
+            var line = Array(rawLine)
+            if inTableFormat {  // tbl options and column formats, ending with a line that ends in '.'
+                if line.last(where: { $0 != 0x20 && $0 != 0x09 }) == 0x2E { inTableFormat = false }
+                continue
+            }
+            if inTable && !line.starts(with: [0x2E, 0x54, 0x45]) {  // table rows: drop T{ and T} text-block markers
+                line = removingTableMarkers(line)
+                if line.isEmpty { continue }
+            }
             if let end = skipUntil {
                 if line.starts(with: end) { skipUntil = nil }
                 continue
@@ -51,6 +60,8 @@ public enum RoffText {
                 skipUntil = [0x2E, 0x2E]
                 continue
             }
+            if name == "TS" { inTable = true; inTableFormat = true }
+            if name == "TE" { inTable = false }
             if silentMacros.contains(name) { continue }
             if breakMacros.contains(name) {
                 out.append(0x0A)
@@ -68,6 +79,22 @@ public enum RoffText {
                 out += escapes(ArraySlice(Array(args.joined(separator: [0x20]))))
                 out.append(0x0A)
             }
+        }
+        return out
+    }
+
+    /// A table row without `T{` / `T}` markers.
+    static func removingTableMarkers(_ line: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < line.count {
+            if i + 1 < line.count && line[i] == 0x54 && (line[i + 1] == 0x7B || line[i + 1] == 0x7D)
+                && (i == 0 || line[i - 1] == 0x09) && (i + 2 == line.count || line[i + 2] == 0x09) {
+                i += 2
+                continue
+            }
+            out.append(line[i])
+            i += 1
         }
         return out
     }

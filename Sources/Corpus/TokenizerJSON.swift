@@ -82,6 +82,9 @@ public enum TokenizerJSON {
         guard (pre["use_regex"] as? Bool) != false else { throw bad("pre_tokenizer.use_regex false is not supported") }
         guard root["normalizer"] == nil || root["normalizer"] is NSNull else { throw bad("normalizers are not supported (normalizer must be null)") }
         if let d = model["dropout"], !(d is NSNull) { throw bad("model.dropout must be null") }
+        if let post = root["post_processor"] as? [String: Any], (post["type"] as? String) != "ByteLevel" {
+            throw bad("post_processor \(post["type"] ?? "?") is not supported (it would add tokens); use null or ByteLevel")
+        }
         guard let vocab = model["vocab"] as? [String: Any] else { throw bad("missing object 'model.vocab'") }
         guard let mergesRaw = model["merges"] as? [Any] else { throw bad("missing array 'model.merges'") }
 
@@ -89,6 +92,9 @@ public enum TokenizerJSON {
         for (i, item) in ((root["added_tokens"] as? [Any]) ?? []).enumerated() {
             guard let t = item as? [String: Any], let content = t["content"] as? String, let id = (t["id"] as? NSNumber)?.intValue else {
                 throw bad("added_tokens[\(i)]: needs 'id' and 'content'")
+            }
+            for flag in ["lstrip", "rstrip", "single_word"] where (t[flag] as? Bool) == true {
+                throw bad("added_tokens[\(i)]: \(flag) true is not supported")
             }
             added[content] = id
         }

@@ -28,15 +28,15 @@ public struct UserFolderSource: DocumentSource {
             for line in bytes.split(separator: 0x0A, omittingEmptySubsequences: false) {
                 lineNo += 1
                 if line.allSatisfy({ $0 == 0x20 || $0 == 0x0D || $0 == 0x09 }) { continue }
-                let text = try Self.textField(line, path: url.path, line: lineNo)
-                if try !body(RawDocument(bytes: text)) { return }
+                let (text, replaced) = try Self.textField(line, path: url.path, line: lineNo)
+                if try !body(RawDocument(bytes: text, replacedInvalidUTF8: replaced)) { return }
             }
         }
     }
 
-    /// The UTF-8 bytes of the string field `text` of one JSONL line (invalid UTF-8 in the line is repaired first).
-    static func textField(_ line: ArraySlice<UInt8>, path: String, line lineNo: Int) throws -> [UInt8] {
-        let repaired = TextCleaning.repairUTF8(Array(line)).bytes
+    /// The UTF-8 bytes of the string field `text` of one JSONL line; invalid UTF-8 in the line is repaired first and counted.
+    static func textField(_ line: ArraySlice<UInt8>, path: String, line lineNo: Int) throws -> (text: [UInt8], replaced: Int) {
+        let (repaired, replaced) = TextCleaning.repairUTF8(Array(line))
         let object: Any
         do {
             object = try JSONSerialization.jsonObject(with: Data(repaired), options: [])
@@ -49,6 +49,6 @@ public struct UserFolderSource: DocumentSource {
         guard let text = dict["text"] as? String else {
             throw CorpusError.badFormat(path: path, detail: "line \(lineNo): field \"text\" is missing or not a string")
         }
-        return Array(text.utf8)
+        return (Array(text.utf8), replaced)
     }
 }

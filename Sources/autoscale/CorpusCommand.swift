@@ -7,7 +7,7 @@ struct CorpusCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "corpus",
         abstract: "Build multi-domain text corpora and tokenize them into token shards.",
-        subcommands: [CorpusBuildCommand.self, CorpusTokenizeCommand.self])
+        subcommands: [CorpusBuildCommand.self, CorpusTokenizeCommand.self, CorpusSampleCommand.self])
 }
 
 /// Progress lines go to stderr unless `--quiet`.

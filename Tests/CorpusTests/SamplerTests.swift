@@ -1,0 +1,121 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Corpus
+
+struct SamplerTests {
+    /// Shards whose token at position p of domain d is d * 1_000_000 + p (so windows can be checked).
+    static func shards(_ lengths: [Int], in tmp: TempDir) throws -> [TokenShard] {
+        try lengths.enumerated().map { d, n in
+            try TokenShard(tmp.write("d\(d).bin", [UInt8](TokenShard.encode((0..<n).map { Int32(d * 1_000_000 + $0) }, width: 4))))
+        }
+    }
+
+    @Test func quantitiesExactInterleavedDeterministic() throws {
+        let tmp = try TempDir()
+        let s = try Self.shards([50_000, 20_000, 9_000], in: tmp)
+        let t = 64
+        let requests = [30_000, 7_777, 2_000]
+        func make(_ seed: UInt64) throws -> MixtureSampler {
+            try MixtureSampler(domains: zip(["a", "b", "c"], zip(s, requests)).map { ($0, $1.0, $1.1) }, sequenceLength: t, seed: seed)
+        }
+        let m = try make(1)
+        #expect(m.warnings.isEmpty)
+        var perDomain = [0, 0, 0]
+        var seen = [Set<Int32>(), Set<Int32>(), Set<Int32>()]
+        for i in 0..<m.count {
+            let d = m.domainIndex(at: i)
+            let seq = m.sequence(at: i)
+            perDomain[d] += 1
+            #expect(seq.count == t + 1)
+            let start = Int(seq[0]) - d * 1_000_000
+            #expect(start % t == 0 && seq == (0...t).map { Int32(d * 1_000_000 + start + $0) })
+            #expect(seen[d].insert(seq[0]).inserted)  // no window repeats within one epoch
+            let (x, y) = m.inputsAndTargets(at: i)
+            #expect(x == Array(seq.dropLast()) && y == Array(seq.dropFirst()))
+        }
+        for d in 0..<3 { #expect(abs(perDomain[d] * t - requests[d]) <= t / 2) }
+        // interleaved: every prefix holds each domain in proportion to within one sequence (plus rounding)
+        var counts = [0, 0, 0]
+        for i in 0..<m.count {
+            counts[m.domainIndex(at: i)] += 1
+            for d in 0..<3 {
+                let share = Double(perDomain[d]) / Double(m.count) * Double(i + 1)
+                #expect(abs(Double(counts[d]) - share) <= 2)
+            }
+        }
+        let again = try make(1), other = try make(2)
+        #expect((0..<m.count).allSatisfy { m.sequence(at: $0) == again.sequence(at: $0) })
+        #expect((0..<m.count).contains { m.sequence(at: $0) != other.sequence(at: $0) })
+    }
+
+    @Test func epochsWarnAndLimit() throws {
+        let tmp = try TempDir()
+        let s = try Self.shards([1_001], in: tmp)  // 10 windows of 100
+        let m = try MixtureSampler(domains: [("small", s[0], 2_500)], sequenceLength: 100, seed: 3, maxEpochs: 3)
+        #expect(m.count == 25 && m.plans[0].epochs == 3 && m.plans[0].uniqueTokens == 1_000)
+        #expect(m.warnings == ["warning: domain 'small': 2500 tokens requested but 1000 unique; repeating it over 3 epochs"])
+        var uses: [Int32: Int] = [:]
+        for i in 0..<m.count { uses[m.sequence(at: i)[0], default: 0] += 1 }
+        #expect(uses.count == 10 && uses.values.allSatisfy { $0 >= 2 && $0 <= 3 })
+        #expect(throws: CorpusError.tooManyEpochs(domain: "small", requested: 3_100, unique: 1_000, epochs: 4, limit: 3)) {
+            try MixtureSampler(domains: [("small", s[0], 3_100)], sequenceLength: 100, seed: 3, maxEpochs: 3)
+        }
+    }
+
+    @Test func weightsTimesBudget() throws {
+        let q = try MixtureSampler.quantities(weights: [("a", 1), ("b", 1), ("c", 1)], budget: 100)
+        #expect(q.map(\.1) == [34, 33, 33])
+        let r = try MixtureSampler.quantities(weights: [("a", 0.5), ("b", 0.25), ("c", 0)], budget: 1_000_001)
+        #expect(r.map(\.1).reduce(0, +) == 1_000_001 && r[2].1 == 0 && abs(r[0].1 - 666_667) <= 1)
+        #expect(throws: CorpusError.invalidArgument("weights must be finite, non-negative and not all zero")) {
+            try MixtureSampler.quantities(weights: [("a", 0)], budget: 10)
+        }
+    }
+
+    @Test func validationReaderFixedOrder() throws {
+        let tmp = try TempDir()
+        let s = try Self.shards([1_000], in: tmp)
+        let v = try ValidationReader(shard: s[0], sequenceLength: 100)
+        #expect(v.count == 9)
+        #expect((0..<v.count).map { v.sequence(at: $0)[0] } == (0..<9).map { Int32($0 * 100) })
+        #expect(try ValidationReader(shard: s[0], sequenceLength: 100, maxSequences: 4).count == 4)
+        #expect(throws: CorpusError.self) { try ValidationReader(shard: s[0], sequenceLength: 1_000) }
+    }
+
+    /// End to end on synthetic domains: build, train a tokenizer, tokenize, sample.
+    @Test func syntheticPipeline() throws {
+        let tmp = try TempDir()
+        var o = CorpusBuilder.Options()
+        o.validationBytes = 30_000
+        let corpusDir = tmp.path("corpus")
+        try CorpusBuilder(options: o).build(SyntheticSource.specs(bytes: 120_000), out: corpusDir)
+        let store = try CorpusStore(corpusDir)
+        var to = BPETrainer.Options(); to.vocabSize = 400
+        var trainer = BPETrainer(options: to)
+        for d in store.manifest.domains {
+            try store.forEachDocument(domain: d.name, split: .train) { trainer.add($0); return true }
+        }
+        try TokenizerJSON.save(try trainer.train(), to: tmp.path("tok.json"))
+        var t = CorpusTokenization(); t.minValidationTokens = 1_000
+        let manifest = try t.run(corpus: store, tokenizerFile: tmp.path("tok.json"), out: tmp.path("tokens"))
+        #expect(manifest.domains.map(\.name) == SyntheticSource.Kind.allCases.map(\.rawValue))
+        let tokBytes = try readFileBytes(tmp.path("tok.json"))
+        #expect(manifest.tokenWidth == 2 && manifest.tokenizer.sha256 == SHA256.hex(tokBytes))
+        let tokens = try TokenStore(tmp.path("tokens"))
+        let shard = try tokens.shard("digits", split: .val)
+        let tok = BPETokenizer(model: try TokenizerJSON.load(tmp.path("tok.json")))
+        let eot = Int32(manifest.tokenizer.endOfTextId)
+        let all = shard.tokens(0..<shard.count)
+        #expect(all.last == eot && all.filter { $0 == eot }.count == manifest.domains[0].val.documents)
+        var firstVal: [UInt8] = []
+        try store.forEachDocument(domain: "digits", split: .val) { firstVal = Array($0); return false }
+        #expect(try tok.decodeBytes(Array(all.prefix { $0 != eot })) == firstVal)
+        var t2 = CorpusTokenization(); t2.minValidationTokens = 10_000_000
+        let valTokens = manifest.domains[0].val.tokens
+        #expect(throws: CorpusError.tooLittleText(domain: "digits", detail: "validation split has \(valTokens) tokens, fewer than the required 10000000; rebuild with a larger --val-bytes")) {
+            try t2.run(corpus: store, tokenizerFile: tmp.path("tok.json"), out: tmp.path("tokens2"))
+        }
+        #expect(!FileManager.default.fileExists(atPath: tmp.path("tokens2").path))
+    }
+}
