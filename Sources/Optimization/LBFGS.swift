@@ -46,6 +46,12 @@ public struct LBFGS: Sendable {
         public var iterations: Int
         public var evaluations: Int
         public var status: Status
+
+        @inlinable
+        public init(x: [Double], value: Double, gradient: [Double], iterations: Int, evaluations: Int, status: Status) {
+            self.x = x; self.value = value; self.gradient = gradient
+            self.iterations = iterations; self.evaluations = evaluations; self.status = status
+        }
     }
 
     public var options: Options
@@ -53,6 +59,7 @@ public struct LBFGS: Sendable {
     public init(options: Options = Options()) { self.options = options }
 
     /// Minimizes `objective` from `x0`. Throws only when `x0` has the wrong length or `f(x0)` is not finite.
+    @inlinable
     public func minimize<O: DifferentiableObjective>(_ objective: O, from x0: [Double]) throws -> Result {
         let n = objective.dimension
         guard x0.count == n else {
@@ -65,7 +72,8 @@ public struct LBFGS: Sendable {
             throw OptimizationError.nonFiniteStart("f(x0) = \(f)")
         }
         let m = Swift.max(1, options.memory)
-        var s = [[Double]](repeating: [Double](repeating: 0, count: n), count: m)
+        // Correction pairs, flat: pair k occupies [k n, (k + 1) n) of `s` and `y` (a ring buffer).
+        var s = [Double](repeating: 0, count: m * n)
         var y = s
         var rho = [Double](repeating: 0, count: m)
         var alpha = [Double](repeating: 0, count: m)
@@ -75,43 +83,16 @@ public struct LBFGS: Sendable {
         var evaluations = 1, iterations = 0
         var status: Status = .maxIterations
 
-        func infNorm(_ v: [Double]) -> Double { v.reduce(0) { Swift.max($0, abs($1)) } }
-        if infNorm(g) <= options.gradientTolerance {
+        if Self._infNorm(g) <= options.gradientTolerance {
             return Result(x: x, value: f, gradient: g, iterations: 0, evaluations: 1, status: .gradientTolerance)
         }
         while iterations < options.maxIterations {
-            // Two-loop recursion: d = -H g.
-            for i in 0..<n { d[i] = -g[i] }
-            var k = newest
-            for _ in 0..<stored {
-                var a = 0.0
-                for i in 0..<n { a += s[k][i] * d[i] }
-                a *= rho[k]
-                alpha[k] = a
-                for i in 0..<n { d[i] -= a * y[k][i] }
-                k = (k - 1 + m) % m
-            }
-            if stored > 0 {
-                var sy = 0.0, yy = 0.0
-                for i in 0..<n { sy += s[newest][i] * y[newest][i]; yy += y[newest][i] * y[newest][i] }
-                let gamma = sy / yy
-                for i in 0..<n { d[i] *= gamma }
-            }
-            k = (newest - stored + 1 + m) % m
-            for _ in 0..<stored {
-                var b = 0.0
-                for i in 0..<n { b += y[k][i] * d[i] }
-                b *= rho[k]
-                let c = alpha[k] - b
-                for i in 0..<n { d[i] += c * s[k][i] }
-                k = (k + 1) % m
-            }
-            var slope = 0.0
-            for i in 0..<n { slope += g[i] * d[i] }
+            Self._twoLoop(g: g, s: s, y: y, rho: rho, alpha: &alpha, newest: newest, stored: stored, m: m, d: &d)
+            var slope = Self._dot(g, d)
             if !(slope < 0) {  // not a descent direction (numerical trouble): restart from steepest descent
                 stored = 0
                 for i in 0..<n { d[i] = -g[i] }
-                slope = -g.reduce(0) { $0 + $1 * $1 }
+                slope = -Self._dot(g, g)
             }
             // Without curvature information the step is scaled to unit length, as L-BFGS-B does.
             let step0 = stored == 0 ? 1 / Swift.max((-slope).squareRoot(), 1e-300) : 1.0
@@ -124,7 +105,7 @@ public struct LBFGS: Sendable {
                 // Drop the curvature memory and retry along steepest descent.
                 stored = 0
                 for i in 0..<n { d[i] = -g[i] }
-                slope = -g.reduce(0) { $0 + $1 * $1 }
+                slope = -Self._dot(g, g)
                 ls.maxEvaluations = Swift.min(options.lineSearch.maxEvaluations, options.maxEvaluations - evaluations)
                 outcome = ls.search(objective, from: x, value: f, slope: slope, direction: d,
                                     initialStep: 1 / Swift.max((-slope).squareRoot(), 1e-300),
@@ -136,16 +117,16 @@ public struct LBFGS: Sendable {
                 break
             }
             iterations += 1
-            // Store the correction pair (ring buffer).
+            // Store the correction pair unless its curvature sᵀy is not safely positive.
             let slot = (newest + 1) % m
-            var sy = 0.0
+            var sy = 0.0, yy = 0.0
             for i in 0..<n {
-                s[slot][i] = xNew[i] - x[i]
-                y[slot][i] = gNew[i] - g[i]
-                sy += s[slot][i] * y[slot][i]
+                let si = xNew[i] - x[i], yi = gNew[i] - g[i]
+                s[slot * n + i] = si
+                y[slot * n + i] = yi
+                sy += si * yi
+                yy += yi * yi
             }
-            var yy = 0.0
-            for i in 0..<n { yy += y[slot][i] * y[slot][i] }
             if sy > Double.ulpOfOne * yy && sy > 0 {
                 rho[slot] = 1 / sy
                 newest = slot
@@ -155,7 +136,7 @@ public struct LBFGS: Sendable {
             swap(&x, &xNew)
             swap(&g, &gNew)
             f = outcome.value
-            if infNorm(g) <= options.gradientTolerance { status = .gradientTolerance; break }
+            if Self._infNorm(g) <= options.gradientTolerance { status = .gradientTolerance; break }
             if (fOld - f) / Swift.max(abs(fOld), abs(f), 1) <= options.relativeFunctionTolerance {
                 status = .functionTolerance
                 break
@@ -164,4 +145,44 @@ public struct LBFGS: Sendable {
         }
         return Result(x: x, value: f, gradient: g, iterations: iterations, evaluations: evaluations, status: status)
     }
+
+    /// `d = -H g` by the two-loop recursion with `H0 = (sᵀy / yᵀy) I` from the newest pair.
+    @inlinable
+    static func _twoLoop(g: [Double], s: [Double], y: [Double], rho: [Double], alpha: inout [Double],
+                         newest: Int, stored: Int, m: Int, d: inout [Double]) {
+        let n = g.count
+        for i in 0..<n { d[i] = -g[i] }
+        guard stored > 0 else { return }
+        var k = newest
+        for _ in 0..<stored {
+            var a = 0.0
+            for i in 0..<n { a += s[k * n + i] * d[i] }
+            a *= rho[k]
+            alpha[k] = a
+            for i in 0..<n { d[i] -= a * y[k * n + i] }
+            k = k == 0 ? m - 1 : k - 1
+        }
+        var sy = 0.0, yy = 0.0
+        for i in 0..<n { sy += s[newest * n + i] * y[newest * n + i]; yy += y[newest * n + i] * y[newest * n + i] }
+        let gamma = sy / yy
+        for i in 0..<n { d[i] *= gamma }
+        k = (newest - stored + 1 + m) % m
+        for _ in 0..<stored {
+            var b = 0.0
+            for i in 0..<n { b += y[k * n + i] * d[i] }
+            let c = alpha[k] - rho[k] * b
+            for i in 0..<n { d[i] += c * s[k * n + i] }
+            k = k + 1 == m ? 0 : k + 1
+        }
+    }
+
+    @inlinable
+    static func _dot(_ a: [Double], _ b: [Double]) -> Double {
+        var t = 0.0
+        for i in 0..<a.count { t += a[i] * b[i] }
+        return t
+    }
+
+    @inlinable
+    static func _infNorm(_ v: [Double]) -> Double { v.reduce(0) { Swift.max($0, abs($1)) } }
 }

@@ -40,6 +40,11 @@ public struct StrongWolfeLineSearch: Sendable {
         /// Whether the accepted step satisfies both strong Wolfe conditions (a step that only decreases
         /// `f` is returned with `false` when the evaluation budget ran out).
         public var satisfiesWolfe: Bool
+
+        @inlinable
+        public init(step: Double, value: Double, evaluations: Int, satisfiesWolfe: Bool) {
+            self.step = step; self.value = value; self.evaluations = evaluations; self.satisfiesWolfe = satisfiesWolfe
+        }
         /// Whether any step was accepted.
         public var succeeded: Bool { step > 0 }
     }
@@ -47,6 +52,7 @@ public struct StrongWolfeLineSearch: Sendable {
     /// Searches along `direction` from `x`, where `f0 = f(x)` and `slope0 = ∇f(x)ᵀd < 0`.
     ///
     /// On return with ``Outcome/succeeded``, `xTrial` holds `x + t d` and `gradient` holds `∇f` there.
+    @inlinable
     public func search<O: DifferentiableObjective>(
         _ objective: O, from x: [Double], value f0: Double, slope slope0: Double, direction: [Double],
         initialStep: Double, xTrial: inout [Double], gradient: inout [Double]
@@ -127,6 +133,7 @@ public struct StrongWolfeLineSearch: Sendable {
 
     /// The minimizer of the cubic through `(a, fa)`, `(b, fb)` with slopes `da`, `db`
     /// (Nocedal & Wright eq. 3.59); NaN when it does not exist.
+    @inlinable
     static func _cubicMinimizer(_ a: Double, _ fa: Double, _ da: Double,
                                 _ b: Double, _ fb: Double, _ db: Double) -> Double {
         guard fa.isFinite, fb.isFinite, da.isFinite, db.isFinite, a != b else { return .nan }

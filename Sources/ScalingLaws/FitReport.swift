@@ -1,0 +1,62 @@
+/// The JSON objects printed by `autoscale fit --json` (and read back by `autoscale optimal`).
+extension FittedLaw {
+    /// `{"law", "params", "objective", "points", "loss", "delta"?, "starts", "converged_starts",
+    /// "evaluations", "status", "goodness", "ci"?, "bootstrap"?}`; `extra` members are appended.
+    public func json(extra: [(String, JSONValue)] = []) -> JSONValue {
+        var m: [(String, JSONValue)] = [
+            ("law", .string(law)),
+            ("params", .object(parameters.map { ($0.name, .number($0.value)) })),
+            ("objective", .number(objective)),
+            ("points", .integer(points)),
+            ("loss", .string(loss.name)),
+        ]
+        if case .huber(let delta) = loss { m.append(("delta", .number(delta))) }
+        m += [
+            ("starts", .integer(starts)),
+            ("converged_starts", .integer(convergedStarts)),
+            ("evaluations", .integer(evaluations)),
+            ("status", .string(status)),
+            ("goodness", goodness.json),
+        ]
+        if let b = bootstrap { m += b.jsonMembers }
+        return .object(m + extra)
+    }
+}
+
+extension IsoFLOPFit {
+    /// `{"law": "isoflop", "params": {"k", "a"}, "points", "vertices": [...], "skipped": [...], ...}`.
+    public func json(extra: [(String, JSONValue)] = []) -> JSONValue {
+        var m: [(String, JSONValue)] = [
+            ("law", .string("isoflop")),
+            ("params", .object([("k", .number(k)), ("a", .number(a))])),
+            ("points", .integer(points)),
+            ("budgets", .integer(vertices.count)),
+            ("d_opt", .object([("coefficient", .number(1 / (6 * k))), ("exponent", .number(1 - a))])),
+            ("rmse_log_n", .number(rmseLogN)),
+            ("vertices", .array(vertices.map {
+                .object([("flops", .number($0.flops)), ("n_opt", .number($0.nOpt)), ("d_opt", .number($0.dOpt)),
+                         ("loss", .number($0.lossAtOptimum)), ("points", .integer($0.points))])
+            })),
+            ("skipped", .array(skipped.map {
+                .object([("flops", .number($0.flops)), ("points", .integer($0.points)), ("reason", .string($0.reason))])
+            })),
+        ]
+        if let b = bootstrap { m += b.jsonMembers }
+        return .object(m + extra)
+    }
+}
+
+extension GoodnessOfFit {
+    var json: JSONValue {
+        .object([("rmse_log", .number(rmseLog)), ("max_abs_log", .number(maxAbsLog)),
+                 ("mean_relative_error", .number(meanRelativeError)), ("r2", .number(r2))])
+    }
+}
+
+extension BootstrapSummary {
+    var jsonMembers: [(String, JSONValue)] {
+        [("ci", .object(intervals.map { ($0.name, .array([.number($0.lower), .number($0.upper)])) })),
+         ("bootstrap", .object([("replicates", .integer(replicates)), ("converged", .integer(converged)),
+                                ("seed", seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed))), ("level", .number(level))]))]
+    }
+}

@@ -1,0 +1,73 @@
+import Dispatch
+import Foundation
+import Optimization
+
+extension LawFitter {
+    /// Percentile intervals for a power or Chinchilla fit by the nonparametric bootstrap.
+    ///
+    /// Replicate `r` draws `n` points with replacement (``Bootstrap/indices(count:replicate:seed:)``),
+    /// expressed as multiplicity weights on the summed objective, and refits by ``LBFGS`` started at the
+    /// full-data optimum `fit.theta` (not the whole grid: the resampled optimum lies near the original one,
+    /// and a 4,500-start grid per replicate would multiply the cost by `K`). Replicates run in parallel and
+    /// each depends only on `(seed, r)`, so the intervals are reproducible. The interval for each natural
+    /// parameter is the percentile interval at `level` over the replicates with a finite optimum.
+    public func bootstrap(_ fit: FittedLaw, features: [[Double]], loss y: [Double], replicates: Int, seed: UInt64,
+                          level: Double = 0.95) throws -> BootstrapSummary {
+        guard replicates >= 2 else { throw ScalingLawError.invalidGrid("--bootstrap needs at least 2 replicates") }
+        let objective = LogSumExpObjective(features: features, targets: y, loss: loss)
+        let names = fit.parameters.map(\.name)
+        let slots = _ReplicateSlots(count: replicates)
+        let optimizer = self.optimizer, start = fit.theta, count = y.count
+        let workers = Swift.max(1, Swift.min(threads > 0 ? threads : ProcessInfoCores.count, replicates))
+        DispatchQueue.concurrentPerform(iterations: workers) { w in
+            var r = w
+            while r < replicates {
+                var weights = [Double](repeating: 0, count: count)
+                for i in Bootstrap.indices(count: count, replicate: r, seed: seed) { weights[i] += 1 }
+                if let res = try? optimizer.minimize(objective.weighted(weights), from: start),
+                   res.value.isFinite, res.x.allSatisfy(\.isFinite) {
+                    slots.set(r, (LawFitter._natural(res.x, names: names).map(\.value), res.status.converged))
+                }
+                r += workers
+            }
+        }
+        let results = slots.values.compactMap { $0 }
+        return Self._summary(names: names, samples: results.map(\.0), converged: results.filter(\.1).count,
+                             replicates: replicates, seed: seed, level: level)
+    }
+
+    static func _summary(names: [String], samples: [[Double]], converged: Int, replicates: Int, seed: UInt64,
+                         level: Double) -> BootstrapSummary {
+        let intervals = names.indices.map { j -> Interval in
+            let (lo, hi) = Bootstrap.percentileInterval(samples.map { $0[j] }, level: level)
+            return Interval(name: names[j], lower: lo, upper: hi)
+        }
+        return BootstrapSummary(replicates: replicates, converged: converged, seed: seed, level: level,
+                                intervals: intervals)
+    }
+}
+
+extension IsoFLOPFit {
+    /// Percentile intervals for `k` and `a`: each replicate resamples the points with replacement and
+    /// reruns the whole approach-2 fit; replicates where it fails (too few budgets left) are dropped.
+    public func bootstrap(n: [Double], flops: [Double], loss: [Double], relativeTolerance: Double = 0.01,
+                          replicates: Int, seed: UInt64, level: Double = 0.95) throws -> BootstrapSummary {
+        guard replicates >= 2 else { throw ScalingLawError.invalidGrid("--bootstrap needs at least 2 replicates") }
+        let samples = Bootstrap.replicate(count: n.count, replicates: replicates, seed: seed) { idx -> [Double]? in
+            guard let f = try? IsoFLOPFit.fit(n: idx.map { n[$0] }, flops: idx.map { flops[$0] },
+                                              loss: idx.map { loss[$0] }, relativeTolerance: relativeTolerance)
+            else { return nil }
+            return [f.k, f.a]
+        }
+        return LawFitter._summary(names: ["k", "a"], samples: samples, converged: samples.count,
+                                  replicates: replicates, seed: seed, level: level)
+    }
+}
+
+/// Per-replicate results written by concurrent workers, each slot by one worker.
+final class _ReplicateSlots: @unchecked Sendable {
+    private(set) var values: [([Double], Bool)?]
+    private let _lock = NSLock()
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: ([Double], Bool)) { _lock.lock(); values[i] = v; _lock.unlock() }
+}

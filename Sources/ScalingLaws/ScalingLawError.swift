@@ -1,0 +1,25 @@
+import Foundation
+
+/// Errors from fitting a law, each a single line.
+public enum ScalingLawError: Error, Equatable, CustomStringConvertible, LocalizedError, Sendable {
+    case tooFewPoints(law: String, needed: Int, found: Int)
+    case tooFewBudgets(usable: Int, skipped: [String])
+    case invalidGrid(String)
+    case notConverged(String)
+    case invalidFit(String)
+
+    public var description: String {
+        switch self {
+        case .tooFewPoints(let law, let needed, let found):
+            return "the \(law) law needs at least \(needed) points, found \(found)"
+        case .tooFewBudgets(let usable, let skipped):
+            return "the isoflop law needs at least 2 FLOP budgets with 3 or more model sizes and a convex loss; found \(usable)"
+                + (skipped.isEmpty ? "" : " (skipped: " + skipped.joined(separator: "; ") + ")")
+        case .invalidGrid(let m): return "invalid grid: \(m)"
+        case .notConverged(let m): return "fit did not converge: \(m)"
+        case .invalidFit(let m): return "invalid fit: \(m)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

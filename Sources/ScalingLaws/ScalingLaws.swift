@@ -1,1 +1,0 @@
-// The ScalingLaws layer; see Docs/.

@@ -1,0 +1,37 @@
+import Foundation
+
+/// Errors from reading a CSV table, each a single line that names the file and, where there is one,
+/// the line, the column (1-based field number) and the column's name.
+public enum TableError: Error, Equatable, CustomStringConvertible, LocalizedError, Sendable {
+    case fileNotFound(path: String)
+    case unreadable(path: String, reason: String)
+    case empty(path: String)
+    case unterminatedQuote(path: String, line: Int)
+    case raggedRow(path: String, line: Int, expected: Int, found: Int)
+    case duplicateColumn(path: String, name: String)
+    case missingColumn(path: String, name: String, available: [String])
+    case emptyCell(path: String, line: Int, column: Int, name: String)
+    case notANumber(path: String, line: Int, column: Int, name: String, cell: String)
+    case outOfDomain(path: String, line: Int, column: Int, name: String, value: Double, requirement: String)
+
+    public var description: String {
+        switch self {
+        case .fileNotFound(let p): return "\(p): no such file"
+        case .unreadable(let p, let why): return "\(p): cannot read: \(why)"
+        case .empty(let p): return "\(p): empty file (expected a header row of column names)"
+        case .unterminatedQuote(let p, let l): return "\(p):\(l): unterminated quoted field"
+        case .raggedRow(let p, let l, let e, let f):
+            return "\(p):\(l): row has \(f) field\(f == 1 ? "" : "s"), the header has \(e)"
+        case .duplicateColumn(let p, let n): return "\(p):1: column \"\(n)\" appears more than once in the header"
+        case .missingColumn(let p, let n, let a):
+            return "\(p): no column \"\(n)\"; available columns: \(a.map { "\"\($0)\"" }.joined(separator: ", "))"
+        case .emptyCell(let p, let l, let c, let n): return "\(p):\(l):\(c): empty cell in column \"\(n)\""
+        case .notANumber(let p, let l, let c, let n, let cell):
+            return "\(p):\(l):\(c): column \"\(n)\": \"\(cell)\" is not a number"
+        case .outOfDomain(let p, let l, let c, let n, let v, let req):
+            return "\(p):\(l):\(c): column \"\(n)\": \(v) is not \(req)"
+        }
+    }
+
+    public var errorDescription: String? { description }
+}

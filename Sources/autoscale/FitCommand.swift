@@ -1,0 +1,125 @@
+import ArgumentParser
+import Foundation
+import Optimization
+import ScalingLaws
+
+/// `autoscale fit FILE.csv --law power|chinchilla|isoflop ...`: fits a scaling law to a CSV log.
+struct FitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fit",
+        abstract: "Fit a scaling law (power, chinchilla, isoflop) to a CSV log.",
+        discussion: """
+            power:      L(x) = E + A * x^(-alpha)                      (--x COL)
+            chinchilla: L(N, D) = E + A / N^alpha + B / D^beta         (--n COL and --d COL, or --flops COL: D = C / (6 N))
+            isoflop:    per FLOP budget a parabola in log N gives N_opt; then N_opt = k C^a   (--n COL --flops COL)
+            power and chinchilla minimize the summed Huber loss (or squared error) of log-loss residuals
+            with L-BFGS from every point of a start grid; see Docs/scaling-laws.md.
+            """)
+
+    enum Law: String, ExpressibleByArgument, CaseIterable { case power, chinchilla, isoflop }
+    enum LossName: String, ExpressibleByArgument, CaseIterable { case huber, mse }
+
+    @Argument(help: "CSV file with a header row of column names.") var file: String
+    @Option(help: "The law to fit: power, chinchilla or isoflop.") var law: Law
+    @Option(name: .customLong("y"), help: "Loss column.") var yColumn = "loss"
+    @Option(name: .customLong("x"), help: "Power law: the x column (e.g. compute or tokens).") var xColumn: String?
+    @Option(name: .customLong("n"), help: "Parameter-count column (chinchilla, isoflop).") var nColumn: String?
+    @Option(name: .customLong("d"), help: "Token-count column (chinchilla).") var dColumn: String?
+    @Option(name: .customLong("flops"), help: "FLOP column (chinchilla: D = C / (6 N); isoflop: the budget).")
+    var flopsColumn: String?
+    @Option(help: "Objective on log residuals: huber or mse (power, chinchilla).") var loss: LossName?
+    @Option(help: "Huber threshold delta.") var delta: Double = 1e-3
+    @Option(help: "Bootstrap replicates for percentile intervals (0: none).") var bootstrap: Int = 0
+    @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
+    @Option(help: "Bootstrap interval level.") var level: Double = 0.95
+    @Option(help: "Grid of alpha starts: START:STOP:STEP or v1,v2,... (default 0:2:0.5).") var gridAlpha: GridAxis?
+    @Option(help: "Grid of beta starts (default 0:2:0.5).") var gridBeta: GridAxis?
+    @Option(help: "Grid of e = log E starts (default -1:1:0.5).") var gridE: GridAxis?
+    @Option(help: "Grid of a = log A starts (default 0:25:5).") var gridA: GridAxis?
+    @Option(help: "Grid of b = log B starts (default 0:25:5).") var gridB: GridAxis?
+    @Option(help: "Drop the K highest-loss points before fitting (Epoch AI drop 5 of Chinchilla's).")
+    var dropHighestLoss: Int = 0
+    @Option(help: "isoflop: relative tolerance within which FLOP values form one budget.") var flopsTolerance: Double = 0.01
+    @Option(help: "Worker threads (0: all cores).") var threads: Int = 0
+    @Option(name: .shortAndLong, help: "Also write the JSON result to this file (atomically).") var output: String?
+    @Flag(help: "Print one JSON object instead of the table.") var json = false
+    @Flag(help: "No progress on stderr.") var quiet = false
+
+    func run() throws {
+        let started = Date()
+        try validateOptions()
+        let table = try Table.read(path: file)
+        let columns = try FitData.load(table, law: law, y: yColumn, x: xColumn, n: nColumn, d: dColumn,
+                                       flops: flopsColumn, dropHighest: dropHighestLoss)
+        let result: JSONValue
+        let text: String
+        switch law {
+        case .isoflop:
+            var fit = try IsoFLOPFit.fit(n: columns.n, flops: columns.flops, loss: columns.y,
+                                         relativeTolerance: flopsTolerance)
+            if bootstrap > 0 {
+                progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
+                fit.bootstrap = try fit.bootstrap(n: columns.n, flops: columns.flops, loss: columns.y,
+                                                  relativeTolerance: flopsTolerance, replicates: bootstrap, seed: seed,
+                                                  level: level)
+            }
+            result = fit.json(extra: [("columns", columns.json)])
+            text = FitOutput.isoflopTable(fit, columns: columns, file: file)
+        case .power, .chinchilla:
+            var fitter = LawFitter()
+            fitter.loss = (loss ?? .huber) == .huber ? .huber(delta: delta) : .squared
+            fitter.threads = threads
+            if let g = gridAlpha { fitter.grid.alpha = g }
+            if let g = gridBeta { fitter.grid.beta = g }
+            if let g = gridE { fitter.grid.e = g }
+            if let g = gridA { fitter.grid.a = g }
+            if let g = gridB { fitter.grid.b = g }
+            let starts = law == .power ? fitter.grid.powerStarts.count : fitter.grid.chinchillaStarts.count
+            progress("fitting \(law.rawValue) law to \(columns.y.count) points: L-BFGS from \(starts) starts")
+            var fit = law == .power
+                ? try fitter.fitPower(x: columns.x, loss: columns.y)
+                : try fitter.fitChinchilla(n: columns.n, d: columns.d, loss: columns.y)
+            progress(String(format: "fit: %.2f s, %d evaluations", Date().timeIntervalSince(started), fit.evaluations))
+            if bootstrap > 0 {
+                progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
+                fit.bootstrap = try fitter.bootstrap(fit, features: columns.features(law), loss: columns.y,
+                                                     replicates: bootstrap, seed: seed, level: level)
+            }
+            result = fit.json(extra: [("columns", columns.json)])
+            text = FitOutput.lawTable(fit, columns: columns, file: file)
+        }
+        let line = result.serialized()
+        if let out = output {
+            do { try Data((line + "\n").utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                throw CLIError("\(out): cannot write: \(error.localizedDescription)")
+            }
+        }
+        print(json ? line : text)
+        progress(String(format: "done in %.2f s", Date().timeIntervalSince(started)))
+    }
+
+    func validateOptions() throws {
+        if law == .isoflop && loss != nil { throw CLIError("--loss does not apply to --law isoflop (it fits parabolas by least squares)") }
+        guard delta > 0 && delta.isFinite else { throw CLIError("--delta must be positive, got \(delta)") }
+        guard bootstrap >= 0 && bootstrap != 1 else { throw CLIError("--bootstrap needs 0 or at least 2 replicates, got \(bootstrap)") }
+        guard level > 0 && level < 1 else { throw CLIError("--level must lie in (0, 1), got \(level)") }
+        guard flopsTolerance >= 0 else { throw CLIError("--flops-tolerance must be non-negative") }
+        guard threads >= 0 else { throw CLIError("--threads must be non-negative") }
+    }
+
+    func progress(_ message: String) {
+        if !quiet { FileHandle.standardError.write(Data(("autoscale fit: " + message + "\n").utf8)) }
+    }
+}
+
+extension GridAxis: ExpressibleByArgument {
+    public init?(argument: String) { self.init(parsing: argument) }
+}
+
+/// A one-line error for the command line (`Error: <message>`, exit status 1).
+struct CLIError: Error, CustomStringConvertible, LocalizedError {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+    var errorDescription: String? { message }
+}

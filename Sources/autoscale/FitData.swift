@@ -1,0 +1,72 @@
+import Foundation
+import ScalingLaws
+
+/// The numeric columns a fit needs, read from a ``Table`` with every cell checked (positive and finite,
+/// since logarithms are taken), and the names they came from.
+struct FitData {
+    var y: [Double] = []
+    var x: [Double] = []
+    var n: [Double] = []
+    var d: [Double] = []
+    var flops: [Double] = []
+    var names: [(String, JSONValue)] = []
+    var dropped = 0
+
+    static func load(_ table: Table, law: FitCommand.Law, y: String, x: String?, n: String?, d: String?,
+                     flops: String?, dropHighest: Int) throws -> FitData {
+        var out = FitData()
+        func need(_ col: String?, _ flag: String) throws -> String {
+            guard let c = col else { throw CLIError("--law \(law.rawValue) needs \(flag) COLUMN") }
+            return c
+        }
+        switch law {
+        case .power:
+            if n != nil || d != nil || flops != nil { throw CLIError("--law power takes --x (not --n, --d or --flops)") }
+            let xc = try need(x, "--x")
+            out.x = try table.doubles(xc, .positive)
+            out.names = [("x", .string(xc))]
+        case .chinchilla:
+            if x != nil { throw CLIError("--law chinchilla takes --n and --d or --flops (not --x)") }
+            let nc = try need(n, "--n")
+            out.n = try table.doubles(nc, .positive)
+            switch (d, flops) {
+            case (let dc?, nil):
+                out.d = try table.doubles(dc, .positive)
+                out.names = [("n", .string(nc)), ("d", .string(dc))]
+            case (nil, let fc?):
+                out.flops = try table.doubles(fc, .positive)
+                out.d = zip(out.flops, out.n).map { $0 / (6 * $1) }
+                out.names = [("n", .string(nc)), ("flops", .string(fc))]
+            case (nil, nil): throw CLIError("--law chinchilla needs --d COLUMN (tokens) or --flops COLUMN (D = C / (6 N))")
+            default: throw CLIError("--law chinchilla takes one of --d and --flops, not both")
+            }
+        case .isoflop:
+            if x != nil || d != nil { throw CLIError("--law isoflop takes --n and --flops (not --x or --d)") }
+            let nc = try need(n, "--n"), fc = try need(flops, "--flops")
+            out.n = try table.doubles(nc, .positive)
+            out.flops = try table.doubles(fc, .positive)
+            out.names = [("n", .string(nc)), ("flops", .string(fc))]
+        }
+        out.y = try table.doubles(y, .positive)
+        out.names.append(("y", .string(y)))
+        guard dropHighest >= 0 else { throw CLIError("--drop-highest-loss must be non-negative") }
+        if dropHighest > 0 {
+            guard dropHighest < out.y.count else {
+                throw CLIError("--drop-highest-loss \(dropHighest) would drop all \(out.y.count) points")
+            }
+            let yy = out.y
+            let keep = yy.indices.sorted { yy[$0] < yy[$1] || (yy[$0] == yy[$1] && $0 < $1) }
+                .dropLast(dropHighest).sorted()
+            func pick(_ v: [Double]) -> [Double] { v.isEmpty ? v : keep.map { v[$0] } }
+            out.y = pick(out.y); out.x = pick(out.x); out.n = pick(out.n); out.d = pick(out.d); out.flops = pick(out.flops)
+            out.dropped = dropHighest
+        }
+        return out
+    }
+
+    func features(_ law: FitCommand.Law) -> [[Double]] {
+        law == .power ? x.map { [$0] } : zip(n, d).map { [$0, $1] }
+    }
+
+    var json: JSONValue { .object(names + [("dropped_highest_loss", .integer(dropped))]) }
+}

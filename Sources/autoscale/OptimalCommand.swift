@@ -1,0 +1,68 @@
+import ArgumentParser
+import Foundation
+import ScalingLaws
+
+/// `autoscale optimal FIT.json --flops C [--flops C2 ...] [--json]`: compute-optimal N and D from a Chinchilla fit.
+struct OptimalCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "optimal",
+        abstract: "Compute-optimal model size and tokens for FLOP budgets, from a chinchilla fit.",
+        discussion: """
+            N_opt = G (C/6)^(beta/(alpha+beta)), D_opt = (C/6) / N_opt, G = (alpha A / (beta B))^(1/(alpha+beta)),
+            using E, A, B, alpha, beta from the JSON written by `autoscale fit --law chinchilla --json`.
+            """)
+
+    @Argument(help: "JSON from `autoscale fit --law chinchilla --json`.") var fitFile: String
+    @Option(name: .customLong("flops"), help: "Training FLOP budget C (repeat for a table).") var flops: [Double] = []
+    @Flag(help: "Print one JSON object.") var json = false
+
+    func run() throws {
+        guard !flops.isEmpty else { throw CLIError("give at least one --flops C") }
+        for c in flops where !(c.isFinite && c > 0) { throw CLIError("--flops must be positive and finite, got \(c)") }
+        let model = try Self.loadFit(fitFile)
+        let rows = flops.map { model.allocation(flops: $0) }
+        if json {
+            let params: JSONValue = .object([("E", .number(model.e)), ("A", .number(model.a)), ("B", .number(model.b)),
+                                             ("alpha", .number(model.alpha)), ("beta", .number(model.beta))])
+            let allocs: [JSONValue] = rows.map {
+                .object([("flops", .number($0.flops)), ("n", .number($0.n)), ("d", .number($0.d)),
+                         ("tokens_per_parameter", .number($0.tokensPerParameter)), ("loss", .number($0.loss))])
+            }
+            print(JSONValue.object([("law", .string("chinchilla")), ("params", params), ("allocations", .array(allocs))])
+                .serialized())
+            return
+        }
+        let g = FitOutput.g, pad = FitOutput.pad
+        print("compute-optimal allocation for L(N, D) = \(g(model.e, 5)) + \(g(model.a, 5)) / N^\(g(model.alpha, 5)) + \(g(model.b, 5)) / D^\(g(model.beta, 5)), C = 6 N D")
+        print(pad("flops", 14) + pad("N (params)", 14) + pad("D (tokens)", 14) + pad("D/N", 10) + "loss")
+        for r in rows {
+            print(pad(g(r.flops, 4), 14) + pad(g(r.n, 4), 14) + pad(g(r.d, 4), 14) + pad(g(r.tokensPerParameter, 4), 10)
+                  + g(r.loss, 5))
+        }
+    }
+
+    /// Reads a chinchilla fit; every failure is a one-line ``CLIError`` naming the file.
+    static func loadFit(_ path: String) throws -> ComputeOptimal {
+        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
+        // JSONDecoder parses numbers exactly (JSONSerialization can be off by an ulp).
+        struct FitFile: Decodable { var law: String?; var params: [String: Double]? }
+        let fit: FitFile
+        do { fit = try JSONDecoder().decode(FitFile.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw CLIError("\(path): not a JSON object with \"law\" and numeric \"params\" (expected the output of `autoscale fit --json`)")
+        }
+        guard let law = fit.law else { throw CLIError("\(path): no \"law\" field") }
+        guard law == "chinchilla" else {
+            throw CLIError("\(path): law is \"\(law)\"; compute-optimal allocation needs a chinchilla fit")
+        }
+        guard let params = fit.params else { throw CLIError("\(path): no \"params\" object") }
+        func value(_ name: String) throws -> Double {
+            guard let v = params[name] else { throw CLIError("\(path): params has no number \"\(name)\"") }
+            return v
+        }
+        do {
+            return try ComputeOptimal(E: value("E"), A: value("A"), B: value("B"), alpha: value("alpha"), beta: value("beta"))
+        } catch let e as ScalingLawError {
+            throw CLIError("\(path): \(e.description)")
+        }
+    }
+}
