@@ -35,6 +35,8 @@ public struct AutoScalePredictor: Sendable {
     /// `shareWarningFloor` (1%) or below `shareWarningRatio` (a tenth) of its share at the largest fitted budget.
     public static let shareWarningFloor = 0.01
     public static let shareWarningRatio = 0.1
+    /// `|k| <= flatGrowth` counts as "constant quantity" (SVD round-off), not as falling.
+    public static let flatGrowth = 1e-9
     /// Targets beyond this multiple of the largest fitted budget are warned about.
     public static let extrapolationWarningRatio = 1000.0
 
@@ -80,8 +82,9 @@ public struct AutoScalePredictor: Sendable {
         }
         self.domains = domains
         self.budgets = order.map { totals[$0] }
-        let u = v.map { ($0 - v[0]) / span }
-        let k = (0..<m).map { uMat[$0, 0] * span }
+        // `+ 0` turns -0 into 0 for printing.
+        let u = v.map { ($0 - v[0]) / span + 0 }
+        let k = (0..<m).map { uMat[$0, 0] * span + 0 }
         let uMean = u.reduce(0, +) / Double(count)
         let c = (0..<m).map { rowMean[$0] - k[$0] * uMean }
         self.u = u
@@ -132,7 +135,7 @@ public struct AutoScalePredictor: Sendable {
         }
         // Left end of the increasing branch: the minimum of h when some k < 0, else far enough left.
         var lo = -1.0
-        if k.contains(where: { $0 < 0 }) {
+        if k.contains(where: { $0 < -Self.flatGrowth }) {
             var a = -1.0, b = 1.0
             for _ in 0..<1000 where slopeSign(a) > 0 { a *= 2 }
             for _ in 0..<1000 where slopeSign(b) < 0 { b *= 2 }
@@ -164,7 +167,7 @@ public struct AutoScalePredictor: Sendable {
         let lastTokens = tokens(atScale: 1), lastTotal = lastTokens.reduce(0, +)
         let meanK = zip(weights, k).reduce(0) { $0 + $1.0 * $1.1 }
         for i in 0..<domains.count {
-            if k[i] < 0 {
+            if k[i] < -Self.flatGrowth {
                 out.append(String(format: "domain %@: its optimal quantity falls as the budget grows (k = %.4g); its share shrinks toward zero",
                                   domains[i], k[i]))
                 continue

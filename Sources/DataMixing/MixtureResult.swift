@@ -32,7 +32,19 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         /// The scale at the target budget.
         public var scale: Double
         public var rmsLogResidual: Double
+        /// The result files, in budget order.
         public var sources: [String]
+
+        public init(budgets: [Double], u: [Double], c: [String: Double], k: [String: Double], scale: Double,
+                    rmsLogResidual: Double, sources: [String]) {
+            self.budgets = budgets
+            self.u = u
+            self.c = c
+            self.k = k
+            self.scale = scale
+            self.rmsLogResidual = rmsLogResidual
+            self.sources = sources
+        }
     }
 
     public var domains: [String]

@@ -83,3 +83,51 @@ import TestSupport
         }
     }
 }
+
+@Suite struct LossTableFileTests {
+    let ref = DDOReference.shared.pipeline
+
+    /// The whole DDO from Fixtures/ddo/losses_3domains.csv (rows shuffled, base not first): the points, the
+    /// exact fits (smallest-b solution of scipy's root finder, 1e-6 relative) and the allocation (SLSQP on those
+    /// curves, tokens to 1e-6 relative) agree with the Python reference.
+    @Test func fixtureDDOMatchesScipy() throws {
+        let table = try LossTable.read(path: Fixture.url("ddo/losses_3domains.csv").path)
+        #expect(table.domains == ref.domains && table.validationDomains == ref.domains)
+        let r = try DDO.analyze(table)
+        #expect(abs(r.objectives[r.baseRun] - ref.objective_base) < 1e-12 * ref.objective_base)
+        #expect(abs(r.lower - ref.lower) < 1e-15 && r.upper == ref.upper && r.budget == ref.budget)
+        for (i, d) in ref.domains.enumerated() {
+            let p = ref.points[d]!
+            let order = r.fits[i].x.indices.sorted { r.fits[i].x[$0] < r.fits[i].x[$1] }
+            let refOrder = p.x.indices.sorted { p.x[$0] < p.x[$1] }
+            #expect(maxAbsDiff(order.map { r.fits[i].y[$0] }, refOrder.map { p.y[$0] }) < 1e-13)
+            let c = r.fits[i].curve
+            #expect(maxRelDiff([c.a, c.b, c.c], ref.fits[d]!, floor: 1) < 1e-6, "\(d): \(c)")
+            #expect(r.fits[i].exact)
+        }
+        #expect(maxRelDiff(r.allocation.tokens, ref.domains.map { ref.tokens[$0]! }) < 1e-6, "\(r.allocation.tokens)")
+    }
+
+    /// CSV written by LossTable.csv() reads back to the same runs (full precision).
+    @Test func csvRoundTrip() throws {
+        let table = try LossTable.read(path: Fixture.url("ddo/losses_3domains.csv").path)
+        let back = try LossTable(parsing: table.csv(), source: table.source)
+        #expect(back.runs.map(\.tokens) == table.runs.map(\.tokens))
+        #expect(back.runs.map(\.losses) == table.runs.map(\.losses))
+        #expect(back.runs.map(\.name) == table.runs.map(\.name))
+    }
+
+    /// Header and cell errors name file:line:column.
+    @Test(arguments: [
+        ("run,val:a\nx,1\n", "t.csv: no tokens:<domain> columns; the header is \"run\",\"val:a\""),
+        ("tokens:a,tokens:b\n1,2\n", "t.csv: needs val:<domain> columns (validation losses) or an objective column"),
+        ("tokens:a,tokens:b,val:a,objective\n1,2,3,4\n", "t.csv: has both val:<domain> columns and an objective column; keep one"),
+        ("tokens:a,tokens:,objective\n1,2,3\n", "t.csv:1:2: column \"tokens:\" names no domain"),
+        ("tokens:a,tokens:b,objective\n1,2,3\n1,-2,3\n", "t.csv:3:2: column \"tokens:b\": -2.0 tokens is negative"),
+        ("tokens:a,tokens:b,objective\n1,2,3\n1,x,3\n", "t.csv:3:2: column \"tokens:b\": \"x\" is not a number"),
+        ("tokens:a,tokens:b,objective\n", "t.csv: has a header but no runs"),
+    ])
+    func headerAndCellErrors(_ text: String, _ message: String) throws {
+        #expect { try LossTable(parsing: text, source: "t.csv") } throws: { "\($0)" == message }
+    }
+}

@@ -44,7 +44,8 @@ import TestSupport
         let written = try MixtureResult.read(path: wider.resultURL.path)
         #expect(written == extended.result)
         #expect(written.objective == "mean-ppl")
-        #expect(FileManager.default.fileExists(atPath: wider.lossesURL.path))
+        let reread = try DDO.analyze(LossTable.read(path: wider.lossesURL.path))
+        #expect(reread.result == written)
     }
 
     /// A trainer that fails midway leaves the finished runs cached and no losses.csv/result.json; the rerun
