@@ -24,6 +24,11 @@ extension LossTable {
                 if isTokens { domains.append(domain); tokenColumns.append(j) } else { validation.append(domain); valColumns.append(j) }
             }
         }
+        for (names, kind) in [(domains, "tokens:"), (validation, "val:")] {
+            if let d = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
+                throw DataMixingError.invalidInput(location: "\(src):1", message: "domain \"\(d)\" has two \(kind) columns")
+            }
+        }
         let hasObjective = table.columns.contains("objective")
         guard !domains.isEmpty else {
             throw DataMixingError.invalidInput(location: src, message:

@@ -126,6 +126,7 @@ import TestSupport
         ("tokens:a,tokens:b,objective\n1,2,3\n1,-2,3\n", "t.csv:3:2: column \"tokens:b\": -2.0 tokens is negative"),
         ("tokens:a,tokens:b,objective\n1,2,3\n1,x,3\n", "t.csv:3:2: column \"tokens:b\": \"x\" is not a number"),
         ("tokens:a,tokens:b,objective\n", "t.csv: has a header but no runs"),
+        ("tokens:a,tokens: a,objective\n1,2,3\n", "t.csv:1: domain \"a\" has two tokens: columns"),
     ])
     func headerAndCellErrors(_ text: String, _ message: String) throws {
         #expect { try LossTable(parsing: text, source: "t.csv") } throws: { "\($0)" == message }
