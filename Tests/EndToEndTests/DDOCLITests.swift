@@ -35,6 +35,7 @@ import TestSupport
     struct Reference: Decodable {
         struct Pipeline: Decodable { var domains: [String], budget: Double, fits: [String: [Double]], tokens: [String: Double] }
         var pipeline: Pipeline
+        var pipeline_meanloss: Pipeline
     }
 
     /// `ddo fit --json` on the shipped 3-domain LOSSES.csv matches the scipy reference (fits 1e-6, tokens 1e-6
@@ -59,6 +60,21 @@ import TestSupport
         #expect(table.status == 0)
         #expect(table.stdout.hasPrefix("DDO fit of \(csv): 3 domains, 7 runs, objective mean-ppl, base run at line 3"))
         #expect(ref.domains.allSatisfy { d in table.stdout.split(separator: "\n").contains { $0.hasPrefix(d + " ") } })
+    }
+
+    /// `--objective mean-loss --eval-domains web=2,books=1 --budget 1.5M` matches the scipy reference computed
+    /// with that weighted mean-loss objective (fits 1e-6, tokens 1e-6 relative).
+    @Test func ddoFitWeightedMeanLoss() throws {
+        let ref = try Fixture.json(Reference.self, "ddo/reference.json").pipeline_meanloss
+        let out = try run(["ddo", "fit", Fixture.url("ddo/losses_3domains.csv").path, "--objective", "mean-loss",
+                           "--eval-domains", "web=2,books=1", "--budget", "1.5M", "--json"])
+        #expect(out.status == 0, "\(out.stderr)")
+        let r = try JSONDecoder().decode(Result.self, from: Data(out.stdout.utf8))
+        #expect(r.budget == 1.5e6)
+        for d in ref.domains {
+            #expect(maxRelDiff([r.fits[d]!.a, r.fits[d]!.b, r.fits[d]!.c], ref.fits[d]!, floor: 1) < 1e-6, "\(d)")
+            #expect(abs(r.tokens[d]! - ref.tokens[d]!) / ref.tokens[d]! < 1e-6, "\(d)")
+        }
     }
 
     /// `predict` on hand-written results N(200) = (100, 100), N(400) = (300, 100) at 1000 tokens gives the
