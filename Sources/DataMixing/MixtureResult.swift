@@ -19,6 +19,36 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         public var rmsResidual: Double
         /// Whether the curve passes through every point (relative tolerance 1e-9).
         public var exact: Bool
+
+        public init(a: Double, b: Double, c: Double, x: [Double], y: [Double], residuals: [Double],
+                    maxAbsResidual: Double, rmsResidual: Double, exact: Bool) {
+            self.a = a
+            self.b = b
+            self.c = c
+            self.x = x
+            self.y = y
+            self.residuals = residuals
+            self.maxAbsResidual = maxAbsResidual
+            self.rmsResidual = rmsResidual
+            self.exact = exact
+        }
+
+        enum CodingKeys: String, CodingKey { case a, b, c, x, y, residuals, maxAbsResidual, rmsResidual, exact }
+
+        /// Only `a`, `b`, `c` are required (the minimal shape `{"a":..,"b":..,"c":..}`); the point
+        /// data default to empty.
+        public init(from decoder: Decoder) throws {
+            let k = try decoder.container(keyedBy: CodingKeys.self)
+            a = try k.decode(Double.self, forKey: .a)
+            b = try k.decode(Double.self, forKey: .b)
+            c = try k.decode(Double.self, forKey: .c)
+            x = try k.decodeIfPresent([Double].self, forKey: .x) ?? []
+            y = try k.decodeIfPresent([Double].self, forKey: .y) ?? []
+            residuals = try k.decodeIfPresent([Double].self, forKey: .residuals) ?? []
+            maxAbsResidual = try k.decodeIfPresent(Double.self, forKey: .maxAbsResidual) ?? 0
+            rmsResidual = try k.decodeIfPresent(Double.self, forKey: .rmsResidual) ?? 0
+            exact = try k.decodeIfPresent(Bool.self, forKey: .exact) ?? false
+        }
     }
 
     /// The predictor's fit, in `predict` output.

@@ -77,7 +77,8 @@ import TestSupport
         }
     }
 
-    /// `predict` on hand-written results N(200) = (100, 100), N(400) = (300, 100) at 1000 tokens gives the
+    /// `predict` on hand-written results (minimal `tokens` only, and the issue's shape with `fits` {a, b, c})
+    /// N(200) = (100, 100), N(400) = (300, 100) at 1000 tokens gives the
     /// geometric rule's (900, 100) to 1e-12 relative; on two `ddo fit` results (budgets 1.2M and 2M) the
     /// prediction at 1e9 sums to 1e9 and follows N1 (N2/N1)^u for a common u.
     @Test func predict() throws {
@@ -85,7 +86,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let r1 = dir.appendingPathComponent("r1.json"), r2 = dir.appendingPathComponent("r2.json")
         try Data(#"{"tokens": {"a": 100, "b": 100}}"#.utf8).write(to: r1)
-        try Data(#"{"domains": ["a", "b"], "tokens": {"a": 300, "b": 100}}"#.utf8).write(to: r2)
+        try Data(#"{"domains": ["a", "b"], "budget": 400, "tokens": {"a": 300, "b": 100}, "weights": {"a": 0.75, "b": 0.25}, "fits": {"a": {"a": 1, "b": 0.5, "c": 0}, "b": {"a": 2, "b": 0.1, "c": 0.1}}}"#.utf8).write(to: r2)
         let out = try run(["predict", r1.path, r2.path, "--tokens", "1000", "--json"])
         #expect(out.status == 0, "\(out.stderr)")
         let p = try JSONDecoder().decode(Result.self, from: Data(out.stdout.utf8))
