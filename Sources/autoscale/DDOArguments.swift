@@ -64,3 +64,26 @@ enum DDOArguments {
         }.joined(separator: "\n") + "\n"
     }
 }
+
+extension DDOArguments {
+    /// `--factors`: comma-separated positive numbers or fractions (`0.333,3` or `1/3,3`).
+    static func factors(_ text: String) throws -> [Double] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let s = item.trimmingCharacters(in: .whitespaces)
+            let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+            let value: Double? = parts.count == 2
+                ? Double(parts[0]).flatMap { n in Double(parts[1]).map { n / $0 } }
+                : Double(s)
+            guard let v = value, v.isFinite, v > 0 else {
+                throw DataMixingError.invalidArgument("--factors: '\(s)' is not a positive number or fraction")
+            }
+            return v
+        }
+    }
+
+    /// `--domains a,b,c` or `--domains a=2,b=1,c=1` (base weights): names and weights (`nil` when none given).
+    static func domains(_ text: String) throws -> (names: [String], weights: [Double]?) {
+        let parsed = try DDOObjective.parseDomains(text)
+        return (parsed.domains, text.contains("=") ? parsed.weights : nil)
+    }
+}

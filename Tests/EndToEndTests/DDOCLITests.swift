@@ -114,6 +114,37 @@ import TestSupport
         #expect(table.stdout.hasPrefix("AutoScale prediction at 1000000000 tokens from 2 budgets (1200000, 2000000)"))
     }
 
+    /// `ddo plan --csv` is a LOSSES.csv skeleton: adding val: columns from a stand-in trainer gives a file
+    /// `ddo fit` accepts, finding the base run and three points per domain; the table and JSON forms agree.
+    @Test func planThenFit() throws {
+        let dir = try scratch()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let plan = try run(["ddo", "plan", "--domains", "a,b,c", "--tokens", "30k", "--csv"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let lines = plan.stdout.split(separator: "\n").map(String.init)
+        #expect(lines.count == 8 && lines[0] == "run,tokens:a,tokens:b,tokens:c" && lines[1] == "base,10000,10000,10000")
+        #expect(lines[2] == "a-x0.333333,3333,10000,10000" && lines[3] == "a-x3,30000,10000,10000")
+        var filled = [lines[0] + ",val:a,val:b,val:c"]
+        for line in lines.dropFirst() {
+            let n = line.split(separator: ",").dropFirst().map { Double($0)! }
+            let v = (0..<3).map { i in 1 + 20 * Foundation.pow(n[i] + 0.1 * n[(i + 1) % 3], -0.3) }
+            filled.append(line + "," + v.map { "\($0)" }.joined(separator: ","))
+        }
+        let path = dir.appendingPathComponent("losses.csv")
+        try Data((filled.joined(separator: "\n") + "\n").utf8).write(to: path)
+        let fit = try run(["ddo", "fit", path.path, "--json"])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let r = try JSONDecoder().decode(Result.self, from: Data(fit.stdout.utf8))
+        #expect(r.budget == 30000 && abs(r.tokens.values.reduce(0, +) - 30000) < 1e-8)
+        let weighted = try run(["ddo", "plan", "--domains", "a=3,b=1", "--tokens", "1001", "--factors", "1/4,1/2,2,4", "--json"])
+        struct Plan: Decodable { var budget: Int, base: [String: Int], runs: [[String: AnyDecodable]] }
+        struct AnyDecodable: Decodable { init(from decoder: Decoder) throws {} }
+        let p = try JSONDecoder().decode(Plan.self, from: Data(weighted.stdout.utf8))
+        #expect(p.budget == 1001 && p.base == ["a": 751, "b": 250] && p.runs.count == 9)
+        let bad = try run(["ddo", "plan", "--domains", "a,b", "--tokens", "100", "--factors", "1/0,3"])
+        #expect(bad.status == 1 && bad.stderr == "Error: --factors: '1/0' is not a positive number or fraction\n")
+    }
+
     /// Bad inputs: exit status 1 and exactly one line on stderr, naming the file/line/column/field.
     @Test func badInputsGetOneLine() throws {
         let dir = try scratch()
