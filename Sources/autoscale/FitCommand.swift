@@ -32,14 +32,15 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Bootstrap replicates for percentile intervals (0: none).") var bootstrap: Int = 0
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 0
     @Option(help: "Bootstrap interval level.") var level: Double = 0.95
-    @Option(help: "Grid of alpha starts: START:STOP:STEP or v1,v2,... (default 0:2:0.5).") var gridAlpha: GridAxis?
-    @Option(help: "Grid of beta starts (default 0:2:0.5).") var gridBeta: GridAxis?
-    @Option(help: "Grid of e = log E starts (default -1:1:0.5).") var gridE: GridAxis?
-    @Option(help: "Grid of a = log A starts (default 0:25:5).") var gridA: GridAxis?
-    @Option(help: "Grid of b = log B starts (default 0:25:5).") var gridB: GridAxis?
+    @Option(parsing: .unconditional, help: "Grid of alpha starts: START:STOP:STEP or v1,v2,... (default 0:2:0.5).") var gridAlpha: GridAxis?
+    @Option(parsing: .unconditional, help: "Grid of beta starts (default 0:2:0.5).") var gridBeta: GridAxis?
+    @Option(parsing: .unconditional, help: "Grid of e = log E starts (default -1:1:0.5).") var gridE: GridAxis?
+    @Option(parsing: .unconditional, help: "Grid of a = log A starts (default 0:25:5).") var gridA: GridAxis?
+    @Option(parsing: .unconditional, help: "Grid of b = log B starts (default 0:25:5).") var gridB: GridAxis?
     @Option(help: "Drop the K highest-loss points before fitting (Epoch AI drop 5 of Chinchilla's).")
     var dropHighestLoss: Int = 0
     @Option(help: "isoflop: relative tolerance within which FLOP values form one budget.") var flopsTolerance: Double = 0.01
+    @Option(help: "L-BFGS iteration limit per start (power, chinchilla).") var maxIterations: Int = 15000
     @Option(help: "Worker threads (0: all cores).") var threads: Int = 0
     @Option(name: .shortAndLong, help: "Also write the JSON result to this file (atomically).") var output: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
@@ -69,6 +70,7 @@ struct FitCommand: ParsableCommand {
             var fitter = LawFitter()
             fitter.loss = (loss ?? .huber) == .huber ? .huber(delta: delta) : .squared
             fitter.threads = threads
+            fitter.optimizer.options.maxIterations = maxIterations
             if let g = gridAlpha { fitter.grid.alpha = g }
             if let g = gridBeta { fitter.grid.beta = g }
             if let g = gridE { fitter.grid.e = g }
@@ -104,6 +106,7 @@ struct FitCommand: ParsableCommand {
         guard bootstrap >= 0 && bootstrap != 1 else { throw CLIError("--bootstrap needs 0 or at least 2 replicates, got \(bootstrap)") }
         guard level > 0 && level < 1 else { throw CLIError("--level must lie in (0, 1), got \(level)") }
         guard flopsTolerance >= 0 else { throw CLIError("--flops-tolerance must be non-negative") }
+        guard maxIterations >= 1 else { throw CLIError("--max-iterations must be at least 1") }
         guard threads >= 0 else { throw CLIError("--threads must be non-negative") }
     }
 

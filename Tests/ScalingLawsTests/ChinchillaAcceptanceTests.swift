@@ -5,11 +5,11 @@ import TestSupport
 
 /// The real Chinchilla points (Epoch AI's extraction of Hoffmann et al. Figure 4), read from
 /// `../shared/data/chinchilla/` when present; never copied into the repository.
-func chinchillaData() throws -> (n: [Double], d: [Double], loss: [Double])? {
-    guard let dir = Fixture.sharedData else { return nil }
-    let path = dir.appendingPathComponent("chinchilla/svg_extracted_data.csv").path
-    guard FileManager.default.fileExists(atPath: path) else { return nil }
-    let t = try Table.read(path: path)
+let chinchillaPath: String? = Fixture.sharedData.map { $0.appendingPathComponent("chinchilla/svg_extracted_data.csv").path }
+    .flatMap { FileManager.default.fileExists(atPath: $0) ? $0 : nil }
+
+func chinchillaData() throws -> (n: [Double], d: [Double], loss: [Double]) {
+    let t = try Table.read(path: try #require(chinchillaPath))
     let n = try t.doubles("Model Size", .positive), c = try t.doubles("Training FLOP", .positive)
     let loss = try t.doubles("loss", .positive)
     // Epoch AI drop the 5 highest-loss points; D = C / (6 N).
@@ -17,9 +17,9 @@ func chinchillaData() throws -> (n: [Double], d: [Double], loss: [Double])? {
     return (keep.map { n[$0] }, keep.map { c[$0] / (6 * n[$0]) }, keep.map { loss[$0] })
 }
 
-@Test(.enabled(if: Fixture.sharedData != nil, "../shared/data is not present"))
+@Test(.enabled(if: chinchillaPath != nil, "../shared/data/chinchilla/svg_extracted_data.csv is not present"))
 func chinchillaApproach3ReproducesEpoch() throws {
-    guard let data = try chinchillaData() else { return }
+    let data = try chinchillaData()
     #expect(data.n.count == 240)
     let t0 = Date()
     let fit = try LawFitter().fitChinchilla(n: data.n, d: data.d, loss: data.loss)

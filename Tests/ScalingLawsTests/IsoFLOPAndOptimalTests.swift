@@ -42,3 +42,16 @@ import TestSupport
     }
     #expect(throws: ScalingLawError.self) { try ComputeOptimal(E: 1, A: -1, B: 1, alpha: 1, beta: 1) }
 }
+
+@Test func isoflopBootstrapIsSeeded() throws {
+    let t = try Table.read(path: Fixture.url("scaling/synthetic_isoflop.csv").path)
+    let n = try t.doubles("params", .positive), c = try t.doubles("flops", .positive), l = try t.doubles("loss", .positive)
+    let fit = try IsoFLOPFit.fit(n: n, flops: c, loss: l)
+    let a = try fit.bootstrap(n: n, flops: c, loss: l, replicates: 100, seed: 3)
+    let b = try fit.bootstrap(n: n, flops: c, loss: l, replicates: 100, seed: 3)
+    #expect(a == b)
+    #expect(a.intervals.map(\.name) == ["k", "a"])
+    let ia = a.intervals[1]
+    #expect(ia.lower < fit.a && fit.a < ia.upper)
+    #expect(a.converged > 50)  // replicates that lost a budget's third size are dropped, most survive
+}
