@@ -35,7 +35,7 @@ public struct AutoScalePredictor: Sendable {
     /// `shareWarningFloor` (1%) or below `shareWarningRatio` (a tenth) of its share at the largest fitted budget.
     public static let shareWarningFloor = 0.01
     public static let shareWarningRatio = 0.1
-    /// `|k| <= flatGrowth` counts as "constant quantity" (SVD round-off), not as falling.
+    /// A fitted `|k| <= flatGrowth` is set to 0: a constant quantity up to SVD round-off, not a falling one.
     public static let flatGrowth = 1e-9
     /// Targets beyond this multiple of the largest fitted budget are warned about.
     public static let extrapolationWarningRatio = 1000.0
@@ -82,9 +82,12 @@ public struct AutoScalePredictor: Sendable {
         }
         self.domains = domains
         self.budgets = order.map { totals[$0] }
-        // `+ 0` turns -0 into 0 for printing.
+        // `+ 0` turns -0 into 0 for printing; |k| <= flatGrowth (SVD round-off of a constant quantity) is 0.
         let u = v.map { ($0 - v[0]) / span + 0 }
-        let k = (0..<m).map { uMat[$0, 0] * span + 0 }
+        let k = (0..<m).map { i -> Double in
+            let ki = uMat[i, 0] * span
+            return abs(ki) <= Self.flatGrowth ? 0 : ki
+        }
         let uMean = u.reduce(0, +) / Double(count)
         let c = (0..<m).map { rowMean[$0] - k[$0] * uMean }
         self.u = u
@@ -133,20 +136,23 @@ public struct AutoScalePredictor: Sendable {
             let top = e.max()!
             return (0..<c.count).reduce(0) { $0 + k[$1] * Foundation.exp(e[$1] - top) }
         }
-        // Left end of the increasing branch: the minimum of h when some k < 0, else far enough left.
-        var lo = -1.0
-        if k.contains(where: { $0 < -Self.flatGrowth }) {
-            var a = -1.0, b = 1.0
-            for _ in 0..<1000 where slopeSign(a) > 0 { a *= 2 }
-            for _ in 0..<1000 where slopeSign(b) < 0 { b *= 2 }
-            lo = try Bisection.root(in: a, b, absoluteTolerance: 1e-13, slopeSign)
-            guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
-        } else {
-            for _ in 0..<1000 where logTotal(lo) > target { lo *= 2 }
-            guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
+        // Moves `t` by `step` until `condition` fails (at most 1000 times: |t| stays below 2^1000).
+        func expand(_ t: Double, while condition: (Double) -> Bool, _ step: (Double) -> Double) -> Double {
+            var t = t, n = 0
+            while condition(t), n < 1000 { t = step(t); n += 1 }
+            return t
         }
-        var hi = max(1.0, lo + 1)
-        for _ in 0..<1000 where logTotal(hi) < target { hi = lo + 2 * (hi - lo) }
+        // Left end of the increasing branch: the minimum of h when some k < 0, else far enough left.
+        var lo: Double
+        if k.contains(where: { $0 < 0 }) {
+            let a = expand(-1, while: { slopeSign($0) > 0 }) { 2 * $0 }
+            let b = expand(1, while: { slopeSign($0) < 0 }) { 2 * $0 }
+            lo = try Bisection.root(in: a, b, absoluteTolerance: 1e-13, slopeSign)
+        } else {
+            lo = expand(-1, while: { logTotal($0) > target }) { 2 * $0 }
+        }
+        guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
+        let hi = expand(max(1, lo + 1), while: { logTotal($0) < target }) { lo + 2 * ($0 - lo) }
         let scale = try Bisection.root(in: lo, hi, absoluteTolerance: 1e-13) { logTotal($0) - target }
         var tokens = tokens(atScale: scale)
         // Rescale the tiny bisection residual away so the quantities sum to the budget exactly.
@@ -154,10 +160,10 @@ public struct AutoScalePredictor: Sendable {
         tokens = tokens.map { $0 * budget / sum }
         let weights = tokens.map { $0 / budget }
         return Prediction(budget: budget, scale: scale, tokens: tokens, weights: weights,
-                          warnings: _warnings(budget: budget, scale: scale, weights: weights))
+                          warnings: _warnings(budget: budget, weights: weights))
     }
 
-    func _warnings(budget: Double, scale: Double, weights: [Double]) -> [String] {
+    func _warnings(budget: Double, weights: [Double]) -> [String] {
         var out: [String] = []
         let largest = budgets.last!
         if budget > Self.extrapolationWarningRatio * largest {
@@ -167,7 +173,7 @@ public struct AutoScalePredictor: Sendable {
         let lastTokens = tokens(atScale: 1), lastTotal = lastTokens.reduce(0, +)
         let meanK = zip(weights, k).reduce(0) { $0 + $1.0 * $1.1 }
         for i in 0..<domains.count {
-            if k[i] < -Self.flatGrowth {
+            if k[i] < 0 {
                 out.append(String(format: "domain %@: its optimal quantity falls as the budget grows (k = %.4g); its share shrinks toward zero",
                                   domains[i], k[i]))
                 continue

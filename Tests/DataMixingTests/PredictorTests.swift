@@ -96,3 +96,15 @@ import TestSupport
         }
     }
 }
+
+@Suite struct PredictorConstantDomainTests {
+    /// A domain held at the same quantity at every fitted budget has k = 0 exactly (no "falls" warning), keeps
+    /// that quantity at any target, and bounds the reachable totals from below.
+    @Test func constantDomain() throws {
+        let p = try AutoScalePredictor(domains: ["grow", "fixed"], quantities: [[100, 50], [300, 50], [180, 50]])
+        #expect(p.k[1] == 0)
+        let r = try p.predict(budget: 1000)
+        #expect(abs(r.tokens[1] - 50) < 1e-9 && r.warnings.allSatisfy { !$0.contains("falls") })
+        #expect(throws: DataMixingError.self) { try p.predict(budget: 40) }
+    }
+}
