@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 import TestSupport
 @testable import DataMixing
@@ -65,5 +66,30 @@ import TestSupport
         #expect(throws: DataMixingError.self) { try PowerLawFitter.fit(x: [1, 3, 3], y: [1, 0.9, 0.91]) }
         #expect(throws: DataMixingError.self) { try PowerLawFitter.fit(x: [1, 3, 0.3], y: [1, .nan, 1.1]) }
         #expect(throws: DataMixingError.self) { try PowerLawFitter.fit(x: [1, 3], y: [1, 0.9, 1.1]) }
+    }
+}
+
+@Suite struct PowerLawFitterRobustnessTests {
+    /// 400 random true curves (a from just above -min x to 5, b from 0.02 to 3, y normalized to y(1) = 1) on
+    /// random factor pairs (1/f1, f2 with f1, f2 in [1.5, 6]): an exact curve exists, so the fit must be exact
+    /// (residuals <= 1e-9) with no warning, and its b no larger than the true b (the smallest-b rule).
+    @Test func exactWheneverACurveExists() throws {
+        var seed: UInt64 = 0xfeed
+        func uniform(_ lo: Double, _ hi: Double) -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407  // fixed LCG: reproducible
+            return lo + (hi - lo) * Double(seed >> 11) / Double(1 << 53)
+        }
+        var failures: [String] = []
+        for _ in 0..<400 {
+            let x = [1 / uniform(1.5, 6), 1, uniform(1.5, 6)]
+            let a = uniform(-0.95 * x[0], 5), b = uniform(0.02, 3)
+            let truth = PowerLawCurve(a: a, b: b, c: 1 - Foundation.pow(1 + a, -b))
+            let y = x.map(truth.value)
+            let fit = try PowerLawFitter.fit(x: x, y: y)
+            if !fit.exact || fit.warning != nil || fit.curve.b > b * (1 + 1e-6) {
+                failures.append("x \(x) truth \(truth) fit \(fit.curve) residual \(fit.maxAbsResidual)")
+            }
+        }
+        #expect(failures.isEmpty, "\(failures.count) failures, first: \(failures.first ?? "")")
     }
 }
