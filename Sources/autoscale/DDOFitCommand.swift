@@ -9,12 +9,12 @@ struct DDOFitCommand: ParsableCommand {
         commandName: "fit",
         abstract: "Fit the per-domain DDO curves to LOSSES.csv and allocate a budget.",
         discussion: """
-            LOSSES.csv: one row per training run; columns tokens:<domain> for every domain and either
-            val:<domain> validation losses or one objective column (lower is better); an optional run column.
-            The base run is the row every other row differs from in exactly one domain.
-            Per domain, y = objective/objective(base) against x = tokens/tokens(base) is fitted by
-            y = (x + a)^(-b) + c; the budget is allocated by the exact KKT solution of
-            min sum_i y_i(x_i) s.t. sum_i x_i N_i(base) = budget, lower <= x_i <= upper. See Docs/autoscale.md.
+            LOSSES.csv: one row per training run; columns tokens:<domain> for every domain and either \
+            val:<domain> validation losses or one objective column (lower is better); an optional run column. \
+            The base run is the row every other row differs from in exactly one domain. Per domain, y = \
+            objective/objective(base) against x = tokens/tokens(base) is fitted by y = (x + a)^(-b) + c; the \
+            budget is allocated by the exact KKT solution of min sum_i y_i(x_i) s.t. sum_i x_i N_i(base) = \
+            budget, lower <= x_i <= upper. See Docs/autoscale.md.
             """)
 
     @Argument(help: "The losses CSV (see above).") var losses: String

@@ -8,7 +8,7 @@ struct DDOPlanCommand: ParsableCommand {
         commandName: "plan",
         abstract: "List the runs of a DDO at one budget (base run + each domain scaled by each factor).",
         discussion: """
-            --csv prints a LOSSES.csv skeleton (run and tokens:<domain> columns): train each row, add
+            --csv prints a LOSSES.csv skeleton (run and tokens:<domain> columns): train each row, add \
             val:<domain> columns with the validation losses (or an objective column) and run `ddo fit`.
             """)
 

@@ -8,8 +8,9 @@ struct PredictCommand: ParsableCommand {
         commandName: "predict",
         abstract: "Predict the optimal mixture at a target budget from DDO results at two or more smaller budgets.",
         discussion: """
-            Reads the tokens of each result (its total is its budget), fits ln N_d = c_d + k_d u by a rank-one
-            SVD fit (exactly the geometric rule with two budgets) and solves sum_d N_d(u) = N. See Docs/autoscale.md.
+            Reads the tokens of each result (its total is its budget), fits ln N_d = c_d + k_d u by a rank-one \
+            SVD fit (exactly the geometric rule with two budgets) and solves sum_d N_d(u) = N. See \
+            Docs/autoscale.md.
             """)
 
     @Argument(help: "Result JSON files (ddo fit --json / result.json), at two or more distinct budgets.")
