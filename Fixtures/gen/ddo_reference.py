@@ -173,6 +173,61 @@ for K, m, k_true, noise in [(3, 3, [1.2, 0.9, 0.6], 0.02), (4, 4, [1.3, 1.0, 0.8
     pred.append(dict(quantities=N.tolist(), c=c.tolist(), k=k.tolist(), u=u.tolist(), targets=targets))
 out["predictor"] = pred
 
+
+# --- A whole DDO from a LOSSES.csv: synthetic validation losses of 3 training domains on 3 validation domains
+# (each validation loss falls with a mix of the training quantities), the paper's mean-ppl objective,
+# exact fits (smallest-b solution) and the SLSQP allocation at the base budget within the tested range.
+domains = ["web", "code", "books"]
+base = np.array([400000.0, 400000.0, 400000.0])
+factors = [1 / 3, 3]
+M = np.array([[1.0, 0.1, 0.3], [0.2, 1.0, 0.05], [0.4, 0.05, 1.0]])  # validation domain x training domain
+E, A, alpha = np.array([2.0, 1.2, 2.4]), np.array([40.0, 25.0, 60.0]), np.array([0.28, 0.33, 0.30])
+def val_losses(N):
+    return E + A * (M @ N) ** (-alpha)
+rows = [("base", base.copy())]
+for i, d in enumerate(domains):
+    for f in factors:
+        N = base.copy(); N[i] = round(base[i] * f)
+        rows.append((f"{d}-x{f:.6g}", N))
+order = [3, 0, 5, 1, 6, 2, 4]  # shuffled: the base run is not the first row
+csv = ["run," + ",".join(f"tokens:{d}" for d in domains) + "," + ",".join(f"val:{d}" for d in domains)]
+losses = {}
+for k in order:
+    name, N = rows[k]
+    losses[name] = val_losses(N)
+    csv.append(name + "," + ",".join(str(int(v)) for v in N) + "," + ",".join(repr(float(v)) for v in losses[name]))
+with open(os.path.join(os.path.dirname(__file__), "..", "ddo", "losses_3domains.csv"), "w") as fh:
+    fh.write("\n".join(csv) + "\n")
+
+
+def ddo(objective, budget):
+    """Points, exact fits (smallest b) and the SLSQP allocation for one objective and budget."""
+    obj = {name: float(objective(L)) for name, L in losses.items()}
+    curves, points = [], {}
+    for i, d in enumerate(domains):
+        x = np.array([1.0] + [round(base[i] * f) / base[i] for f in factors])
+        y = np.array([1.0] + [obj[f"{d}-x{f:.6g}"] / obj["base"] for f in factors])
+        sols = exact_solutions(x, y)
+        curves.append(sols[0])
+        points[d] = dict(x=x.tolist(), y=y.tolist(), solutions=sols)
+    a, b, c = (np.array([cv[j] for cv in curves]) for j in range(3))
+    lower = min(min(p["x"]) for p in points.values()); upper = max(max(p["x"]) for p in points.values())
+    f = lambda v: np.sum((v + a) ** (-b) + c)
+    g = lambda v: -b * (v + a) ** (-b - 1)
+    r = minimize(f, np.full(3, budget / base.sum()), jac=g, method="SLSQP", bounds=[(lower, upper)] * 3,
+                 constraints=[dict(type="eq", fun=lambda v: (v @ base - budget) / budget, jac=lambda v: base / budget)],
+                 options=dict(ftol=1e-15, maxiter=5000))
+    assert r.success, r.message
+    return dict(domains=domains, budget=float(budget), lower=lower, upper=upper, points=points,
+                fits={d: curves[i] for i, d in enumerate(domains)},
+                tokens={d: float(r.x[i] * base[i]) for i, d in enumerate(domains)}, objective_base=obj["base"])
+
+
+# The paper's objective at the base budget; and mean-loss over web (weight 2) and books (weight 1) at 1.5M tokens
+# (`ddo fit --objective mean-loss --eval-domains web=2,books=1 --budget 1.5M`).
+out["pipeline"] = ddo(lambda L: np.mean(np.exp(L)), base.sum())
+out["pipeline_meanloss"] = ddo(lambda L: (2 * L[0] + L[2]) / 3, 1.5e6)
+
 os.makedirs(os.path.join(os.path.dirname(__file__), "..", "ddo"), exist_ok=True)
 with open(os.path.join(os.path.dirname(__file__), "..", "ddo", "reference.json"), "w") as fh:
     json.dump(out, fh, indent=1)

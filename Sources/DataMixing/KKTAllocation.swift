@@ -88,7 +88,7 @@ public enum KKTAllocation {
         if budget <= minTotal { return finish([Double](repeating: lower, count: n), .infinity) }
 
         // ln λ bracket: every active domain at `upper` at tLow, at `lower` at tHigh.
-        let g = { (i: Int, v: Double) in Foundation.log(-curves[i].derivative(v) / baseTokens[i]) }
+        let g = { (i: Int, v: Double) in curves[i].logNegativeSlope(v) - Foundation.log(baseTokens[i]) }
         let tLow = active.map { g($0, upper) }.min()!, tHigh = active.map { g($0, lower) }.max()!
         let t = try Bisection.root(in: tLow, tHigh, absoluteTolerance: 1e-13) { spent($0) - budget }
         return finish((0..<n).map { x($0, logLambda: t) }, Foundation.exp(t))

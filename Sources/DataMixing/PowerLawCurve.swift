@@ -31,6 +31,12 @@ public struct PowerLawCurve: Codable, Equatable, Sendable {
         return x + a > 0 ? -b * Foundation.pow(x + a, -b - 1) : .nan
     }
 
+    /// `ln(-y'(x)) = ln b - (b + 1) ln(x + a)`, finite even where `y'` underflows (`-infinity` when flat).
+    public func logNegativeSlope(_ x: Double) -> Double {
+        if b == 0 { return -.infinity }
+        return x + a > 0 ? Foundation.log(b) - (b + 1) * Foundation.log(x + a) : .nan
+    }
+
     /// The `x` where the slope is `-g` (`g > 0`): `x = (b / g)^(1/(b+1)) - a`, computed in logs as
     /// `exp((ln b - ln g)/(b + 1)) - a`. This is the stationarity condition of the KKT allocation with
     /// `g = λ N(base)`. Undefined for the flat curve (returns `-infinity`: "as little as allowed").

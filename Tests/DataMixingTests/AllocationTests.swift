@@ -65,3 +65,42 @@ import TestSupport
         #expect(maxAbsDiff(lo.multipliers, [1.0 / 3, 1.0 / 3]) < 1e-15)
     }
 }
+
+@Suite struct AllocationKKTTests {
+    /// Random instances with extreme exponents (b from 1e-3 to 500, where y' underflows at the bounds) and
+    /// budgets across the feasible range: the result satisfies the KKT conditions directly: budget to 1e-12
+    /// relative; `-y_i'(x_i)/N_i = λ` (relative 1e-9) for interior `x_i`, `<= λ` at `lower`, `>= λ` at `upper`.
+    @Test func kktConditionsHoldOnExtremeInstances() throws {
+        var seed: UInt64 = 0x5eed
+        func uniform(_ lo: Double, _ hi: Double) -> Double {
+            seed = seed &* 6364136223846793005 &+ 1442695040888963407  // fixed LCG: reproducible
+            return lo + (hi - lo) * Double(seed >> 11) / Double(1 << 53)
+        }
+        let lower = 0.25, upper = 4.0
+        var interiorSeen = 0
+        for _ in 0..<200 {
+            let m = Int(uniform(2, 7))
+            let curves = (0..<m).map { _ in
+                PowerLawCurve(a: uniform(-0.2, 3), b: Foundation.exp(uniform(Foundation.log(1e-3), Foundation.log(500))), c: 0)
+            }
+            let base = (0..<m).map { _ in uniform(1e5, 1e7) }
+            let total = base.reduce(0, +)
+            let budget = uniform(lower * total, upper * total)
+            let r = try KKTAllocation.solve(curves: curves, baseTokens: base, budget: budget, lower: lower, upper: upper)
+            #expect(abs(r.tokens.reduce(0, +) - budget) / budget < 1e-12)
+            let logLambda = Foundation.log(r.lambda)
+            for i in 0..<m {
+                let g = curves[i].logNegativeSlope(r.multipliers[i]) - Foundation.log(base[i])
+                if r.multipliers[i] <= lower {
+                    #expect(g <= logLambda + 1e-9)
+                } else if r.multipliers[i] >= upper {
+                    #expect(g >= logLambda - 1e-9)
+                } else {
+                    interiorSeen += 1
+                    #expect(abs(g - logLambda) < 1e-9, "b = \(curves[i].b), x = \(r.multipliers[i])")
+                }
+            }
+        }
+        #expect(interiorSeen > 100)
+    }
+}

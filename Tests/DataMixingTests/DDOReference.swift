@@ -24,11 +24,21 @@ struct DDOReference: Decodable {
         var c: [Double], k: [Double], u: [Double]
         var targets: [Target]
     }
+    struct Pipeline: Decodable {
+        struct Points: Decodable { var x: [Double], y: [Double] }
+        var domains: [String], budget: Double, lower: Double, upper: Double
+        var points: [String: Points]
+        var fits: [String: [Double]]
+        /// SLSQP's optimal tokens.
+        var tokens: [String: Double]
+        var objective_base: Double
+    }
     var exact_fits: [ExactFit]
     var lsq_fits: [LeastSquaresFit]
     var degenerate_fits: [LeastSquaresFit]
     var allocations: [AllocationCase]
     var predictor: [PredictorCase]
+    var pipeline: Pipeline
 
     nonisolated(unsafe) static let shared: DDOReference = try! Fixture.json(DDOReference.self, "ddo/reference.json")
 }

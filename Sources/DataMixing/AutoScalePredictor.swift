@@ -1,0 +1,189 @@
+import Foundation
+import LinearAlgebra
+import Optimization
+
+/// The AutoScale predictor: optimal per-domain quantities at any budget from DDO optima at two or more
+/// smaller budgets.
+///
+/// Model. Separable power laws give `ln N_i*(S) = c_i + k_i u(S)`, one scale variable `u` common to all
+/// domains. With the `K` fitted budgets sorted ascending and `L_{ik} = ln N_i*(S_k)`, the least-squares fit
+/// of `c_i + k_i u_k` is the best rank-one approximation of the row-centred matrix
+/// `L_{ik} - mean_k L_{ik} ≈ k'_i v_k` (SVD, leading singular triple; `v` sums to zero because every row of
+/// the centred matrix does). Normalization: `u_k = (v_k - v_1)/(v_K - v_1)`, i.e. `u = 0` at the smallest
+/// fitted budget and `u = 1` at the largest (so `u` increases with the budget), `k_i = k'_i (v_K - v_1)` and
+/// `c_i = mean_k L_{ik} - k_i mean_k u_k`. With two budgets the fit is exact and is the geometric rule
+/// `N_i(u) = N_i(S_1) (N_i(S_2)/N_i(S_1))^u` (`u = 2` is the paper's recursion `N(S_2)² / N(S_1)`).
+///
+/// Prediction. For a target `S`, solve `h(u) = Σ_i exp(c_i + k_i u) = S`. `h` is convex; when every
+/// `k_i >= 0` it is increasing, otherwise it decreases down to its minimum at `u_min` (where
+/// `Σ k_i N_i(u) = 0`) and increases after; the solution is taken on the increasing branch `u >= u_min`
+/// (the branch larger budgets lie on), found by ``Bisection`` on `ln h(u) - ln S` (absolute tolerance
+/// `1e-13` in `u`). A target below `h(u_min)` is reported as unreachable.
+public struct AutoScalePredictor: Sendable {
+    public var domains: [String]
+    /// The fitted budgets `S_k` (totals of the given quantities), ascending.
+    public var budgets: [Double]
+    /// `c_i` and `k_i` of `ln N_i = c_i + k_i u`.
+    public var c: [Double]
+    public var k: [Double]
+    /// `u_k` of each fitted budget (0 for the smallest, 1 for the largest).
+    public var u: [Double]
+    /// Root-mean-square residual of the rank-one fit in `ln N` (0 for two budgets).
+    public var rmsLogResidual: Double
+
+    /// A domain is warned about when its share decreases with `u` at the target and is below
+    /// `shareWarningFloor` (1%) or below `shareWarningRatio` (a tenth) of its share at the largest fitted budget.
+    public static let shareWarningFloor = 0.01
+    public static let shareWarningRatio = 0.1
+    /// A fitted `|k| <= flatGrowth` is set to 0: a constant quantity up to SVD round-off, not a falling one.
+    public static let flatGrowth = 1e-9
+    /// Targets beyond this multiple of the largest fitted budget are warned about.
+    public static let extrapolationWarningRatio = 1000.0
+
+    /// Fits the predictor to `quantities[k][i]`, the optimal tokens of domain `i` at the `k`-th budget (any
+    /// order; the budgets are the row totals). Throws for fewer than two budgets, two equal budgets, or a
+    /// quantity that is not positive and finite.
+    public init(domains: [String], quantities: [[Double]], sources: [String]? = nil) throws {
+        let m = domains.count, count = quantities.count
+        let names = sources ?? (0..<count).map { "budget #\($0 + 1)" }
+        guard m >= 1 else { throw DataMixingError.invalidArgument("the predictor needs at least one domain") }
+        guard count >= 2 else {
+            throw DataMixingError.invalidArgument("the predictor needs optimal quantities at two or more budgets, got \(count)")
+        }
+        for (q, row) in quantities.enumerated() {
+            guard row.count == m else {
+                throw DataMixingError.invalidInput(location: names[q], message: "has \(row.count) quantities for \(m) domains")
+            }
+            for (i, v) in row.enumerated() where !(v > 0 && v.isFinite) {
+                throw DataMixingError.invalidInput(location: names[q],
+                    message: "tokens of domain \(domains[i]) must be positive and finite for the log-linear fit, got \(v)")
+            }
+        }
+        let totals = quantities.map { $0.reduce(0, +) }
+        let order = (0..<count).sorted { totals[$0] < totals[$1] }
+        for (p, q) in zip(order, order.dropFirst()) where totals[q] <= totals[p] * (1 + 1e-12) {
+            throw DataMixingError.invalidArgument(
+                "\(names[p]) and \(names[q]) have the same budget \(String(format: "%.6g", totals[p])); the predictor needs distinct budgets")
+        }
+        var centred = Matrix<Double>(rows: m, columns: count)
+        var rowMean = [Double](repeating: 0, count: m)
+        for i in 0..<m {
+            let logs = order.map { Foundation.log(quantities[$0][i]) }
+            rowMean[i] = logs.reduce(0, +) / Double(count)
+            for kk in 0..<count { centred[i, kk] = logs[kk] - rowMean[i] }
+        }
+        let (uMat, s, vt) = try svd(centred)
+        let s0 = s.first ?? 0
+        let v = (0..<count).map { s0 * vt[0, $0] }
+        let span = v[count - 1] - v[0]
+        guard abs(span) > 1e-12 * max(s0, 1e-300), s0 > 0 else {
+            throw DataMixingError.invalidArgument(
+                "the optimal quantities do not change between the smallest and largest budgets; nothing to extrapolate")
+        }
+        self.domains = domains
+        self.budgets = order.map { totals[$0] }
+        // `+ 0` turns -0 into 0 for printing; |k| <= flatGrowth (SVD round-off of a constant quantity) is 0.
+        let u = v.map { ($0 - v[0]) / span + 0 }
+        let k = (0..<m).map { i -> Double in
+            let ki = uMat[i, 0] * span
+            return abs(ki) <= Self.flatGrowth ? 0 : ki
+        }
+        let uMean = u.reduce(0, +) / Double(count)
+        let c = (0..<m).map { rowMean[$0] - k[$0] * uMean }
+        self.u = u
+        self.k = k
+        self.c = c
+        var sq = 0.0
+        for i in 0..<m { for kk in 0..<count { let r = centred[i, kk] + rowMean[i] - (c[i] + k[i] * u[kk]); sq += r * r } }
+        self.rmsLogResidual = (sq / Double(m * count)).squareRoot()
+    }
+
+    /// `N_i(u) = exp(c_i + k_i u)`.
+    public func tokens(atScale t: Double) -> [Double] { (0..<c.count).map { Foundation.exp(c[$0] + k[$0] * t) } }
+
+    /// The prediction at one target budget.
+    public struct Prediction: Sendable {
+        public var budget: Double
+        /// The scale variable solving `Σ N_i(u) = budget`.
+        public var scale: Double
+        public var tokens: [Double]
+        public var weights: [Double]
+        public var warnings: [String]
+    }
+
+    /// Predicts quantities and weights at `budget` (see the type's documentation for the method).
+    public func predict(budget: Double) throws -> Prediction {
+        guard budget > 0, budget.isFinite else {
+            throw DataMixingError.invalidArgument("target budget must be positive and finite, got \(budget)")
+        }
+        func logTotal(_ t: Double) -> Double {
+            // log-sum-exp of c_i + k_i t, stable for large |t|.
+            let e = (0..<c.count).map { c[$0] + k[$0] * t }
+            let top = e.max()!
+            return top + Foundation.log(e.reduce(0) { $0 + Foundation.exp($1 - top) })
+        }
+        guard k.contains(where: { $0 > 0 }) else {
+            throw DataMixingError.invalidArgument("no domain's quantity grows with the budget (all k <= 0); cannot extrapolate")
+        }
+        let target = Foundation.log(budget)
+        func unreachable(_ floor: Double, _ at: Double) -> DataMixingError {
+            .infeasible(String(format: "target budget %.6g is below the smallest total the fitted curves reach (%.6g at u = %.4g)",
+                               budget, floor, at))
+        }
+        // h'(t) scaled by exp(-max_i(c_i + k_i t)) (same sign, no overflow).
+        func slopeSign(_ t: Double) -> Double {
+            let e = (0..<c.count).map { c[$0] + k[$0] * t }
+            let top = e.max()!
+            return (0..<c.count).reduce(0) { $0 + k[$1] * Foundation.exp(e[$1] - top) }
+        }
+        // Moves `t` by `step` until `condition` fails (at most 1000 times: |t| stays below 2^1000).
+        func expand(_ t: Double, while condition: (Double) -> Bool, _ step: (Double) -> Double) -> Double {
+            var t = t, n = 0
+            while condition(t), n < 1000 { t = step(t); n += 1 }
+            return t
+        }
+        // Left end of the increasing branch: the minimum of h when some k < 0, else far enough left.
+        var lo: Double
+        if k.contains(where: { $0 < 0 }) {
+            let a = expand(-1, while: { slopeSign($0) > 0 }) { 2 * $0 }
+            let b = expand(1, while: { slopeSign($0) < 0 }) { 2 * $0 }
+            lo = try Bisection.root(in: a, b, absoluteTolerance: 1e-13, slopeSign)
+        } else {
+            lo = expand(-1, while: { logTotal($0) > target }) { 2 * $0 }
+        }
+        guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
+        let hi = expand(max(1, lo + 1), while: { logTotal($0) < target }) { lo + 2 * ($0 - lo) }
+        let scale = try Bisection.root(in: lo, hi, absoluteTolerance: 1e-13) { logTotal($0) - target }
+        var tokens = tokens(atScale: scale)
+        // Rescale the tiny bisection residual away so the quantities sum to the budget exactly.
+        let sum = tokens.reduce(0, +)
+        tokens = tokens.map { $0 * budget / sum }
+        let weights = tokens.map { $0 / budget }
+        return Prediction(budget: budget, scale: scale, tokens: tokens, weights: weights,
+                          warnings: _warnings(budget: budget, weights: weights))
+    }
+
+    func _warnings(budget: Double, weights: [Double]) -> [String] {
+        var out: [String] = []
+        let largest = budgets.last!
+        if budget > Self.extrapolationWarningRatio * largest {
+            out.append(String(format: "target budget %.6g is %.0fx the largest fitted budget (%.6g); the extrapolation is far beyond the data",
+                              budget, budget / largest, largest))
+        }
+        let lastTokens = tokens(atScale: 1), lastTotal = lastTokens.reduce(0, +)
+        let meanK = zip(weights, k).reduce(0) { $0 + $1.0 * $1.1 }
+        for i in 0..<domains.count {
+            if k[i] < 0 {
+                out.append(String(format: "domain %@: its optimal quantity falls as the budget grows (k = %.4g); its share shrinks toward zero",
+                                  domains[i], k[i]))
+                continue
+            }
+            let shareAtFit = lastTokens[i] / lastTotal
+            if k[i] < meanK, weights[i] < Self.shareWarningFloor || weights[i] < Self.shareWarningRatio * shareAtFit {
+                out.append(String(format: "domain %@: its share keeps shrinking toward zero (%.3g%% at the target, %.3g%% at the largest fitted budget)",
+                                  domains[i], 100 * weights[i], 100 * shareAtFit))
+            }
+        }
+        return out
+    }
+}

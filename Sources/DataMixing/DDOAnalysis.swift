@@ -1,0 +1,176 @@
+import Foundation
+
+/// Settings of a DDO fit (`autoscale ddo fit` options).
+public struct DDOSettings: Sendable {
+    /// `nil`: mean-ppl with `val:` columns; must stay `nil` with an `objective` column.
+    public var objective: DDOObjective.Kind?
+    /// `--eval-domains`: validation domains and weights (`nil`: every `val:` column, equal weights).
+    public var evalDomains: (domains: [String], weights: [Double])?
+    /// Multiplier bounds (`nil`: the smallest and largest multiplier tested) and the budget (`nil`: the base
+    /// run's total).
+    public var lower: Double?
+    public var upper: Double?
+    public var budget: Double?
+
+    public init(objective: DDOObjective.Kind? = nil, evalDomains: (domains: [String], weights: [Double])? = nil,
+                lower: Double? = nil, upper: Double? = nil, budget: Double? = nil) {
+        self.objective = objective
+        self.evalDomains = evalDomains
+        self.lower = lower
+        self.upper = upper
+        self.budget = budget
+    }
+}
+
+/// A complete DDO fit: per-domain curves and the optimal allocation.
+public struct DDOAnalysis: Sendable {
+    public var domains: [String]
+    /// Index of the base run in the table.
+    public var baseRun: Int
+    public var baseTokens: [Double]
+    /// The objective of every run (table order).
+    public var objectives: [Double]
+    public var fits: [DomainFit]
+    public var allocation: Allocation
+    public var lower: Double
+    public var upper: Double
+    public var budget: Double
+    public var objectiveName: String
+    public var warnings: [String]
+
+    /// The `result.json` contents.
+    public var result: MixtureResult {
+        var fitMap: [String: MixtureResult.Fit] = [:]
+        for (d, f) in zip(domains, fits) {
+            fitMap[d] = .init(a: f.curve.a, b: f.curve.b, c: f.curve.c, x: f.x, y: f.y, residuals: f.residuals,
+                              maxAbsResidual: f.maxAbsResidual, rmsResidual: f.rmsResidual, exact: f.exact)
+        }
+        let tokens = Dictionary(uniqueKeysWithValues: zip(domains, allocation.tokens))
+        return MixtureResult(domains: domains, budget: budget, tokens: tokens, weights: tokens.mapValues { $0 / budget },
+                             fits: fitMap, objective: objectiveName, lower: lower, upper: upper,
+                             base: Dictionary(uniqueKeysWithValues: zip(domains, baseTokens)), warnings: warnings)
+    }
+}
+
+/// Direct Data Optimization at one budget (Kang et al., AutoScale, arXiv 2407.20177), from the losses of its runs.
+///
+/// 1. The base run is the unique row from which every other row differs in exactly one domain's tokens
+///    (token quantities compared with relative tolerance `1e-9`).
+/// 2. Each run's objective is computed (``DDOObjective`` or the `objective` column) and, for the run that
+///    perturbs domain `i`, the point `x = N_i / N_i(base)`, `y = objective / objective(base)` joins domain
+///    `i`'s points, together with the base point `(1, 1)`.
+/// 3. Every domain's points are fitted by ``PowerLawFitter`` and the budget is allocated by
+///    ``KKTAllocation`` within `[lower, upper]` (default: the smallest and largest multiplier tested).
+public enum DDO {
+    public static func analyze(_ table: LossTable, settings: DDOSettings = DDOSettings()) throws -> DDOAnalysis {
+        let m = table.domains.count, src = table.source
+        guard m >= 2 else {
+            throw DataMixingError.invalidInput(location: src, message: "needs tokens:<domain> columns for at least two domains, found \(m)")
+        }
+        guard table.runs.count >= 1 + 2 * m else {
+            throw DataMixingError.invalidInput(location: src, message:
+                "has \(table.runs.count) runs; \(m) domains need the base run and at least two runs perturbing each domain (\(1 + 2 * m))")
+        }
+        let objectives = try _objectives(table, settings)
+        let base = try _baseRun(table)
+        let baseTokens = table.runs[base].tokens
+        for (i, v) in baseTokens.enumerated() where !(v > 0) {
+            throw DataMixingError.invalidInput(location: table.location(base, column: table.tokenColumns?[i]),
+                                               message: "the base run has \(v) tokens of \(table.domains[i]); it needs a positive quantity of every domain")
+        }
+        guard objectives[base] > 0 else {
+            throw DataMixingError.invalidInput(location: table.location(base),
+                                               message: "the base run's objective is \(objectives[base]); it must be positive (lower is better)")
+        }
+        var xs = [[Double]](repeating: [1], count: m), ys = [[Double]](repeating: [1], count: m)
+        for r in table.runs.indices where r != base {
+            let i = _differing(table.runs[r].tokens, baseTokens)[0]
+            xs[i].append(table.runs[r].tokens[i] / baseTokens[i])
+            ys[i].append(objectives[r] / objectives[base])
+        }
+        var fits: [DomainFit] = []
+        for i in 0..<m {
+            let distinct = Set(xs[i]).count
+            guard distinct >= 3 else {
+                throw DataMixingError.invalidInput(location: src, message:
+                    "domain \(table.domains[i]) has \(distinct) distinct token quantities (base run included); the fit needs at least 3: add runs perturbing it")
+            }
+            fits.append(try PowerLawFitter.fit(x: xs[i], y: ys[i], domain: table.domains[i]))
+        }
+        let tested = xs.flatMap { $0 }
+        let lower = settings.lower ?? tested.min()!, upper = settings.upper ?? tested.max()!
+        guard lower >= 0, lower.isFinite else { throw DataMixingError.invalidArgument("--lower must be a non-negative number, got \(lower)") }
+        guard upper.isFinite, upper >= lower else {
+            throw DataMixingError.invalidArgument("--upper (\(upper)) must be at least --lower (\(lower))")
+        }
+        let budget = settings.budget ?? baseTokens.reduce(0, +)
+        guard budget > 0, budget.isFinite else { throw DataMixingError.invalidArgument("--budget must be positive, got \(budget)") }
+        let allocation = try KKTAllocation.solve(curves: fits.map(\.curve), baseTokens: baseTokens, budget: budget,
+                                                 lower: lower, upper: upper, domains: table.domains)
+        var warnings = fits.compactMap(\.warning)
+        if lower < tested.min()! || upper > tested.max()! {
+            warnings.append(String(format: "bounds [%.6g, %.6g] go beyond the multipliers tested [%.6g, %.6g]: the curves are extrapolated",
+                                   lower, upper, tested.min()!, tested.max()!))
+        }
+        let name = table.hasObjectiveColumn ? "objective" : (settings.objective ?? .meanPPL).rawValue
+        return DDOAnalysis(domains: table.domains, baseRun: base, baseTokens: baseTokens, objectives: objectives, fits: fits,
+                           allocation: allocation, lower: lower, upper: upper, budget: budget, objectiveName: name,
+                           warnings: warnings)
+    }
+
+    /// Each run's objective value.
+    static func _objectives(_ table: LossTable, _ settings: DDOSettings) throws -> [Double] {
+        if table.hasObjectiveColumn {
+            guard settings.objective == nil, settings.evalDomains == nil else {
+                throw DataMixingError.invalidArgument(
+                    "\(table.source) has an objective column; --objective and --eval-domains apply to val:<domain> columns only")
+            }
+            return table.runs.map { $0.objective ?? .nan }
+        }
+        var objective = DDOObjective(kind: settings.objective ?? .meanPPL, domains: table.validationDomains)
+        var columns = Array(table.validationDomains.indices)
+        if let chosen = settings.evalDomains {
+            columns = try chosen.domains.map { d in
+                guard let j = table.validationDomains.firstIndex(of: d) else {
+                    throw DataMixingError.invalidArgument("--eval-domains: \(table.source) has no column val:\(d) (it has "
+                        + table.validationDomains.map { "val:\($0)" }.joined(separator: ", ") + ")")
+                }
+                return j
+            }
+            objective = DDOObjective(kind: objective.kind, domains: chosen.domains, weights: chosen.weights)
+        }
+        return table.runs.map { run in objective.value(columns.map { run.losses[$0] }) }
+    }
+
+    /// Domains whose quantities differ (relative tolerance 1e-9).
+    static func _differing(_ a: [Double], _ b: [Double]) -> [Int] {
+        a.indices.filter { abs(a[$0] - b[$0]) > 1e-9 * max(abs(a[$0]), abs(b[$0])) }
+    }
+
+    /// The base run: the row every other row differs from in exactly one domain.
+    static func _baseRun(_ table: LossTable) throws -> Int {
+        let runs = table.runs
+        let oneOff = runs.indices.map { r in runs.indices.filter { s in s != r && _differing(runs[r].tokens, runs[s].tokens).count == 1 }.count }
+        let candidates = runs.indices.filter { oneOff[$0] == runs.count - 1 }
+        if candidates.count == 1 { return candidates[0] }
+        if candidates.count > 1 {
+            throw DataMixingError.invalidInput(location: table.source, message:
+                "cannot tell the base run: rows at \(candidates.map { table.location($0) }.joined(separator: ", ")) each differ from every other row in exactly one domain")
+        }
+        // No base: blame the first row that breaks the pattern around the most plausible base.
+        let base = runs.indices.max { (oneOff[$0], $1) < (oneOff[$1], $0) }!
+        for s in runs.indices where s != base {
+            let diff = _differing(runs[s].tokens, runs[base].tokens)
+            if diff.isEmpty {
+                throw DataMixingError.invalidInput(location: table.location(s), message:
+                    "row has the same tokens as the base run (\(table.location(base))); merge repeated runs into one row")
+            }
+            if diff.count > 1 {
+                throw DataMixingError.invalidInput(location: table.location(s), message:
+                    "row differs from the base run (\(table.location(base))) in \(diff.count) domains ("
+                    + diff.map { table.domains[$0] }.joined(separator: ", ") + "); every other run must change exactly one domain's tokens")
+            }
+        }
+        throw DataMixingError.invalidInput(location: table.source, message: "no base run found")
+    }
+}

@@ -1,0 +1,89 @@
+import DataMixing
+import Foundation
+
+/// Parsing of `ddo` / `predict` option values inside `run()`, so a bad value gets one line
+/// (`Error: --budget: ...`) rather than ArgumentParser's usage block.
+enum DDOArguments {
+    /// A token count: a plain number (`1200000`, `1.2e6`) or with a suffix `k`, `M`, `B`/`G`, `T` (powers of 1000).
+    static func tokens(_ text: String, option: String) throws -> Double {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        let scales: [Character: Double] = ["k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12]
+        var body = Substring(t), scale = 1.0
+        if let last = t.last, let s = scales[last] { body = t.dropLast(); scale = s }
+        guard let v = Double(body), v.isFinite, v > 0 else {
+            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a positive token count (e.g. 1200000, 1.2e6 or 1.2M)")
+        }
+        return v * scale
+    }
+
+    /// A non-negative finite multiplier bound.
+    static func bound(_ text: String, option: String) throws -> Double {
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, v >= 0 else {
+            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a non-negative number")
+        }
+        return v
+    }
+
+    static func objective(_ text: String) throws -> DDOObjective.Kind {
+        guard let k = DDOObjective.Kind(rawValue: text) else {
+            throw DataMixingError.invalidArgument("--objective: '\(text)' is not one of mean-ppl, mean-loss")
+        }
+        return k
+    }
+
+    /// Prints `warning: ...` lines on stderr.
+    static func warn(_ warnings: [String], quiet: Bool) {
+        guard !quiet else { return }
+        for w in warnings { FileHandle.standardError.write(Data("warning: \(w)\n".utf8)) }
+    }
+
+    /// Writes the result to `path` atomically when given, then prints JSON or the table.
+    static func emit(_ result: MixtureResult, json: Bool, output: String?, table: () -> String) throws {
+        if let path = output { try result.write(to: URL(fileURLWithPath: path)) }
+        if json {
+            print(String(decoding: try result.jsonData(), as: UTF8.self))
+        } else {
+            print(table(), terminator: "")
+        }
+    }
+
+    /// A whole number (to 1e-9 relative) below 1e15 without exponent, else `%.6g`.
+    static func number(_ v: Double) -> String {
+        abs(v - v.rounded()) <= 1e-9 * max(1, abs(v)) && abs(v) < 1e15 ? String(Int64(v.rounded())) : String(format: "%.6g", v)
+    }
+
+    /// Left-aligned first column, right-aligned others.
+    static func table(_ header: [String], _ rows: [[String]]) -> String {
+        let all = [header] + rows
+        let widths = header.indices.map { j in all.map { $0[j].count }.max()! }
+        return all.map { row in
+            row.indices.map { j in
+                let pad = String(repeating: " ", count: widths[j] - row[j].count)
+                return j == 0 ? row[j] + pad : pad + row[j]
+            }.joined(separator: "  ")
+        }.joined(separator: "\n") + "\n"
+    }
+}
+
+extension DDOArguments {
+    /// `--factors`: comma-separated positive numbers or fractions (`0.333,3` or `1/3,3`).
+    static func factors(_ text: String) throws -> [Double] {
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
+            let s = item.trimmingCharacters(in: .whitespaces)
+            let parts = s.split(separator: "/", omittingEmptySubsequences: false)
+            let value: Double? = parts.count == 2
+                ? Double(parts[0]).flatMap { n in Double(parts[1]).map { n / $0 } }
+                : Double(s)
+            guard let v = value, v.isFinite, v > 0 else {
+                throw DataMixingError.invalidArgument("--factors: '\(s)' is not a positive number or fraction")
+            }
+            return v
+        }
+    }
+
+    /// `--domains a,b,c` or `--domains a=2,b=1,c=1` (base weights): names and weights (`nil` when none given).
+    static func domains(_ text: String) throws -> (names: [String], weights: [Double]?) {
+        let parsed = try DDOObjective.parseDomains(text)
+        return (parsed.domains, text.contains("=") ? parsed.weights : nil)
+    }
+}
