@@ -40,8 +40,20 @@ test: setup
 bench: build
 	@for s in Fixtures/bench/*.sh; do echo "== $$s"; BIN=$(BIN) PY=$(PY) bash $$s || exit 1; done
 
+# The demo: the default corpus from Debian text, a tokenizer, token shards; DDO on the shipped
+# example losses (issue 6 wires proxy training into `ddo run` and `pipeline`); the Chinchilla
+# scaling-law fit when ../shared/data is present.
+DEMO = out/demo
 demo: build data
-	@echo "demo: not yet wired (see issue 6)" >&2
+	@mkdir -p $(DEMO)
+	$(BIN) corpus build --out $(DEMO)/corpus
+	$(BIN) tokenizer train --corpus $(DEMO)/corpus --vocab-size 4096 --out $(DEMO)/tokenizer.json
+	$(BIN) corpus tokenize --corpus $(DEMO)/corpus --tokenizer $(DEMO)/tokenizer.json
+	$(BIN) ddo fit Fixtures/ddo/losses_3domains.csv --output $(DEMO)/ddo-1.2M.json
+	@f=../shared/data/chinchilla/svg_extracted_data.csv; if [ -f $$f ]; then \
+	  $(BIN) fit $$f --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5; \
+	else echo "demo: $$f not found; Chinchilla fit skipped"; fi
+	@echo "demo: outputs in $(DEMO)/"
 
 # Regenerates every fixture from the independent references (numpy, scipy, PyTorch, tokenizers).
 fixtures: $(PY)
