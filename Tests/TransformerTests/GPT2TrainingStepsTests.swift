@@ -7,8 +7,8 @@ import Transformer
 /// Ten AdamW steps of a small random GPT-2 with a WSD (1-sqrt) schedule and clipping at 1.0, against
 /// PyTorch (`Fixtures/gen/training_gpt2_steps.py`: HF `GPT2LMHeadModel`, `torch.optim.AdamW` with our
 /// default decay groups, `clip_grad_norm_`). The engine and the trainer together must track PyTorch:
-/// every step's loss (before its update) to 1e-4 relative, every pre-clip gradient norm to 1e-4
-/// relative, and the schedule's rates to 1e-12 relative.
+/// every step's loss (before its update) and every pre-clip gradient norm to 1e-5 relative (issue 4
+/// asks 1e-4; achieved 1.2e-7 and 8.8e-8 on this machine), and the schedule's rates to 1e-12 relative.
 struct GPT2TrainingStepsTests {
     struct Reference: Decodable {
         struct Settings: Decodable {
@@ -46,8 +46,8 @@ struct GPT2TrainingStepsTests {
         }
         #expect(maxRelDiff(lrs, ref.lrs, floor: 1e-30) <= 1e-12)
         let lossErr = maxRelDiff(losses, ref.losses), normErr = maxRelDiff(norms, ref.grad_norms)
-        #expect(lossErr <= 1e-4, "loss rel err \(lossErr): ours \(losses) torch \(ref.losses)")
-        #expect(normErr <= 1e-4, "grad norm rel err \(normErr): ours \(norms) torch \(ref.grad_norms)")
+        #expect(lossErr <= 1e-5, "loss rel err \(lossErr): ours \(losses) torch \(ref.losses)")
+        #expect(normErr <= 1e-5, "grad norm rel err \(normErr): ours \(norms) torch \(ref.grad_norms)")
         // The fixture is a real training run: the loss of the first batch fell between its visits.
         #expect(ref.losses[8] < ref.losses[0] - 0.2)
     }
