@@ -1,0 +1,54 @@
+import Transformer
+
+/// BERT's dynamic masking (Devlin et al.; as `transformers.DataCollatorForLanguageModeling`), applied
+/// afresh to every batch the trainer draws.
+///
+/// Every eligible position (token not in ``specialTokenIDs``, not ``padTokenID``, attention mask not 0)
+/// is selected independently with probability ``selectProbability`` (0.15). A selected position gets
+/// label = its original id and its input becomes ``maskTokenID`` with probability 0.8, a token drawn
+/// uniformly from `0..<vocabSize` with probability 0.1 (it may equal the original, as in HF), and stays
+/// unchanged with probability 0.1. Every other position gets label -100 and keeps its input.
+/// Deterministic in the generator: the draws are, per position in row-major order, one uniform
+/// Double for selection and, if selected, one for the 80/10/10 choice and one id when random.
+public struct DynamicMasking: Sendable, Equatable {
+    public var maskTokenID: Int32
+    public var vocabSize: Int
+    public var padTokenID: Int32?
+    /// Never selected ([CLS], [SEP], [MASK], ...; the pad id need not be listed).
+    public var specialTokenIDs: Set<Int32>
+    public var selectProbability: Double
+
+    public init(maskTokenID: Int32, vocabSize: Int, padTokenID: Int32? = nil, specialTokenIDs: Set<Int32> = [],
+                selectProbability: Double = 0.15) throws {
+        guard vocabSize > 0, (0..<Int32(clamping: vocabSize)).contains(maskTokenID) else {
+            throw TrainingError.invalidConfiguration(field: "mask_token_id",
+                                                     reason: "must be in 0..<\(vocabSize), got \(maskTokenID)")
+        }
+        guard selectProbability >= 0, selectProbability <= 1 else {
+            throw TrainingError.invalidConfiguration(field: "mlm_probability",
+                                                     reason: "must be in [0, 1], got \(selectProbability)")
+        }
+        self.maskTokenID = maskTokenID; self.vocabSize = vocabSize; self.padTokenID = padTokenID
+        self.specialTokenIDs = specialTokenIDs; self.selectProbability = selectProbability
+    }
+
+    /// `batch` with masked inputs and MLM labels (any labels it had are replaced).
+    public func apply(to batch: TokenBatch, using rng: inout TrainingRNG) -> TokenBatch {
+        var out = batch
+        var labels = [Int32](repeating: -100, count: batch.inputIDs.count)
+        for i in batch.inputIDs.indices {
+            let id = batch.inputIDs[i]
+            if specialTokenIDs.contains(id) || id == padTokenID || batch.attentionMask?[i] == 0 { continue }
+            guard Double.random(in: 0..<1, using: &rng) < selectProbability else { continue }
+            labels[i] = id
+            let u = Double.random(in: 0..<1, using: &rng)
+            if u < 0.8 {
+                out.inputIDs[i] = maskTokenID
+            } else if u < 0.9 {
+                out.inputIDs[i] = Int32(Int.random(in: 0..<vocabSize, using: &rng))
+            }
+        }
+        out.labels = labels
+        return out
+    }
+}
