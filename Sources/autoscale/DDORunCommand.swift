@@ -1,0 +1,94 @@
+import ArgumentParser
+import Corpus
+import DataMixing
+import Foundation
+import Training
+import Yams
+
+/// `autoscale ddo run`: plans a DDO at one budget, trains a GPT-2 proxy per run on the corpus (cached in
+/// OUT/runs, resumable), and writes OUT/losses.csv and OUT/result.json.
+struct DDORunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Train the DDO runs of one budget with a proxy model, then fit and allocate (losses.csv, result.json).",
+        discussion: """
+            --corpus is a token folder (manifest.json from `corpus tokenize`) or a corpus folder holding one in \
+            tokens/. Every run trains the proxy of --config from the same seed and evaluates every domain's \
+            validation split. Finished runs are cached in OUT/runs/: rerunning skips them, so an interrupted DDO \
+            resumes, and new --factors add runs. See Docs/autoscale.md.
+            """)
+
+    @Option(help: "Token folder, or a corpus folder with tokens/ inside.") var corpus: String
+    @Option(help: "Proxy config YAML (see Docs/examples/proxy-tiny.yaml).") var config: String
+    @Option(help: "Token budget of the base run, e.g. 300000 or 300k.") var tokens: String
+    @Option(help: "Perturbation factors, e.g. 1/3,3 (default) or 0.25,0.5,2,4.") var factors: String = "1/3,3"
+    @Option(help: "Domains to mix: d1,d2,... (default: every domain of the token folder).") var domains: String?
+    @Option(help: "Seed of the proxy's weights and data order (default: the config's seed, else 0).") var seed: UInt64?
+    @Option(help: "Output folder (runs/, losses.csv, result.json).") var out: String
+    @Option(help: "mean-ppl (default) or mean-loss.") var objective: String?
+    @Option(help: "Validation domains of the objective: d1,d2 or d1=w1,d2=w2 (default: every domain, equal weights).")
+    var evalDomains: String?
+    @Flag(help: "Print the result as JSON.") var json = false
+    @Flag(help: "No progress or warnings on stderr.") var quiet = false
+
+    func run() throws {
+        let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
+                                   evalDomains: try evalDomains.map(DDOObjective.parseDomains))
+        let budget = try DDOArguments.tokens(tokens, option: "--tokens")
+        var proxy = try Self.loadConfig(config)
+        if let seed { proxy.recipe.seed = seed }
+        var root = URL(fileURLWithPath: corpus)
+        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
+            root = root.appendingPathComponent("tokens")
+        }
+        let store = try TokenStore(root)
+        let names = domains.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+            ?? store.manifest.domains.map(\.name)
+        for d in names { _ = try store.manifest.domain(d) }
+        let plan = try DDOPlan(domains: names, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
+        let progress = TrainingProgress(quiet: quiet, every: 50)
+        let trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: progress)
+        let experiment = DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings)
+        let start = Date()
+        let analysis = try experiment.run(proxy: trainer) { line in
+            if !quiet { FileHandle.standardError.write(Data("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)\n".utf8)) }
+        }
+        let result = analysis.result
+        DDOArguments.warn(result.warnings, quiet: quiet)
+        let table = try LossTable.read(path: experiment.lossesURL.path)
+        try DDOArguments.emit(result, json: json, output: nil) { DDOFitCommand.describe(analysis, table) }
+    }
+
+    /// Reads a proxy config: the proxy keys into ``ProxyConfig/Settings``, the rest (with `steps` supplied per
+    /// run) into a ``TrainingRecipe``. Errors are one line naming the file and key.
+    static func loadConfig(_ path: String) throws -> ProxyConfig {
+        func fail(_ message: String) -> DataMixingError { .invalidInput(location: path, message: message) }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw fail("cannot read the file") }
+        let node: Node?
+        do { node = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML") }
+        guard case .mapping(var recipeMap)? = node else { throw fail("expected a mapping of keys (see Docs/examples/proxy-tiny.yaml)") }
+        guard recipeMap["steps"] == nil else { throw fail("steps: not allowed; each run's steps follow from its tokens") }
+        var proxyMap = Node.Mapping([])
+        for key in ProxyConfig.Settings.keys {
+            if let v = recipeMap[key] { proxyMap[key] = v; recipeMap[key] = nil }
+        }
+        if case .mapping(let model)? = proxyMap["model"],
+           let unknown = model.keys.compactMap(\.string).first(where: { !ProxyConfig.Model.keys.contains($0) }) {
+            throw fail("model.\(unknown): unknown key (expected one of \(ProxyConfig.Model.keys.joined(separator: ", ")))")
+        }
+        recipeMap["steps"] = Node("1")
+        do {
+            let settings = try YAMLDecoder().decode(ProxyConfig.Settings.self, from: Node.mapping(proxyMap))
+            let recipe = try YAMLDecoder().decode(TrainingRecipe.self, from: Node.mapping(recipeMap))
+            return try ProxyConfig(settings: settings, recipe: recipe)
+        } catch let e as DataMixingError {
+            if case let .invalidInput(location, message) = e { throw fail("\(location): \(message)") }
+            throw e
+        } catch let e as DecodingError {
+            throw fail(TrainingRecipe.describe(e))
+        } catch {
+            throw fail("\(error)")
+        }
+    }
+}
