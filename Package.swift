@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
-        .target(name: "Training", dependencies: ["Transformer", "Cluster", "LinearAlgebra"]),
+        .target(name: "Training", dependencies: ["Transformer", "Cluster", "Optimization", "LinearAlgebra"]),
         .target(name: "Corpus", dependencies: ["CZlib", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),

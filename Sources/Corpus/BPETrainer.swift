@@ -71,6 +71,7 @@ public struct BPETrainer {
         var tokens: [[UInt8]] = (0..<256).map { [UInt8($0)] }
         var merges: [BPEModel.Merge] = []
         var stamp = [Int32](repeating: -1, count: syms.count)
+        var delta: [UInt64: Int64] = [:]  // pair-count changes of one merge; reused, keeps its capacity
         while merges.count < targetMerges, let top = heap.popMax() {
             let actual = pairCounts[top.key] ?? 0
             if actual != top.count {
@@ -82,7 +83,7 @@ public struct BPETrainer {
             let z = Int32(tokens.count)
             tokens.append(tokens[Int(a)] + tokens[Int(b)])
             merges.append(.init(left: a, right: b, result: z))
-            var delta: [UInt64: Int64] = [:]
+            delta.removeAll(keepingCapacity: true)
             let mergeIndex = Int32(merges.count)
             for w32 in pairWords.removeValue(forKey: top.key) ?? [] {
                 let w = Int(w32)

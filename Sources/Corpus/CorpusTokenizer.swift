@@ -9,7 +9,7 @@ public struct CorpusTokenization {
     @discardableResult
     public func run(corpus: CorpusStore, tokenizerFile: URL, out: URL, progress: (String) -> Void = { _ in }) throws -> ShardManifest {
         let fileBytes = try readFileBytes(tokenizerFile)
-        let model = try TokenizerJSON.load(tokenizerFile)
+        let model = try TokenizerJSON.load(bytes: fileBytes, path: tokenizerFile.path)
         guard let eot = model.specialId("<|endoftext|>") else {
             throw CorpusError.badFormat(path: tokenizerFile.path, detail: "tokenizer has no <|endoftext|> special token")
         }

@@ -64,8 +64,12 @@ public enum TokenizerJSON {
 
     /// Loads a tokenizer file; every shape problem is reported as one line naming the file and field.
     public static func load(_ url: URL) throws -> BPEModel {
-        let path = url.path
-        let bytes = try readFileBytes(url)
+        try load(bytes: readFileBytes(url), path: url.path)
+    }
+
+    /// ``load(_:)`` on bytes already read from `path` (named in errors), so a caller that also hashes
+    /// the file reads it once.
+    public static func load(bytes: [UInt8], path: String) throws -> BPEModel {
         guard !bytes.isEmpty else { throw CorpusError.empty(path: path) }
         func bad(_ detail: String) -> CorpusError { .badFormat(path: path, detail: detail) }
         guard let root = (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] else {

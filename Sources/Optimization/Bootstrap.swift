@@ -10,7 +10,7 @@ public enum Bootstrap {
     public static func indices(count n: Int, replicate: Int, seed: UInt64) -> [Int] {
         var sm = SplitMix64(seed: seed)
         var replicateSeed = sm.next()
-        if replicate > 0 { for _ in 0..<replicate { replicateSeed = sm.next() } }
+        for _ in 0..<replicate { replicateSeed = sm.next() }
         var rng = Xoshiro256StarStar(seed: replicateSeed)
         return (0..<n).map { _ in rng.nextIndex(below: n) }
     }

@@ -1,3 +1,4 @@
+import Foundation
 import Dispatch
 
 /// Runs ``LBFGS`` from every point of a list of starts and keeps the best.
@@ -40,17 +41,9 @@ public struct MultiStart: Sendable {
     /// Minimizes from each of `starts`; throws ``OptimizationError/nonFiniteStart(_:)`` when no start
     /// has a finite objective.
     public func minimize<O: DifferentiableObjective & Sendable>(_ objective: O, starts: [[Double]]) throws -> Result {
-        let runs = _Slots<LBFGS.Result?>(count: starts.count, initial: nil)
-        let workers = Swift.max(1, Swift.min(threads, starts.count))
         let optimizer = self.optimizer
-        // Interleaved assignment: worker w takes starts w, w + workers, ...; neighbouring grid points
-        // cost about the same, so the load stays balanced without a shared counter.
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var i = w
-            while i < starts.count {
-                runs[i] = try? optimizer.minimize(objective, from: starts[i])
-                i += workers
-            }
+        let runs = _parallelMap(count: starts.count, threads: threads) { i in
+            try? optimizer.minimize(objective, from: starts[i])
         }
         var bestIndex = -1, ran = 0, converged = 0, evaluations = 0
         var values = [Double](repeating: .nan, count: starts.count)
@@ -75,6 +68,23 @@ public struct MultiStart: Sendable {
     }
 }
 
+/// `body(0) ..< body(count - 1)` on up to `threads` workers, in index order. Interleaved assignment:
+/// worker `w` takes `w, w + workers, ...`; neighbouring indices (grid points, bootstrap replicates) cost
+/// about the same, so the load stays balanced without a shared counter, and the result does not
+/// depend on the thread count.
+package func _parallelMap<T>(count: Int, threads: Int, _ body: @Sendable (Int) -> T?) -> [T?] {
+    let slots = _Slots<T?>(count: count, initial: nil)
+    let workers = Swift.max(1, Swift.min(threads, count))
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < count {
+            slots[i] = body(i)
+            i += workers
+        }
+    }
+    return (0..<count).map { slots[$0] }
+}
+
 /// Fixed-size storage written from concurrent workers, each index by exactly one worker.
 /// A raw buffer (not an array), so disjoint writes from different threads never touch shared state.
 final class _Slots<T>: @unchecked Sendable {
@@ -97,16 +107,5 @@ final class _Slots<T>: @unchecked Sendable {
 
 /// The number of active processors, for choosing a thread count.
 public enum ProcessInfoCores {
-    public static var count: Int {
-        #if canImport(Foundation)
-        return Swift.max(1, _activeProcessorCount())
-        #else
-        return 1
-        #endif
-    }
+    public static var count: Int { Swift.max(1, ProcessInfo.processInfo.activeProcessorCount) }
 }
-
-#if canImport(Foundation)
-import Foundation
-func _activeProcessorCount() -> Int { ProcessInfo.processInfo.activeProcessorCount }
-#endif

@@ -16,13 +16,24 @@ public struct SplitMix64: RandomNumberGenerator, Sendable {
 
 /// xoshiro256** (Blackman & Vigna 2018): fast, 256-bit state, seeded by four ``SplitMix64`` outputs.
 /// Sequences depend only on the seed, on every platform and Swift version.
-public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable {
+public struct Xoshiro256StarStar: RandomNumberGenerator, Sendable, Equatable {
     var _s: (UInt64, UInt64, UInt64, UInt64)
 
     public init(seed: UInt64) {
         var sm = SplitMix64(seed: seed)
         _s = (sm.next(), sm.next(), sm.next(), sm.next())
     }
+
+    /// Restores a generator from ``stateWords``; `nil` unless four words, not all zero.
+    public init?(stateWords w: [UInt64]) {
+        guard w.count == 4, w.contains(where: { $0 != 0 }) else { return nil }
+        _s = (w[0], w[1], w[2], w[3])
+    }
+
+    /// The generator's full state (saved in checkpoints so a resumed run draws the same numbers).
+    public var stateWords: [UInt64] { [_s.0, _s.1, _s.2, _s.3] }
+
+    public static func == (a: Self, b: Self) -> Bool { a.stateWords == b.stateWords }
 
     @inline(__always)
     static func _rotl(_ x: UInt64, _ k: UInt64) -> UInt64 { (x << k) | (x >> (64 - k)) }

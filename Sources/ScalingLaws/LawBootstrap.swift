@@ -16,22 +16,15 @@ extension LawFitter {
         guard replicates >= 2 else { throw ScalingLawError.invalidGrid("--bootstrap needs at least 2 replicates") }
         let objective = LogSumExpObjective(features: features, targets: y, loss: loss)
         let names = fit.parameters.map(\.name)
-        let slots = _ReplicateSlots(count: replicates)
         let optimizer = LBFGS(options: polish), start = fit.theta, count = y.count
-        let workers = Swift.max(1, Swift.min(threads > 0 ? threads : ProcessInfoCores.count, replicates))
-        DispatchQueue.concurrentPerform(iterations: workers) { w in
-            var r = w
-            while r < replicates {
-                var weights = [Double](repeating: 0, count: count)
-                for i in Bootstrap.indices(count: count, replicate: r, seed: seed) { weights[i] += 1 }
-                if let res = try? optimizer.minimize(objective.weighted(weights), from: start),
-                   res.value.isFinite, res.x.allSatisfy(\.isFinite) {
-                    slots.set(r, (LawFitter._natural(res.x, names: names).map(\.value), res.status.converged))
-                }
-                r += workers
-            }
-        }
-        let results = slots.values.compactMap { $0 }
+        let results = _parallelMap(count: replicates, threads: threads > 0 ? threads : ProcessInfoCores.count) {
+            r -> ([Double], Bool)? in
+            var weights = [Double](repeating: 0, count: count)
+            for i in Bootstrap.indices(count: count, replicate: r, seed: seed) { weights[i] += 1 }
+            guard let res = try? optimizer.minimize(objective.weighted(weights), from: start),
+                  res.value.isFinite, res.x.allSatisfy(\.isFinite) else { return nil }
+            return (LawFitter._natural(res.x, names: names).map(\.value), res.status.converged)
+        }.compactMap { $0 }
         return Self._summary(names: names, samples: results.map(\.0), converged: results.filter(\.1).count,
                              replicates: replicates, seed: seed, level: level)
     }
@@ -65,9 +58,3 @@ extension IsoFLOPFit {
 }
 
 /// Per-replicate results written by concurrent workers, each slot by one worker.
-final class _ReplicateSlots: @unchecked Sendable {
-    private(set) var values: [([Double], Bool)?]
-    private let _lock = NSLock()
-    init(count: Int) { values = Array(repeating: nil, count: count) }
-    func set(_ i: Int, _ v: ([Double], Bool)) { _lock.lock(); values[i] = v; _lock.unlock() }
-}

@@ -39,7 +39,8 @@ public enum TrainingBenchmark {
         guard steps >= 1, warmup >= 0 else {
             throw TrainingError.invalidConfiguration(field: "steps", reason: "need at least one timed step")
         }
-        let peak = sgemmGFLOPs()
+        // The roofline at this process's thread count, measured by the linear-algebra layer.
+        let peak = GEMMBenchmark.sgemm(m: 1024, n: 1024, k: 1024, threads: BLASThreads.count, repeats: 3, minSeconds: 0.1).gflops
         let trainer = try Trainer(model: model, data: try ArrayBatchSource([batch]), optimizer: optimizer,
                                   schedule: .constant(peak: 1e-4),
                                   config: TrainingConfig(steps: warmup + steps, divergenceFactor: nil))
@@ -54,21 +55,6 @@ public enum TrainingBenchmark {
                                tokensPerSecond: rate, gflops: gflops, sgemmPeakGFLOPs: peak,
                                peakFraction: gflops / peak, optimizerStateBytes: 16 * model.parameters.count,
                                peakResidentBytes: peakResidentBytes(), blasThreads: BLASThreads.count)
-    }
-
-    /// Best-of-`repeats` throughput of an `n x n x n` single-precision GEMM, in GFLOP/s (`2 n^3 / t`).
-    public static func sgemmGFLOPs(size n: Int = 1024, repeats: Int = 5) -> Double {
-        let a = [Float](repeating: 0.5, count: n * n), b = [Float](repeating: 0.25, count: n * n)
-        var c = [Float](repeating: 0, count: n * n)
-        var best = Double.infinity
-        for _ in 0..<max(1, repeats) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            c.withUnsafeMutableBufferPointer { cb in
-                BLAS.gemm(m: n, n: n, k: n, a: a, lda: n, b: b, ldb: n, c: cb.baseAddress!, ldc: n)
-            }
-            best = min(best, Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9)
-        }
-        return 2 * Double(n * n * n) / best / 1e9
     }
 
     /// The peak resident set size of this process (`VmHWM` in `/proc/self/status`), or `nil`.

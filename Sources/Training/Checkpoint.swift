@@ -117,7 +117,9 @@ extension Trainer {
         }
         let words = state.rng.compactMap { UInt64($0, radix: 16) }
         guard words.count == 4 else { throw fail("malformed RNG state") }
-        let restoredRNG = try TrainingRNG(stateWords: words)
+        guard let restoredRNG = TrainingRNG(stateWords: words) else {
+            throw TrainingError.invalidConfiguration(field: "rng", reason: "expected four state words, not all zero")
+        }
 
         let optURL = directory.appendingPathComponent(Self.optimizerFileName)
         let file = try _TensorFile.read(optURL)

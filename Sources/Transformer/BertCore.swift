@@ -83,6 +83,8 @@ final class _Bert<F: ModelScalar> {
         var g = 0, t = 0, tg = 0, tl = 0, tlm = 0, tlr = 0, logits = 0
         var dres = 0, dtmp = 0, dqkv = 0, dinter = 0, datt = 0, dg = 0, dt = 0
         let rows: UnsafeMutablePointer<Int>, targets: UnsafeMutablePointer<Int32>
+        /// N zeros: the token types of a batch that gives none (allocated once per shape, not per step).
+        let zeroTypes: UnsafeMutablePointer<Int32>
 
         init(B: Int, T: Int, M: Int, C: Int, H: Int, V: Int, I: Int, L: Int) {
             self.B = B; self.T = T; self.M = M
@@ -102,10 +104,18 @@ final class _Bert<F: ModelScalar> {
             datt = r.reserve(B * H * T * T); dg = r.reserve(M * C); dt = r.reserve(M * C)
             buffer = _Buffer(count: r.total)
             rows = .allocate(capacity: max(M, 1)); targets = .allocate(capacity: max(M, 1))
+            zeroTypes = .allocate(capacity: max(N, 1)); zeroTypes.initialize(repeating: 0, count: N)
         }
-        deinit { rows.deallocate(); targets.deallocate() }
+        deinit { rows.deallocate(); targets.deallocate(); zeroTypes.deallocate() }
     }
     private var acts: Acts?
+
+    /// The batch's token types, or the preallocated zeros when it gives none.
+    private func _withTypes<R>(_ given: [Int32]?, _ zeros: UnsafeMutablePointer<Int32>,
+                               _ body: (UnsafePointer<Int32>) -> R) -> R {
+        guard let given else { return body(zeros) }
+        return given.withUnsafeBufferPointer { body($0.baseAddress!) }
+    }
 
     func validate(_ batch: TokenBatch) throws {
         let T = batch.sequenceLength
@@ -134,10 +144,10 @@ final class _Bert<F: ModelScalar> {
         var m = 0
         for n in 0..<N where labels[n] != -100 { a.rows[m] = n; a.targets[m] = labels[n]; m += 1 }
 
-        let types: [Int32] = batch.tokenTypeIDs ?? [Int32](repeating: 0, count: N)
+        let givenTypes: [Int32]? = batch.tokenTypeIDs
         let mask: [Int32]? = batch.attentionMask
-        types.withUnsafeBufferPointer { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.forward(out: A + a.emb, ids: ids.baseAddress!, types: tt.baseAddress!, wte: P + word, wpe: P + pos,
+        _withTypes(givenTypes, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
+            _Embedding.forward(out: A + a.emb, ids: ids.baseAddress!, types: tt, wte: P + word, wpe: P + pos,
                                wtt: P + type, B: B, T: T, C: C)
         } }
         _LayerNorm.forward(out: A + a.h[0], mean: A + a.embm, rstd: A + a.embr, inp: A + a.emb, weight: P + elnw, bias: P + elnb,
@@ -221,8 +231,8 @@ final class _Bert<F: ModelScalar> {
         }
         _LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: A + a.emb, weight: P + elnw,
                             mean: A + a.embm, rstd: A + a.embr, N: N, C: C, accumulate: false)
-        types.withUnsafeBufferPointer { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids.baseAddress!, types: tt.baseAddress!,
+        _withTypes(givenTypes, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
+            _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids.baseAddress!, types: tt,
                                 B: B, T: T, C: C)
         } }
         return loss

@@ -35,9 +35,9 @@ struct BenchCommand: ParsableCommand {
         for (v, name, least) in [(layers, "layers", 1), (embd, "embd", 1), (heads, "heads", 1), (vocab, "vocab", 2),
                                  (ctx, "ctx", 2), (batch, "batch", 1), (steps, "steps", 1), (warmup, "warmup", 0)]
         where v < least {
-            throw BenchError("--\(name) must be at least \(least) (got \(v))")
+            throw CLIError("bench: --\(name) must be at least \(least) (got \(v))")
         }
-        guard embd % heads == 0 else { throw BenchError("--embd (\(embd)) must be a multiple of --heads (\(heads))") }
+        guard embd % heads == 0 else { throw CLIError("bench: --embd (\(embd)) must be a multiple of --heads (\(heads))") }
         let baseline = TrainingBenchmark.peakResidentBytes()
         var rng = TrainingRNG(seed: seed)
         let n = batch * ctx
@@ -61,7 +61,7 @@ struct BenchCommand: ParsableCommand {
             activations = _BenchMemory.bertActivationBytes(B: batch, T: ctx, C: embd, H: heads, V: vocab, L: layers,
                                                            masked: masked)
         default:
-            throw BenchError("--arch must be gpt2 or bert (got \"\(arch)\")")
+            throw CLIError("bench: --arch must be gpt2 or bert (got \"\(arch)\")")
         }
         let r = try TrainingBenchmark.measure(model: model, batch: tokens, steps: steps, warmup: warmup,
                                               optimizer: OptimizerConfig(weightDecay: 0.01, maxGradNorm: 1.0))
@@ -148,11 +148,4 @@ enum _BenchMemory {
         let perLayer = n * (3 * C + C + 2 * C + 2 + i + i + 2 * C + 2) + B * H * T * T
         return 4 * (n * (2 * C + 2) + L * perLayer + m * (3 * C + 2 + V))
     }
-}
-
-/// A bad `autoscale bench` argument: one line.
-struct BenchError: Error, CustomStringConvertible, LocalizedError {
-    var description: String
-    init(_ message: String) { description = "bench: \(message)" }
-    var errorDescription: String? { description }
 }

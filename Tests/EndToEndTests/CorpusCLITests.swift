@@ -7,35 +7,12 @@ import TestSupport
 struct CorpusCLITests {
     struct Run { var status: Int32; var stdout: Data; var stderr: String; var out: String { String(decoding: stdout, as: UTF8.self) } }
 
-    static let binary: URL? = {
-        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let repo = Fixture.root.deletingLastPathComponent()
-        let candidates = [here, Bundle.main.bundleURL.deletingLastPathComponent(), Bundle.main.bundleURL,
-                          repo.appendingPathComponent(".build/release"), repo.appendingPathComponent(".build/debug")]
-        return candidates.map { $0.appendingPathComponent("autoscale") }.first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     static func run(_ args: [String], stdin: Data = Data()) throws -> Run {
-        let exe = try #require(binary, "autoscale binary not found")
-        let p = Process()
-        p.executableURL = exe
-        p.arguments = args
-        let inPipe = Pipe(), outPipe = Pipe(), errPipe = Pipe()
-        p.standardInput = inPipe; p.standardOutput = outPipe; p.standardError = errPipe
-        try p.run()
-        inPipe.fileHandleForWriting.write(stdin)
-        try inPipe.fileHandleForWriting.close()
-        let out = outPipe.fileHandleForReading.readDataToEndOfFile()
-        let err = errPipe.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: out, stderr: String(decoding: err, as: UTF8.self))
+        let r = try CLI.run(args, stdinData: stdin)
+        return Run(status: r.status, stdout: r.stdoutData, stderr: r.stderr)
     }
 
-    static func tempDir() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("corpus-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+    static func tempDir() throws -> URL { try CLI.tempDir() }
 
     @Test func syntheticPipelineThroughTheCLI() throws {
         let dir = try Self.tempDir()

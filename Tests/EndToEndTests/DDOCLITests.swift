@@ -6,26 +6,12 @@ import TestSupport
 @Suite struct DDOCLITests {
     struct Output { var status: Int32, stdout: String, stderr: String }
 
-    static let binary = Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release/autoscale")
-
     func run(_ args: [String]) throws -> Output {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Output(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try CLI.run(args)
+        return Output(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
-    func scratch() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("ddo-cli-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+    func scratch() throws -> URL { try CLI.tempDir() }
 
     struct Result: Decodable {
         struct Fit: Decodable { var a: Double, b: Double, c: Double }

@@ -10,22 +10,9 @@ import Transformer
 struct GradCLITests {
     struct Run { var status: Int32; var stdout: String; var stderr: String }
 
-    static var binary: URL {
-        let beside = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("autoscale")
-        if FileManager.default.isExecutableFile(atPath: beside.path) { return beside }
-        return Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release/autoscale")
-    }
-
     func autoscale(_ args: [String]) throws -> Run {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out; p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Run(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        let r = try CLI.run(args)
+        return Run(status: r.status, stdout: r.stdout, stderr: r.stderr)
     }
 
     func temp(_ name: String) -> URL {

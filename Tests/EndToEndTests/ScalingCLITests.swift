@@ -4,43 +4,18 @@ import TestSupport
 
 /// End-to-end tests of `autoscale fit` and `autoscale optimal`: they run the built binary.
 enum ScalingCLI {
-    /// The `autoscale` executable beside the test bundle, else `.build/release/autoscale`.
-    static let binary: URL? = {
-        var candidates: [URL] = []
-        if let exe = Bundle.main.executableURL { candidates.append(exe.deletingLastPathComponent()) }
-        candidates.append(Bundle.main.bundleURL.deletingLastPathComponent())
-        candidates.append(URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent())
-        candidates.append(Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release"))
-        return candidates.map { $0.appendingPathComponent("autoscale") }
-            .first { FileManager.default.isExecutableFile(atPath: $0.path) }
-    }()
-
     struct Outcome { var status: Int32; var stdout: String; var stderr: String; var crashed: Bool }
 
     static func run(_ args: [String]) throws -> Outcome {
-        let bin = try #require(binary, "autoscale binary not found; build it with `swift build -c release`")
-        let p = Process()
-        p.executableURL = bin
-        p.arguments = args
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
-        p.waitUntilExit()
-        return Outcome(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self),
-                       stderr: String(decoding: e, as: UTF8.self), crashed: p.terminationReason == .uncaughtSignal)
+        let r = try CLI.run(args)
+        return Outcome(status: r.status, stdout: r.stdout, stderr: r.stderr, crashed: r.crashed)
     }
 
     static func json(_ text: String) throws -> [String: Any] {
         try #require(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
     }
 
-    static func tempDir() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("autoscale-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+    static func tempDir() throws -> URL { try CLI.tempDir() }
 
     /// A small start grid so each fit takes milliseconds.
     static let smallGrid = ["--grid-alpha", "0.5", "--grid-beta", "0.5", "--grid-e", "0,1", "--grid-a", "5", "--grid-b", "5"]

@@ -14,12 +14,27 @@ public enum CLI {
     /// Exit status and captured output of one run.
     public struct Result: Sendable {
         public var status: Int32
-        public var stdout: String
+        /// Standard output, bytes as written.
+        public var stdoutData: Data
         public var stderr: String
+        /// Whether the process ended on a signal (a trap), not an exit.
+        public var crashed: Bool
+        /// Standard output decoded as UTF-8.
+        public var stdout: String { String(decoding: stdoutData, as: UTF8.self) }
     }
+
+    /// A fresh temporary directory for one test (see ``makeTemporaryDirectory(_:)``).
+    public static func tempDir() throws -> URL { try makeTemporaryDirectory() }
 
     /// Runs `executable` (default: the autoscale binary) with `arguments`, feeding `stdin`, in `directory`.
     public static func run(_ arguments: [String], stdin: String? = nil, executable: URL? = nil,
+                           directory: URL? = nil, environment: [String: String]? = nil) throws -> Result {
+        try run(arguments, stdinData: stdin.map { Data($0.utf8) }, executable: executable, directory: directory,
+                environment: environment)
+    }
+
+    /// As ``run(_:stdin:executable:directory:environment:)`` with raw bytes on standard input.
+    public static func run(_ arguments: [String], stdinData: Data?, executable: URL? = nil,
                            directory: URL? = nil, environment: [String: String]? = nil) throws -> Result {
         let p = Process()
         p.executableURL = executable ?? binary
@@ -31,7 +46,7 @@ public enum CLI {
         p.standardError = err
         p.standardInput = inp
         try p.run()
-        if let stdin { inp.fileHandleForWriting.write(Data(stdin.utf8)) }
+        if let stdinData { inp.fileHandleForWriting.write(stdinData) }
         try inp.fileHandleForWriting.close()
         // Drain both pipes concurrently so a chatty child never blocks on a full pipe.
         nonisolated(unsafe) var errData = Data()
@@ -41,8 +56,8 @@ public enum CLI {
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         group.wait()
         p.waitUntilExit()
-        return Result(status: p.terminationStatus, stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData, as: UTF8.self))
+        return Result(status: p.terminationStatus, stdoutData: outData, stderr: String(decoding: errData, as: UTF8.self),
+                      crashed: p.terminationReason == .uncaughtSignal)
     }
 
     /// `mpirun`, when on PATH.

@@ -9,18 +9,19 @@ enum _SoftmaxCrossEntropy {
     /// `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
                                     gradScale: F?, count given: Int? = nil) -> (sum: Double, count: Int) {
-        var count = 0
-        for n in 0..<N where targets[n] != -100 { count += 1 }
-        if let given { count = given }
+        // A caller that passes M (a chunk of a larger batch) has counted it once already.
+        let count = given ?? (0..<N).reduce(0) { targets[$1] != -100 ? $0 + 1 : $0 }
         let g = gradScale.map { $0 / F(Swift.max(count, 1)) }
-        var partial = [Double](repeating: 0, count: _Parallel.workers)
-        partial.withUnsafeMutableBufferPointer { slots in
+        // Per-worker partial sums on the stack: no heap allocation per call (one per LM-head chunk per step).
+        let sum = withUnsafeTemporaryAllocation(of: Double.self, capacity: _Parallel.workers) { slots -> Double in
             let slots = slots.baseAddress!
+            slots.initialize(repeating: 0, count: _Parallel.workers)
             _Parallel.chunks(N, minimumChunk: 16) { chunk, rows in
                 slots[chunk] = _rows(logits: logits, targets: targets, rows: rows, V: V, g: g)
             }
+            return (0..<_Parallel.workers).reduce(0) { $0 + slots[$1] }
         }
-        return (partial.reduce(0, +), count)
+        return (sum, count)
     }
 
     /// Loss sum over `rows`, writing their gradients when `g` (the per-row scale) is given.
