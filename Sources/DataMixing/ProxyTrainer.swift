@@ -161,8 +161,10 @@ public final class ProxyTrainer {
         try Data(text.utf8).write(to: url, options: .atomic)
     }
 
-    /// Trains the proxy on `tokens[i]` tokens of `domains[i]` and returns the validation loss per domain.
-    public func train(tokens: [Int]) throws -> [String: Double] {
+    /// Trains the proxy on `tokens[i]` tokens of `domains[i]` and returns the validation loss per domain;
+    /// `log`, when given, receives the run's CSV training log (``TrainingLog``; validation every
+    /// `evaluation_interval` steps of the recipe, and at the end).
+    public func train(tokens: [Int], log: URL? = nil) throws -> [String: Double] {
         let s = config.settings
         let sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
                                          sequenceLength: s.context - 1, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
@@ -179,6 +181,7 @@ public final class ProxyTrainer {
         let trainer = try Trainer(model: model, data: MixtureBatchSource(sampler: sampler, batchSize: s.batchSize),
                                   optimizer: optimizer, schedule: schedule, config: training, evaluationSets: evaluationSets)
         trainer.progress = progress
+        if let log { try trainer.logCSV(to: log) }
         let summary = try trainer.run()
         return Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) })
     }
