@@ -44,7 +44,8 @@ let package = Package(
         .target(name: "Training", dependencies: ["Transformer", "Cluster", "Optimization", "LinearAlgebra"]),
         .target(name: "Corpus", dependencies: ["CZlib", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DataMixing",
-                dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra"]),
+                dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra",
+                               .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "autoscale",
             dependencies: [

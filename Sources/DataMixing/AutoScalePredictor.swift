@@ -187,3 +187,32 @@ public struct AutoScalePredictor: Sendable {
         return out
     }
 }
+
+extension MixtureResult {
+    /// The AutoScale prediction at `budget` from DDO results at two or more budgets (`sources` name them in
+    /// errors and in the result's `predictor.sources`): fits an ``AutoScalePredictor`` to their `tokens` and
+    /// returns the `predict` result (quantities, weights, the predictor's fit, warnings).
+    public static func predicted(from results: [MixtureResult], sources: [String], budget: Double) throws -> MixtureResult {
+        guard results.count >= 2 else {
+            throw DataMixingError.invalidArgument("predict needs result files at two or more budgets, got \(results.count)")
+        }
+        let domains = results[0].domains
+        for (path, r) in zip(sources, results).dropFirst() where Set(r.domains) != Set(domains) {
+            throw DataMixingError.invalidInput(location: path, message:
+                "domains \(r.domains.joined(separator: ",")) differ from \(sources[0])'s \(domains.joined(separator: ","))")
+        }
+        let predictor = try AutoScalePredictor(domains: domains, quantities: results.map { r in domains.map { r.tokens[$0]! } },
+                                               sources: sources)
+        let p = try predictor.predict(budget: budget)
+        let totals = results.map { $0.tokens.values.reduce(0, +) }
+        let fit = MixtureResult.Predictor(
+            budgets: predictor.budgets, u: predictor.u,
+            c: Dictionary(uniqueKeysWithValues: zip(domains, predictor.c)),
+            k: Dictionary(uniqueKeysWithValues: zip(domains, predictor.k)),
+            scale: p.scale, rmsLogResidual: predictor.rmsLogResidual,
+            sources: results.indices.sorted { totals[$0] < totals[$1] }.map { sources[$0] })
+        return MixtureResult(domains: domains, budget: budget, tokens: Dictionary(uniqueKeysWithValues: zip(domains, p.tokens)),
+                             weights: Dictionary(uniqueKeysWithValues: zip(domains, p.weights)),
+                             predictor: fit, warnings: p.warnings)
+    }
+}

@@ -6,14 +6,7 @@ import Foundation
 enum DDOArguments {
     /// A token count: a plain number (`1200000`, `1.2e6`) or with a suffix `k`, `M`, `B`/`G`, `T` (powers of 1000).
     static func tokens(_ text: String, option: String) throws -> Double {
-        let t = text.trimmingCharacters(in: .whitespaces)
-        let scales: [Character: Double] = ["k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12]
-        var body = Substring(t), scale = 1.0
-        if let last = t.last, let s = scales[last] { body = t.dropLast(); scale = s }
-        guard let v = Double(body), v.isFinite, v > 0 else {
-            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a positive token count (e.g. 1200000, 1.2e6 or 1.2M)")
-        }
-        return v * scale
+        try TokenCount.parse(text, field: option)
     }
 
     /// A non-negative finite multiplier bound.
@@ -68,17 +61,7 @@ enum DDOArguments {
 extension DDOArguments {
     /// `--factors`: comma-separated positive numbers or fractions (`0.333,3` or `1/3,3`).
     static func factors(_ text: String) throws -> [Double] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { item in
-            let s = item.trimmingCharacters(in: .whitespaces)
-            let parts = s.split(separator: "/", omittingEmptySubsequences: false)
-            let value: Double? = parts.count == 2
-                ? Double(parts[0]).flatMap { n in Double(parts[1]).map { n / $0 } }
-                : Double(s)
-            guard let v = value, v.isFinite, v > 0 else {
-                throw DataMixingError.invalidArgument("--factors: '\(s)' is not a positive number or fraction")
-            }
-            return v
-        }
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { try TokenCount.factor(String($0), field: "--factors") }
     }
 
     /// `--domains a,b,c` or `--domains a=2,b=1,c=1` (base weights): names and weights (`nil` when none given).

@@ -1,0 +1,170 @@
+import Corpus
+import Foundation
+import ScalingLaws
+import Training
+
+/// `autoscale pipeline`: DDO at each small budget, the AutoScale prediction at the target, and optionally
+/// training at the target with three mixtures (uniform, the largest small budget's DDO weights reused, the
+/// AutoScale weights) over several seeds.
+///
+/// Folder layout (`config.output`): `ddo-<budget>/` (each a ``DDOExperiment`` folder: cached runs,
+/// `losses.csv`, `result.json`), `prediction.json`, `validation/seed-<s>/<mixture>.json` (cached final
+/// losses, written atomically) and `<mixture>.csv` (the CSV training log), `report.json`. Every cached
+/// piece is reused on a rerun, so an interrupted pipeline resumes where it stopped.
+public final class Pipeline {
+    public let config: PipelineConfig
+    public let store: TokenStore
+    public let domains: [String]
+    /// One line per stage and run.
+    public var progress: (String) -> Void = { _ in }
+    /// Progress of the individual trainings.
+    public var training = TrainingProgress(quiet: true)
+
+    public init(config: PipelineConfig) throws {
+        self.config = config
+        var root = URL(fileURLWithPath: config.corpus)
+        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
+            root = root.appendingPathComponent("tokens")
+        }
+        store = try TokenStore(root)
+        domains = config.domains ?? store.manifest.domains.map(\.name)
+        for d in domains { _ = try store.manifest.domain(d) }
+    }
+
+    var output: URL { URL(fileURLWithPath: config.output) }
+
+    /// The objective's validation domains and weights (every domain, equal weights, by default).
+    var objectiveDomains: (domains: [String], weights: [Double]) {
+        config.settings.evalDomains ?? (domains, [Double](repeating: 1, count: domains.count))
+    }
+
+    /// Runs every stage (reusing cached results) and writes `report.json`.
+    public func run() throws -> PipelineReport {
+        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        // 1. DDO at each small budget.
+        var entries: [PipelineReport.DDOEntry] = []
+        var warnings: [String] = []
+        for budget in config.budgets {
+            let folder = "ddo-\(TokenCount.label(budget))"
+            progress("DDO at \(budget) tokens (\(folder))")
+            let plan = try DDOPlan(domains: domains, budget: budget, factors: config.factors)
+            let trainer = try ProxyTrainer(config: config.proxy, store: store, domains: domains, progress: training)
+            let experiment = DDOExperiment(plan: plan, output: output.appendingPathComponent(folder), settings: config.settings)
+            let analysis = try experiment.run(proxy: trainer) { self.progress("  \(folder) \($0)") }
+            warnings += analysis.warnings.map { "\(folder): \($0)" }
+            entries.append(.init(budget: budget, folder: folder, result: analysis.result))
+        }
+        // 2. The prediction at the target.
+        let prediction = try MixtureResult.predicted(from: entries.map(\.result), sources: entries.map(\.folder),
+                                                     budget: Double(config.target))
+        try prediction.write(to: output.appendingPathComponent("prediction.json"))
+        warnings += prediction.warnings.map { "prediction: \($0)" }
+        progress("AutoScale prediction at \(config.target) tokens: "
+                 + domains.map { "\($0) \(String(format: "%.3f", prediction.weights[$0]!))" }.joined(separator: ", "))
+        // 3. Validation at the target.
+        var validation: PipelineReport.Validation?
+        if let v = config.validation {
+            let largest = entries.last!
+            let mixtures = try [("uniform", domains.map { _ in 1.0 / Double(domains.count) }),
+                                (largest.folder, domains.map { largest.result.weights[$0]! }),
+                                ("autoscale", domains.map { prediction.weights[$0]! })].map { name, w in
+                let q = try MixtureSampler.quantities(weights: Array(zip(domains, w)), budget: config.target)
+                return PipelineReport.Mixture(name: name, weights: Dictionary(uniqueKeysWithValues: zip(domains, w)),
+                                              tokens: Dictionary(uniqueKeysWithValues: q))
+            }
+            var runs: [PipelineReport.Run] = []
+            for seed in v.seeds {
+                for m in mixtures { runs.append(try validationRun(m, seed: seed, evaluations: v.evaluations)) }
+            }
+            validation = summarize(seeds: v.seeds, mixtures: mixtures, runs: runs)
+        }
+        let (od, ow) = objectiveDomains
+        let report = PipelineReport(domains: domains, objective: (config.settings.objective ?? .meanPPL).rawValue,
+                                    objectiveDomains: Dictionary(uniqueKeysWithValues: zip(od, ow)),
+                                    budgets: config.budgets, target: config.target, ddo: entries, prediction: prediction,
+                                    validation: validation, warnings: warnings)
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        try e.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
+        return report
+    }
+
+    /// A cached validation run: the final losses and the tokens they were trained on.
+    struct RunRecord: Codable, Equatable {
+        var mixture: String
+        var seed: UInt64
+        var tokens: [String: Int]
+        var losses: [String: Double]
+    }
+
+    /// Trains (or reads from the cache) one mixture at the target with one seed.
+    func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, evaluations: Int) throws -> PipelineReport.Run {
+        let folder = "validation/seed-\(seed)"
+        let dir = output.appendingPathComponent(folder)
+        let recordURL = dir.appendingPathComponent("\(mixture.name).json")
+        let logURL = dir.appendingPathComponent("\(mixture.name).csv")
+        var proxy = config.proxy
+        proxy.recipe.seed = seed
+        let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
+        proxy.recipe.evaluationInterval = max(1, steps / evaluations)
+        let trainer = try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+        try trainer.claim(dir)
+        var record = (try? Data(contentsOf: recordURL)).flatMap { try? JSONDecoder().decode(RunRecord.self, from: $0) }
+        if record?.tokens != mixture.tokens || !FileManager.default.fileExists(atPath: logURL.path) { record = nil }
+        if let record {
+            progress("validation \(mixture.name) seed \(seed): cached")
+            return try run(record, log: logURL, folder: folder)
+        }
+        progress("validation \(mixture.name) seed \(seed): training on \(config.target) tokens")
+        let losses = try trainer.train(tokens: domains.map { mixture.tokens[$0]! }, log: logURL)
+        for (d, l) in losses where !l.isFinite {
+            throw DataMixingError.invalidInput(location: "validation \(mixture.name) seed \(seed)", message: "validation loss of \(d) is \(l)")
+        }
+        let fresh = RunRecord(mixture: mixture.name, seed: seed, tokens: mixture.tokens, losses: losses)
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try e.encode(fresh).write(to: recordURL, options: .atomic)
+        return try run(fresh, log: logURL, folder: folder)
+    }
+
+    /// The report's run: objective values and the validation curve read back from the CSV log.
+    func run(_ r: RunRecord, log: URL, folder: String) throws -> PipelineReport.Run {
+        let (od, ow) = objectiveDomains
+        let meanLoss = DDOObjective(kind: .meanLoss, domains: od, weights: ow)
+        let objective = DDOObjective(kind: config.settings.objective ?? .meanPPL, domains: od, weights: ow)
+        let table = try Table.read(path: log.path)
+        let tokenColumn = try table.columnIndex("tokens")
+        let columns = try od.map { try table.columnIndex("val_loss:\($0)") }
+        var curve: [PipelineReport.CurvePoint] = []
+        for (row, line) in zip(table.rows, table.lines) where !row[columns[0]].isEmpty {
+            let values = try columns.map { j -> Double in
+                guard let v = Double(row[j]) else {
+                    throw DataMixingError.invalidInput(location: "\(log.path):\(line)", message: "'\(row[j])' in \(table.columns[j]) is not a number")
+                }
+                return v
+            }
+            curve.append(.init(tokens: Int(row[tokenColumn]) ?? 0, meanLoss: meanLoss.value(values)))
+        }
+        let finals = od.map { r.losses[$0]! }
+        return PipelineReport.Run(mixture: r.mixture, seed: r.seed, losses: r.losses, meanLoss: meanLoss.value(finals),
+                                  objective: objective.value(finals), curve: curve,
+                                  log: "\(folder)/\(log.lastPathComponent)")
+    }
+
+    func summarize(seeds: [UInt64], mixtures: [PipelineReport.Mixture], runs: [PipelineReport.Run]) -> PipelineReport.Validation {
+        let summaries = mixtures.map { m -> PipelineReport.Summary in
+            let rs = runs.filter { $0.mixture == m.name }
+            let n = Double(rs.count)
+            let mean = rs.reduce(0) { $0 + $1.meanLoss } / n
+            let sd = rs.count > 1 ? (rs.reduce(0) { $0 + ($1.meanLoss - mean) * ($1.meanLoss - mean) } / (n - 1)).squareRoot() : 0
+            var losses: [String: Double] = [:]
+            for d in domains { losses[d] = rs.reduce(0) { $0 + $1.losses[d]! } / n }
+            return .init(mixture: m.name, losses: losses, meanLoss: mean, meanLossSD: sd,
+                         objective: rs.reduce(0) { $0 + $1.objective } / n)
+        }
+        let comparisons = mixtures.dropLast().map {
+            PipelineReport.Comparison(mixture: "autoscale", against: $0.name, runs: runs, seeds: seeds)
+        }
+        return .init(seeds: seeds, mixtures: mixtures, runs: runs, summaries: summaries, comparisons: comparisons)
+    }
+}

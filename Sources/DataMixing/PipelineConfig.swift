@@ -1,0 +1,126 @@
+import Foundation
+import Yams
+
+/// The configuration file of `autoscale pipeline` (YAML): the whole AutoScale job in one place.
+///
+///     corpus: out/demo/corpus                # token folder, or a corpus folder with tokens/ inside
+///     out: out/demo/pipeline                 # report folder (DDO caches, validation runs, report.html)
+///     proxy: Docs/examples/proxy-tiny.yaml   # a proxy config file, or the same keys inline as a mapping
+///     domains: [dictionary, code]            # optional; default every domain of the token folder
+///     budgets: [120k, 360k]                  # the small DDO budgets (two or more, distinct)
+///     factors: [1/3, 3]                      # optional perturbation factors (default 1/3, 3)
+///     objective: mean-ppl                    # optional: mean-ppl (default) or mean-loss
+///     eval_domains: code=2,dictionary=1      # optional validation domains (and weights) of the objective
+///     target: 1.2M                           # the target budget of the prediction
+///     validation:                            # optional: train at the target and compare mixtures
+///       seeds: [1, 2]
+///       evaluations: 10                      # validation points per run (the loss curves); default 10
+///
+/// Relative paths are relative to the working directory. Unknown keys are errors.
+public struct PipelineConfig: Sendable {
+    public struct Validation: Sendable, Equatable {
+        public var seeds: [UInt64]
+        public var evaluations: Int
+    }
+
+    public var corpus: String
+    public var output: String
+    public var proxy: ProxyConfig
+    public var domains: [String]?
+    public var budgets: [Int]
+    public var factors: [Double]
+    public var settings: DDOSettings
+    public var target: Int
+    public var validation: Validation?
+
+    static let keys = ["corpus", "out", "proxy", "domains", "budgets", "factors", "objective", "eval_domains", "target", "validation"]
+
+    /// Reads and checks a pipeline file; every error is one line naming the file and key.
+    public static func load(path: String) throws -> PipelineConfig {
+        func fail(_ key: String?, _ message: String) -> DataMixingError {
+            .invalidInput(location: path, message: key.map { "\($0): \(message)" } ?? message)
+        }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw fail(nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw fail(nil, "not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML")
+        }
+        guard case .mapping(let map)? = root else { throw fail(nil, "expected a mapping of keys (see Docs/autoscale.md)") }
+        for key in map.keys.map({ $0.string ?? "?" }) where !keys.contains(key) {
+            throw fail(key, "unknown key (expected one of \(keys.joined(separator: ", ")))")
+        }
+        func scalar(_ key: String) throws -> String? {
+            guard let n = map[key] else { return nil }
+            guard let s = n.scalar?.string, !s.isEmpty else { throw fail(key, "expected a single value") }
+            return s
+        }
+        func required(_ key: String) throws -> String {
+            guard let s = try scalar(key) else { throw fail(key, "missing") }
+            return s
+        }
+        func list(_ key: String) throws -> [String]? {
+            guard let n = map[key] else { return nil }
+            guard case .sequence(let seq) = n, !seq.isEmpty else { throw fail(key, "expected a non-empty list, e.g. [a, b]") }
+            return try seq.map { item in
+                guard let s = item.scalar?.string, !s.isEmpty else { throw fail(key, "every item must be a single value") }
+                return s
+            }
+        }
+        func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
+            do { return try body() } catch let e as DataMixingError {
+                if case .invalidArgument(let m) = e { throw fail(key, m.hasPrefix("\(key): ") ? String(m.dropFirst(key.count + 2)) : m) }
+                throw e
+            }
+        }
+
+        let proxy: ProxyConfig
+        switch map["proxy"] {
+        case nil: throw fail("proxy", "missing (a proxy config file or an inline mapping)")
+        case .scalar(let s)?: proxy = try ProxyConfig.load(path: s.string)
+        case let node?: proxy = try ProxyConfig(yaml: node, location: "\(path): proxy")
+        }
+        let budgetTexts = try list("budgets") ?? []
+        guard budgetTexts.count >= 2 else { throw fail("budgets", "need two or more small budgets, e.g. [120k, 360k]") }
+        let budgets = try wrap("budgets") { try budgetTexts.map { Int(try TokenCount.parse($0, field: "budgets").rounded()) } }
+        guard Set(budgets).count == budgets.count else { throw fail("budgets", "must be distinct") }
+        let target = try wrap("target") { Int(try TokenCount.parse(try required("target"), field: "target").rounded()) }
+        guard target > budgets.max()! else {
+            throw fail("target", "\(target) tokens is not above the largest small budget \(budgets.max()!)")
+        }
+        let factors = try wrap("factors") { try (list("factors") ?? ["1/3", "3"]).map { try TokenCount.factor($0, field: "factors") } }
+        var settings = DDOSettings()
+        if let o = try scalar("objective") {
+            guard let k = DDOObjective.Kind(rawValue: o) else { throw fail("objective", "'\(o)' is not one of mean-ppl, mean-loss") }
+            settings.objective = k
+        }
+        if let e = try scalar("eval_domains") { settings.evalDomains = try wrap("eval_domains") { try DDOObjective.parseDomains(e) } }
+
+        var validation: Validation?
+        if let v = map["validation"] {
+            guard case .mapping(let vm) = v else { throw fail("validation", "expected a mapping with seeds (and evaluations)") }
+            for key in vm.keys.map({ $0.string ?? "?" }) where !["seeds", "evaluations"].contains(key) {
+                throw fail("validation.\(key)", "unknown key (expected seeds, evaluations)")
+            }
+            guard case .sequence(let s)? = vm["seeds"], !s.isEmpty else {
+                throw fail("validation.seeds", "expected a non-empty list of seeds, e.g. [1, 2]")
+            }
+            let seeds = try s.map { n -> UInt64 in
+                guard let v = n.scalar.flatMap({ UInt64($0.string) }) else { throw fail("validation.seeds", "'\(n.scalar?.string ?? "?")' is not a seed (a non-negative integer)") }
+                return v
+            }
+            guard Set(seeds).count == seeds.count else { throw fail("validation.seeds", "must be distinct") }
+            var evaluations = 10
+            if let e = vm["evaluations"] {
+                guard let v = e.scalar.flatMap({ Int($0.string) }), v >= 1 else { throw fail("validation.evaluations", "must be an integer >= 1") }
+                evaluations = v
+            }
+            validation = Validation(seeds: seeds, evaluations: evaluations)
+        }
+        return PipelineConfig(corpus: try required("corpus"), output: try required("out"), proxy: proxy,
+                              domains: try list("domains"), budgets: budgets.sorted(), factors: factors,
+                              settings: settings, target: target, validation: validation)
+    }
+}

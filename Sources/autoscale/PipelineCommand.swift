@@ -1,0 +1,74 @@
+import ArgumentParser
+import DataMixing
+import Foundation
+import Training
+
+/// `autoscale pipeline CONFIG.yaml`: DDO at each small budget, the AutoScale prediction at the target, optional
+/// validation trainings at the target, and a report folder (report.json, report.html, the CSV logs).
+struct PipelineCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pipeline",
+        abstract: "The whole AutoScale job from one file: DDOs at small budgets, the prediction, validation at the target, a report.",
+        discussion: """
+            CONFIG.yaml names the corpus, the proxy model, the small budgets, the target budget and the optional \
+            validation seeds (see Docs/autoscale.md and Docs/examples/demo-pipeline.yaml). Every finished \
+            training is cached in the report folder, so an interrupted pipeline resumes where it stopped.
+            """)
+
+    @Argument(help: "Pipeline config YAML.") var config: String
+    @Option(help: "Override the config's corpus folder.") var corpus: String?
+    @Option(help: "Override the config's report folder (out).") var out: String?
+    @Flag(help: "Print report.json instead of the tables.") var json = false
+    @Flag(help: "Show every training's step and evaluation lines on stderr.") var verbose = false
+    @Flag(help: "No progress or warnings on stderr.") var quiet = false
+
+    func run() throws {
+        var settings = try PipelineConfig.load(path: config)
+        if let corpus { settings.corpus = corpus }
+        if let out { settings.output = out }
+        let pipeline = try Pipeline(config: settings)
+        let start = Date()
+        pipeline.progress = { line in
+            if !quiet { FileHandle.standardError.write(Data("pipeline \(line) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)\n".utf8)) }
+        }
+        pipeline.training = TrainingProgress(quiet: quiet || !verbose, every: 100)
+        let report = try pipeline.run()
+        let html = URL(fileURLWithPath: settings.output).appendingPathComponent("report.html")
+        try Data(report.html().utf8).write(to: html, options: .atomic)
+        DDOArguments.warn(report.warnings, quiet: quiet)
+        if json {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            print(String(decoding: try e.encode(report), as: UTF8.self))
+        } else {
+            print(Self.describe(report), terminator: "")
+            print("report: \(html.path)")
+        }
+    }
+
+    /// The weights table and, with validation, the comparison table at the target.
+    static func describe(_ r: PipelineReport) -> String {
+        let f4 = { (v: Double) in String(format: "%.4f", v) }
+        var text = "Optimal weights (DDO at the small budgets, AutoScale at the target)\n"
+        let header = ["budget"] + r.domains
+        var rows = r.ddo.map { e in ["DDO \(TokenCount.label(e.budget))"] + r.domains.map { f4(e.result.weights[$0]!) } }
+        rows.append(["AutoScale \(TokenCount.label(r.target))"] + r.domains.map { f4(r.prediction.weights[$0]!) })
+        text += DDOArguments.table(header, rows)
+        guard let v = r.validation else { return text }
+        text += "\nValidation loss at \(TokenCount.label(r.target)) tokens (nats/token, mean over seeds "
+            + v.seeds.map(String.init).joined(separator: ", ") + ")\n"
+        let sd = v.seeds.count > 1
+        text += DDOArguments.table(["mixture"] + r.domains + ["mean"] + (sd ? ["sd"] : []), v.summaries.map { s in
+            [s.mixture] + r.domains.map { f4(s.losses[$0]!) } + [f4(s.meanLoss)] + (sd ? [f4(s.meanLossSD)] : [])
+        })
+        for c in v.comparisons {
+            text += "\n\(c.mixture) - \(c.against): " + String(format: "%+.4f", c.meanDifference)
+                + " mean loss (per seed " + c.differences.map { String(format: "%+.4f", $0) }.joined(separator: ", ") + "), "
+                + "lower on \(c.wins)/\(c.differences.count) seeds; "
+                + (c.differences.count < 2 ? "one seed: the noise is not measured"
+                   : c.significant ? String(format: "outside the seed noise (2 x standard error = %.4f)", 2 * c.standardError)
+                   : String(format: "inside the seed noise (2 x standard error = %.4f)", 2 * c.standardError))
+        }
+        return text + "\n"
+    }
+}
