@@ -40,22 +40,22 @@ test: setup
 bench: build
 	@for s in Fixtures/bench/*.sh; do echo "== $$s"; BIN=$(BIN) PY=$(PY) bash $$s || exit 1; done
 
-# The demo: the default corpus from Debian text, a tokenizer, token shards; DDO with tiny GPT-2
-# proxies at two small budgets (13 runs each, cached in $(DEMO)/ddo-*), the AutoScale prediction
-# at 2M tokens; the Chinchilla scaling-law fit when ../shared/data is present.
+# The demo: the default corpus from Debian text, a tokenizer, token shards (each skipped when already
+# built), then `autoscale pipeline` with Docs/examples/demo-pipeline.yaml: DDO with tiny GPT-2 proxies at
+# two small budgets, the AutoScale prediction at the target, validation trainings at the target (uniform,
+# reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline; finally the Chinchilla
+# scaling-law fit when ../shared/data is present.
 DEMO = out/demo
 demo: build data
 	@mkdir -p $(DEMO)
-	$(BIN) corpus build --out $(DEMO)/corpus
-	$(BIN) tokenizer train --corpus $(DEMO)/corpus --vocab-size 4096 --out $(DEMO)/tokenizer.json
-	$(BIN) corpus tokenize --corpus $(DEMO)/corpus --tokenizer $(DEMO)/tokenizer.json
-	$(BIN) ddo run --corpus $(DEMO)/corpus --config Docs/examples/proxy-tiny.yaml --tokens 120k --out $(DEMO)/ddo-120k --quiet
-	$(BIN) ddo run --corpus $(DEMO)/corpus --config Docs/examples/proxy-tiny.yaml --tokens 360k --out $(DEMO)/ddo-360k --quiet
-	$(BIN) predict $(DEMO)/ddo-120k/result.json $(DEMO)/ddo-360k/result.json --tokens 2M
+	@if [ ! -f $(DEMO)/corpus/corpus.json ]; then $(BIN) corpus build --out $(DEMO)/corpus; fi
+	@if [ ! -f $(DEMO)/tokenizer.json ]; then $(BIN) tokenizer train --corpus $(DEMO)/corpus --vocab-size 4096 --out $(DEMO)/tokenizer.json; fi
+	@if [ ! -f $(DEMO)/corpus/tokens/manifest.json ]; then $(BIN) corpus tokenize --corpus $(DEMO)/corpus --tokenizer $(DEMO)/tokenizer.json; fi
+	$(BIN) pipeline Docs/examples/demo-pipeline.yaml
 	@f=../shared/data/chinchilla/svg_extracted_data.csv; if [ -f $$f ]; then \
 	  $(BIN) fit $$f --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5; \
 	else echo "demo: $$f not found; Chinchilla fit skipped"; fi
-	@echo "demo: outputs in $(DEMO)/"
+	@echo "demo: report in $(DEMO)/pipeline/report.html"
 
 # Regenerates every fixture from the independent references (numpy, scipy, PyTorch, tokenizers).
 fixtures: $(PY)

@@ -26,6 +26,15 @@ public struct DDOPlan: Sendable, Equatable {
 
     public static let defaultFactors: [Double] = [1.0 / 3, 3]
 
+    /// Throws unless there are at least two distinct positive finite factors, none equal to 1.
+    public static func validate(factors: [Double]) throws {
+        guard factors.count >= 2, Set(factors).count == factors.count,
+              factors.allSatisfy({ $0 > 0 && $0.isFinite && $0 != 1 }) else {
+            throw DataMixingError.invalidArgument(
+                "--factors: need at least two distinct positive factors other than 1, got \(factors.map { String(format: "%g", $0) }.joined(separator: ","))")
+        }
+    }
+
     /// - Parameters:
     ///   - baseWeights: the base mixture (positive, normalized here); `nil` is uniform.
     ///   - factors: perturbation factors, positive, distinct and not 1; at least two (the fit needs three
@@ -38,11 +47,7 @@ public struct DDOPlan: Sendable, Equatable {
             throw DataMixingError.invalidArgument("domain name '\(d)' must be non-empty without commas, quotes, colons or newlines")
         }
         guard Set(domains).count == m else { throw DataMixingError.invalidArgument("domain names must be distinct") }
-        guard factors.count >= 2, Set(factors).count == factors.count,
-              factors.allSatisfy({ $0 > 0 && $0.isFinite && $0 != 1 }) else {
-            throw DataMixingError.invalidArgument(
-                "--factors: need at least two distinct positive factors other than 1, got \(factors.map { String(format: "%g", $0) }.joined(separator: ","))")
-        }
+        try Self.validate(factors: factors)
         let w = baseWeights ?? [Double](repeating: 1, count: m)
         guard w.count == m, w.allSatisfy({ $0 > 0 && $0.isFinite }) else {
             throw DataMixingError.invalidArgument("base weights must be \(m) positive numbers")

@@ -71,7 +71,10 @@ public struct PipelineConfig: Sendable {
         }
         func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
             do { return try body() } catch let e as DataMixingError {
-                if case .invalidArgument(let m) = e { throw fail(key, m.hasPrefix("\(key): ") ? String(m.dropFirst(key.count + 2)) : m) }
+                if case .invalidArgument(let m) = e {
+                    let prefix = ["\(key): ", "--\(key): "].first { m.hasPrefix($0) }
+                    throw fail(key, prefix.map { String(m.dropFirst($0.count)) } ?? m)
+                }
                 throw e
             }
         }
@@ -91,6 +94,7 @@ public struct PipelineConfig: Sendable {
             throw fail("target", "\(target) tokens is not above the largest small budget \(budgets.max()!)")
         }
         let factors = try wrap("factors") { try (list("factors") ?? ["1/3", "3"]).map { try TokenCount.factor($0, field: "factors") } }
+        try wrap("factors") { try DDOPlan.validate(factors: factors) }
         var settings = DDOSettings()
         if let o = try scalar("objective") {
             guard let k = DDOObjective.Kind(rawValue: o) else { throw fail("objective", "'\(o)' is not one of mean-ppl, mean-loss") }

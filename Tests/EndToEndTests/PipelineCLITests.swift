@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// `autoscale pipeline` end to end on a tiny synthetic corpus: two small DDOs, the prediction, validation at
+/// the target with two seeds, the report folder, the cache on a rerun, and one-line config errors.
+struct PipelineCLITests {
+    static func json(_ url: URL) throws -> [String: Any] {
+        try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+    }
+
+    static let proxy = """
+        proxy:
+          model: {arch: gpt2, n_layer: 1, n_embd: 32, n_head: 2}
+          context: 32
+          batch_size: 4
+          eval_tokens: 500
+          seed: 1
+          schedule: {kind: cosine, peak_lr: 3.0e-3, warmup_steps: 2, final_fraction: 0.1}
+        """
+
+    @Test func runsTheWholeJobAndReusesItsCache() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus").path, tok = dir.appendingPathComponent("tok.json").path
+        #expect(try CLI.run(["corpus", "build", "--out", corpus, "--synthetic", "--synthetic-bytes", "150000",
+                             "--val-bytes", "30000", "--quiet"]).status == 0)
+        #expect(try CLI.run(["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok, "--quiet"]).status == 0)
+        #expect(try CLI.run(["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000", "--quiet"]).status == 0)
+        let out = dir.appendingPathComponent("report")
+        let config = dir.appendingPathComponent("pipeline.yaml")
+        try Data("""
+            corpus: \(corpus)
+            out: \(out.path)
+            domains: [digits, markov-words, templates]
+            \(Self.proxy)
+            budgets: [6k, 12k]
+            target: 30k
+            validation: {seeds: [1, 2], evaluations: 3}
+
+            """.utf8).write(to: config)
+
+        let first = try CLI.run(["pipeline", config.path])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.components(separatedBy: ": training on").count - 1 == 2 * 7 + 2 * 3)
+        #expect(first.stdout.contains("autoscale - uniform: ") && first.stdout.contains("autoscale - ddo-12k: "))
+        #expect(first.stdout.contains("report: \(out.appendingPathComponent("report.html").path)"))
+
+        let report = try Self.json(out.appendingPathComponent("report.json"))
+        #expect(report["budgets"] as? [Int] == [6000, 12000] && report["target"] as? Int == 30000)
+        // The prediction equals `autoscale predict` on the two DDO results.
+        let predicted = try CLI.run(["predict", out.appendingPathComponent("ddo-6k/result.json").path,
+                                     out.appendingPathComponent("ddo-12k/result.json").path, "--tokens", "30k", "--json"])
+        #expect(predicted.status == 0)
+        let reference = try #require(try JSONSerialization.jsonObject(with: predicted.stdoutData) as? [String: Any])
+        let weights = try #require((report["prediction"] as? [String: Any])?["weights"] as? [String: Double])
+        let expected = try #require(reference["weights"] as? [String: Double])
+        #expect(Set(weights.keys) == Set(expected.keys))
+        for (d, w) in weights { #expect(abs(w - expected[d]!) <= 1e-12) }
+
+        let validation = try #require(report["validation"] as? [String: Any])
+        let mixtures = try #require(validation["mixtures"] as? [[String: Any]])
+        #expect(mixtures.map { $0["name"] as? String } == ["uniform", "ddo-12k", "autoscale"])
+        for m in mixtures {
+            let tokens = try #require(m["tokens"] as? [String: Int])
+            let w = try #require(m["weights"] as? [String: Double])
+            #expect(tokens.values.reduce(0, +) == 30000)
+            for (d, n) in tokens { #expect(abs(Double(n) - 30000 * w[d]!) <= 1, "\(d)") }
+        }
+        let runs = try #require(validation["runs"] as? [[String: Any]])
+        #expect(runs.count == 6)
+        var mean: [String: Double] = [:]
+        for r in runs {
+            let losses = try #require(r["losses"] as? [String: Double])
+            let m = losses.values.reduce(0, +) / 3
+            #expect(abs(try #require(r["meanLoss"] as? Double) - m) <= 1e-12)
+            // The curve is read back from the CSV log: its last point is the final evaluation.
+            let curve = try #require(r["curve"] as? [[String: Any]])
+            #expect(curve.count >= 3)
+            #expect(abs(try #require(curve.last?["meanLoss"] as? Double) - m) <= 1e-12)
+            let log = try #require(r["log"] as? String)
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(log).path))
+            mean["\(r["mixture"]!)/\(r["seed"]!)"] = m
+        }
+        // Paired comparison, autoscale minus uniform, per seed.
+        let comparisons = try #require(validation["comparisons"] as? [[String: Any]])
+        let diffs = try #require(comparisons.first { $0["against"] as? String == "uniform" }?["differences"] as? [Double])
+        #expect(diffs.count == 2)
+        for (i, s) in [1, 2].enumerated() { #expect(abs(diffs[i] - (mean["autoscale/\(s)"]! - mean["uniform/\(s)"]!)) <= 1e-12) }
+        let html = try String(contentsOf: out.appendingPathComponent("report.html"), encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("templates"))
+
+        // A rerun trains nothing and writes the same report.
+        let before = try Data(contentsOf: out.appendingPathComponent("report.json"))
+        let second = try CLI.run(["pipeline", config.path])
+        #expect(second.status == 0)
+        #expect(!second.stderr.contains("training on") && second.stderr.contains("cached"))
+        #expect(try Data(contentsOf: out.appendingPathComponent("report.json")) == before)
+        #expect(second.stdout == first.stdout)
+    }
+
+    @Test func badConfigIsOneLine() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let base = "corpus: \(dir.path)\nout: \(dir.path)/o\n\(Self.proxy)\n"
+        let cases: [(String, String)] = [
+            (base + "budgets: [6k]\ntarget: 30k\n", "budgets: need two or more"),
+            (base + "budgets: [6k, 12k]\ntarget: 10k\n", "target: 10000 tokens is not above"),
+            (base + "budgets: [6k, 12k]\ntarget: 30k\nvalidation: {seeds: [1, x]}\n", "validation.seeds: 'x' is not a seed"),
+            (base + "budgets: [6k, 12k]\ntarget: 30k\nbudget: 3\n", "budget: unknown key"),
+            (base + "budgets: [6k, lots]\ntarget: 30k\n", "budgets: 'lots' is not a positive token count"),
+            (base + "budgets: [6k, 12k]\ntarget: 30k\nfactors: [3]\n", "factors"),
+            ("corpus: \(dir.path)\nout: o\nproxy: {model: {arch: gpt2, n_layer: 1, n_embd: 32, n_head: 2}, context: 32, batch_size: 4, eval_tokens: 500, steps: 3, schedule: {kind: constant, peak_lr: 1.0e-3}}\nbudgets: [6k, 12k]\ntarget: 30k\n", "proxy: steps: not allowed"),
+            ("corpus: \(dir.path)\nout: o\nproxy: \(dir.path)/missing.yaml\nbudgets: [6k, 12k]\ntarget: 30k\n", "missing.yaml: no such file"),
+        ]
+        for (i, (yaml, expected)) in cases.enumerated() {
+            let path = dir.appendingPathComponent("p\(i).yaml")
+            try Data(yaml.utf8).write(to: path)
+            let r = try CLI.run(["pipeline", path.path])
+            #expect(r.status != 0)
+            #expect(r.stderr.hasPrefix("Error: ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(r.stderr.contains(expected), "\(i): \(r.stderr)")
+        }
+    }
+}
