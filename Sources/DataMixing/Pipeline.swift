@@ -45,14 +45,9 @@ public final class Pipeline {
         var entries: [PipelineReport.DDOEntry] = []
         var warnings: [String] = []
         for budget in config.budgets {
-            let folder = "ddo-\(TokenCount.label(budget))"
-            progress("DDO at \(budget) tokens (\(folder))")
-            let plan = try DDOPlan(domains: domains, budget: budget, factors: config.factors)
-            let trainer = try ProxyTrainer(config: config.proxy, store: store, domains: domains, progress: training)
-            let experiment = DDOExperiment(plan: plan, output: output.appendingPathComponent(folder), settings: config.settings)
-            let analysis = try experiment.run(proxy: trainer) { self.progress("  \(folder) \($0)") }
-            warnings += analysis.warnings.map { "\(folder): \($0)" }
-            entries.append(.init(budget: budget, folder: folder, result: analysis.result))
+            let entry = try ddo(budget: budget)
+            warnings += entry.warnings
+            entries.append(entry.entry)
         }
         // 2. The prediction at the target.
         let prediction = try MixtureResult.predicted(from: entries.map(\.result), sources: entries.map(\.folder),
@@ -87,6 +82,45 @@ public final class Pipeline {
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         try e.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
         return report
+    }
+
+    /// DDO at one budget. With one DDO seed the folder is an ordinary `ddo run` folder; with several, each
+    /// seed's runs are a `ddo run` folder `seed-<s>/` inside it, and the folder's `losses.csv` holds every
+    /// run's validation losses averaged over the seeds (the replicates), fitted into its `result.json`.
+    func ddo(budget: Int) throws -> (entry: PipelineReport.DDOEntry, warnings: [String]) {
+        let folder = "ddo-\(TokenCount.label(budget))"
+        let seeds = config.ddoSeeds ?? [config.proxy.seed]
+        progress("DDO at \(budget) tokens (\(folder)" + (seeds.count > 1 ? ", seeds \(seeds.map(String.init).joined(separator: ", ")))" : ")"))
+        let plan = try DDOPlan(domains: domains, budget: budget, factors: config.factors)
+        let dir = output.appendingPathComponent(folder)
+        var tables: [LossTable] = [], perSeed: [DDOAnalysis] = []
+        for seed in seeds {
+            var proxy = config.proxy
+            proxy.recipe.seed = seed
+            let trainer = try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+            let sub = seeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
+            let experiment = DDOExperiment(plan: plan, output: sub, settings: config.settings)
+            let tag = seeds.count > 1 ? "\(folder) seed \(seed)" : folder
+            let analysis = try experiment.run(proxy: trainer) { self.progress("  \(tag) \($0)") }
+            perSeed.append(analysis)
+            if seeds.count > 1 { tables.append(try LossTable.read(path: experiment.lossesURL.path)) }
+        }
+        var analysis = perSeed[0]
+        if seeds.count > 1 {
+            var mean = tables[0]
+            mean.source = dir.appendingPathComponent("losses.csv").path
+            for r in mean.runs.indices {
+                for j in mean.runs[r].losses.indices {
+                    mean.runs[r].losses[j] = tables.reduce(0) { $0 + $1.runs[r].losses[j] } / Double(tables.count)
+                }
+            }
+            try mean.write(to: dir.appendingPathComponent("losses.csv"))
+            analysis = try DDO.analyze(mean, settings: config.settings)
+            try analysis.result.write(to: dir.appendingPathComponent("result.json"))
+        }
+        let entry = PipelineReport.DDOEntry(budget: budget, folder: folder, result: analysis.result,
+                                            seeds: seeds, seedWeights: seeds.count > 1 ? perSeed.map(\.result.weights) : nil)
+        return (entry, analysis.warnings.map { "\(folder): \($0)" })
     }
 
     /// A cached validation run: the final losses and the tokens they were trained on.

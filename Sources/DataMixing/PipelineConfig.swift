@@ -11,6 +11,7 @@ import Yams
 ///     factors: [1/3, 3]                      # optional perturbation factors (default 1/3, 3)
 ///     objective: mean-ppl                    # optional: mean-ppl (default) or mean-loss
 ///     eval_domains: code=2,dictionary=1      # optional validation domains (and weights) of the objective
+///     ddo_seeds: [1, 2]                      # optional: DDO replicates, losses averaged (default: the proxy's seed)
 ///     target: 1.2M                           # the target budget of the prediction
 ///     validation:                            # optional: train at the target and compare mixtures
 ///       seeds: [1, 2]
@@ -30,10 +31,12 @@ public struct PipelineConfig: Sendable {
     public var budgets: [Int]
     public var factors: [Double]
     public var settings: DDOSettings
+    /// Seeds of the DDO runs (`nil`: the proxy's seed); each run's losses are averaged over them.
+    public var ddoSeeds: [UInt64]?
     public var target: Int
     public var validation: Validation?
 
-    static let keys = ["corpus", "out", "proxy", "domains", "budgets", "factors", "objective", "eval_domains", "target", "validation"]
+    static let keys = ["corpus", "out", "proxy", "domains", "budgets", "factors", "objective", "eval_domains", "ddo_seeds", "target", "validation"]
 
     /// Reads and checks a pipeline file; every error is one line naming the file and key.
     public static func load(path: String) throws -> PipelineConfig {
@@ -102,20 +105,23 @@ public struct PipelineConfig: Sendable {
         }
         if let e = try scalar("eval_domains") { settings.evalDomains = try wrap("eval_domains") { try DDOObjective.parseDomains(e) } }
 
+        func seedList(_ node: Node?, _ key: String) throws -> [UInt64] {
+            guard case .sequence(let s)? = node, !s.isEmpty else { throw fail(key, "expected a non-empty list of seeds, e.g. [1, 2]") }
+            let seeds = try s.map { n -> UInt64 in
+                guard let v = n.scalar.flatMap({ UInt64($0.string) }) else { throw fail(key, "'\(n.scalar?.string ?? "?")' is not a seed (a non-negative integer)") }
+                return v
+            }
+            guard Set(seeds).count == seeds.count else { throw fail(key, "must be distinct") }
+            return seeds
+        }
+        let ddoSeeds = try map["ddo_seeds"].map { try seedList($0, "ddo_seeds") }
         var validation: Validation?
         if let v = map["validation"] {
             guard case .mapping(let vm) = v else { throw fail("validation", "expected a mapping with seeds (and evaluations)") }
             for key in vm.keys.map({ $0.string ?? "?" }) where !["seeds", "evaluations"].contains(key) {
                 throw fail("validation.\(key)", "unknown key (expected seeds, evaluations)")
             }
-            guard case .sequence(let s)? = vm["seeds"], !s.isEmpty else {
-                throw fail("validation.seeds", "expected a non-empty list of seeds, e.g. [1, 2]")
-            }
-            let seeds = try s.map { n -> UInt64 in
-                guard let v = n.scalar.flatMap({ UInt64($0.string) }) else { throw fail("validation.seeds", "'\(n.scalar?.string ?? "?")' is not a seed (a non-negative integer)") }
-                return v
-            }
-            guard Set(seeds).count == seeds.count else { throw fail("validation.seeds", "must be distinct") }
+            let seeds = try seedList(vm["seeds"], "validation.seeds")
             var evaluations = 10
             if let e = vm["evaluations"] {
                 guard let v = e.scalar.flatMap({ Int($0.string) }), v >= 1 else { throw fail("validation.evaluations", "must be an integer >= 1") }
@@ -125,6 +131,6 @@ public struct PipelineConfig: Sendable {
         }
         return PipelineConfig(corpus: try required("corpus"), output: try required("out"), proxy: proxy,
                               domains: try list("domains"), budgets: budgets.sorted(), factors: factors,
-                              settings: settings, target: target, validation: validation)
+                              settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
     }
 }

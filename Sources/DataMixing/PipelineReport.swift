@@ -9,6 +9,10 @@ public struct PipelineReport: Codable, Sendable, Equatable {
         public var folder: String
         /// Its `result.json` (fits with their measured points, optimal tokens and weights).
         public var result: MixtureResult
+        /// The proxy seeds whose losses were averaged (one: no replicates).
+        public var seeds: [UInt64]
+        /// With several seeds, each seed's own optimal weights (the spread shows the DDO's noise).
+        public var seedWeights: [[String: Double]]?
     }
 
     /// A mixture trained at the target budget.

@@ -99,6 +99,55 @@ struct PipelineCLITests {
         #expect(second.stdout == first.stdout)
     }
 
+    /// DDO replicates: each budget's losses.csv is the mean over the seed folders, and its result is `ddo fit` of it.
+    @Test func averagesDDOReplicates() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = dir.appendingPathComponent("corpus").path, tok = dir.appendingPathComponent("tok.json").path
+        #expect(try CLI.run(["corpus", "build", "--out", corpus, "--synthetic", "--synthetic-bytes", "150000",
+                             "--val-bytes", "30000", "--quiet"]).status == 0)
+        #expect(try CLI.run(["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok, "--quiet"]).status == 0)
+        #expect(try CLI.run(["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000", "--quiet"]).status == 0)
+        let out = dir.appendingPathComponent("report")
+        let config = dir.appendingPathComponent("pipeline.yaml")
+        try Data("""
+            corpus: \(corpus)
+            out: \(out.path)
+            domains: [digits, templates]
+            \(Self.proxy)
+            budgets: [6k, 12k]
+            ddo_seeds: [1, 2]
+            target: 30k
+
+            """.utf8).write(to: config)
+        let r = try CLI.run(["pipeline", config.path, "--json"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.components(separatedBy: ": training on").count - 1 == 2 * 2 * 5)
+        let report = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])
+        #expect(report["validation"] == nil)
+        let ddo = try #require(report["ddo"] as? [[String: Any]])
+        #expect(ddo.count == 2)
+        for entry in ddo {
+            let folder = out.appendingPathComponent(try #require(entry["folder"] as? String))
+            #expect(entry["seeds"] as? [Int] == [1, 2])
+            #expect((entry["seedWeights"] as? [[String: Double]])?.count == 2)
+            let mean = try DDORunCLITests.lossRows(folder.appendingPathComponent("losses.csv"))
+            let s1 = try DDORunCLITests.lossRows(folder.appendingPathComponent("seed-1/losses.csv"))
+            let s2 = try DDORunCLITests.lossRows(folder.appendingPathComponent("seed-2/losses.csv"))
+            #expect(mean.count == 6 && s1.count == 6 && s2.count == 6)
+            for (m, (a, b)) in zip(mean.dropFirst(), zip(s1.dropFirst(), s2.dropFirst())) {
+                #expect(m.prefix(3) == a.prefix(3) && a.prefix(3) == b.prefix(3))
+                for j in 3..<5 { #expect(abs(Double(m[j])! - (Double(a[j])! + Double(b[j])!) / 2) <= 1e-12) }
+                #expect(a.suffix(2) != b.suffix(2))   // the seeds differ
+            }
+            let fit = try CLI.run(["ddo", "fit", folder.appendingPathComponent("losses.csv").path, "--json", "--quiet"])
+            let fitted = try #require(try JSONSerialization.jsonObject(with: fit.stdoutData) as? [String: Any])
+            let w = try #require((entry["result"] as? [String: Any])?["weights"] as? [String: Double])
+            let expected = try #require(fitted["weights"] as? [String: Double])
+            for (d, v) in w { #expect(abs(v - expected[d]!) <= 1e-12, "\(d)") }
+        }
+    }
+
     @Test func badConfigIsOneLine() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -109,7 +158,8 @@ struct PipelineCLITests {
             (base + "budgets: [6k, 12k]\ntarget: 30k\nvalidation: {seeds: [1, x]}\n", "validation.seeds: 'x' is not a seed"),
             (base + "budgets: [6k, 12k]\ntarget: 30k\nbudget: 3\n", "budget: unknown key"),
             (base + "budgets: [6k, lots]\ntarget: 30k\n", "budgets: 'lots' is not a positive token count"),
-            (base + "budgets: [6k, 12k]\ntarget: 30k\nfactors: [3]\n", "factors"),
+            (base + "budgets: [6k, 12k]\ntarget: 30k\nfactors: [3]\n", "factors: need at least two distinct"),
+            (base + "budgets: [6k, 12k]\ntarget: 30k\nddo_seeds: [1, 1]\n", "ddo_seeds: must be distinct"),
             ("corpus: \(dir.path)\nout: o\nproxy: {model: {arch: gpt2, n_layer: 1, n_embd: 32, n_head: 2}, context: 32, batch_size: 4, eval_tokens: 500, steps: 3, schedule: {kind: constant, peak_lr: 1.0e-3}}\nbudgets: [6k, 12k]\ntarget: 30k\n", "proxy: steps: not allowed"),
             ("corpus: \(dir.path)\nout: o\nproxy: \(dir.path)/missing.yaml\nbudgets: [6k, 12k]\ntarget: 30k\n", "missing.yaml: no such file"),
         ]
