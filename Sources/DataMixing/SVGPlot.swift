@@ -134,6 +134,7 @@ struct _SVGPlot {
     /// A dashed grey vertical line across the plot at `x`, labelled at the top.
     mutating func vertical(at x: Double, label: String) { elements.append(.vertical(x, label: label)) }
 
+    /// Text just above the data point `(x, y)`.
     mutating func text(at x: Double, _ y: Double, _ s: String, color: String) { elements.append(.text(x, y, s, color: color)) }
 
     mutating func legendEntry(_ label: String, color: String, dash: String? = nil, marker: Marker = .line) {
@@ -239,7 +240,7 @@ struct _SVGPlot {
             case let .text(a, b, s, color):
                 let p = (xs(a), ys(b))
                 guard p.0.isFinite, p.1.isFinite else { continue }
-                out += "<text x=\"\(c(p.0))\" y=\"\(c(p.1))\" fill=\"\(color)\">\(Self.escape(s))</text>\n"
+                out += "<text x=\"\(c(p.0))\" y=\"\(c(p.1 - 4))\" fill=\"\(color)\">\(Self.escape(s))</text>\n"
             }
         }
         out += "</g>\n"
