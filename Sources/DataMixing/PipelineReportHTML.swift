@@ -1,28 +1,298 @@
 import Foundation
 
+/// The offline HTML page of `autoscale pipeline` (`report.html`).
+///
+/// One self-contained, deterministic XHTML-compatible page (inline CSS and SVG, no scripts, no external
+/// files): a summary (the question, the AutoScale weights, the paired validation comparisons), the charts
+/// (weights against budget with the predictor's extrapolation, the per-domain DDO fits over their measured
+/// points, the validation loss curves), the tables and links to the files of the report folder.
+/// Every iteration follows `domains`, `ddo`, the mixtures, seeds and runs in their report order.
 extension PipelineReport {
-    /// A self-contained HTML page (no scripts, no external files) with the weights and validation tables.
     public func html() -> String {
-        func esc(_ s: String) -> String {
-            s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-                .replacingOccurrences(of: ">", with: "&gt;")
+        let css = """
+        body{font-family:system-ui,-apple-system,"Segoe UI",Helvetica,Arial,sans-serif;max-width:1180px;margin:1.5em auto;padding:0 1em;color:#1a1a1a;line-height:1.45}
+        h1{margin-bottom:.2em}h2{margin-top:1.6em;border-bottom:1px solid #ddd}
+        table{border-collapse:collapse;margin:.6em 0;font-size:.92em}
+        th,td{border:1px solid #ccc;padding:3px 8px}td.n{text-align:right;font-variant-numeric:tabular-nums}th{background:#f3f3f3}
+        .summary{background:#f7f9fc;border:1px solid #d8e0ec;padding:.4em 1em;border-radius:4px}
+        .good{color:#006d2c}.noise{color:#8a5a00}
+        .multiples{display:flex;flex-wrap:wrap;gap:10px}
+        figure{margin:0}figcaption{font-size:.82em;max-width:360px}
+        svg.chart{font-size:11px;background:#fff}
+        svg.chart .axes line{stroke:#444;stroke-width:1}
+        svg.chart .axes line.grid{stroke:#e6e6e6}
+        svg.chart .frame{fill:none;stroke:#444}
+        svg.chart .ctitle{font-weight:bold;font-size:12px}
+        svg.chart .marker{stroke:#777;stroke-dasharray:4 3}
+        """
+        var body = "<h1>AutoScale report</h1>\n" + _summary()
+        body += "<h2>Weights against budget</h2>\n"
+        body += "<p>Points: the DDO optimal weights at the small budgets. Lines: the AutoScale predictor "
+            + "ln N<sub>d</sub>(u) = c<sub>d</sub> + k<sub>d</sub> u, normalised to weights, along the budget "
+            + "&#931;<sub>d</sub> N<sub>d</sub>(u) from u = 0 (the smallest budget) to the target (rings).</p>\n"
+        body += _weightsChart().render()
+        body += "<h2>Per-domain fitted curves</h2>\n"
+        body += "<p>For each domain and DDO budget: the measured y = objective / objective(base) against "
+            + "x = N / N(base) and the fit y(x) = (x + a)<sup>-b</sup> + c.</p>\n"
+        for d in domains {
+            body += "<div class=\"multiples\">\n"
+            for e in ddo {
+                body += "<figure>\n" + _fitChart(domain: d, entry: e).render()
+                    + "<figcaption>\(_fitCaption(domain: d, entry: e))</figcaption>\n</figure>\n"
+            }
+            body += "</div>\n"
         }
-        func table(_ header: [String], _ rows: [[String]]) -> String {
-            "<table><tr>" + header.map { "<th>\(esc($0))</th>" }.joined() + "</tr>"
-                + rows.map { "<tr>" + $0.map { "<td>\(esc($0))</td>" }.joined() + "</tr>" }.joined() + "</table>\n"
-        }
-        let f4 = { (v: Double) in String(format: "%.4f", v) }
-        var body = "<h1>AutoScale report</h1>\n<h2>Optimal weights</h2>\n"
-        var rows = ddo.map { e in ["DDO \(TokenCount.label(e.budget))"] + domains.map { f4(e.result.weights[$0]!) } }
-        rows.append(["AutoScale \(TokenCount.label(target))"] + domains.map { f4(prediction.weights[$0]!) })
-        body += table(["budget"] + domains, rows)
         if let v = validation {
-            body += "<h2>Validation loss at \(TokenCount.label(target)) tokens</h2>\n"
-            body += table(["mixture"] + domains + ["mean", "sd"], v.summaries.map { s in
-                [s.mixture] + domains.map { f4(s.losses[$0]!) } + [f4(s.meanLoss), f4(s.meanLossSD)]
+            body += "<h2>Validation loss curves at \(_tokens(target)) tokens</h2>\n"
+            body += "<p>Mean validation loss (over the objective's domains) during training; colour: mixture, dash: seed.</p>\n"
+            body += _validationChart(v).render()
+        }
+        body += _tables()
+        return "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\" lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n"
+            + "<title>AutoScale report: \(_SVGPlot.escape(_tokens(target))) tokens</title>\n<style>\n\(css)\n</style>\n</head>\n<body>\n"
+            + body + "</body>\n</html>\n"
+    }
+
+    // MARK: Formatting
+
+    /// Okabe-Ito colours (colour-blind safe), the bright yellow last; domain `i` gets `_palette[i % 8]`.
+    static let _palette = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
+    /// Dash patterns of the seeds in the validation chart.
+    static let _dashes: [String?] = [nil, "7 3", "2 3", "9 3 2 3", "4 4"]
+
+    func _color(domain: String) -> String { Self._palette[(domains.firstIndex(of: domain) ?? 0) % Self._palette.count] }
+
+    func _tokens(_ n: Int) -> String { TokenCount.label(n) }
+    func _tokens(_ v: Double) -> String { v.isFinite && v >= 0 && v < 1e18 ? TokenCount.label(Int(v.rounded())) : _SVGPlot.number(v) }
+    static func _f(_ v: Double, _ digits: Int = 4) -> String { String(format: "%.\(digits)f", v) }
+    static func _g(_ v: Double, _ digits: Int = 4) -> String { _SVGPlot.number(Double(String(format: "%.\(digits)g", v)) ?? v) }
+
+    /// `1234567` as `1,234,567`.
+    static func _grouped(_ n: Int) -> String {
+        let s = String(n.magnitude)
+        var out = ""
+        for (i, ch) in s.enumerated() {
+            if i > 0, (s.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return (n < 0 ? "-" : "") + out
+    }
+
+    func _mixtureLabel(_ name: String) -> String {
+        name == "autoscale" ? "AutoScale" : name.hasPrefix("ddo-") ? "DDO \(name.dropFirst(4)) (reused)" : name
+    }
+
+    // MARK: Summary
+
+    func _summary() -> String {
+        let e = _SVGPlot.escape
+        let objectiveName = objective == "mean-ppl" ? "mean validation perplexity" : objective == "mean-loss" ? "mean validation loss" : objective
+        let od = domains.filter { objectiveDomains[$0] != nil } + objectiveDomains.keys.filter { !domains.contains($0) }.sorted()
+        let equal = Set(objectiveDomains.values).count <= 1
+        let over = od == domains && equal ? "all domains"
+            : od.map { equal ? $0 : "\($0) (weight \(Self._g(objectiveDomains[$0]!)))" }.joined(separator: ", ")
+        var s = "<div class=\"summary\">\n<p><strong>Question:</strong> which mixture of the \(domains.count) domains ("
+            + e(domains.joined(separator: ", ")) + ") minimises the \(e(objectiveName)) over \(e(over)) when training on "
+            + "<strong>\(e(_tokens(target)))</strong> tokens? DDO at "
+            + e(ddo.map { _tokens($0.budget) }.joined(separator: ", ")) + " tokens, then the AutoScale extrapolation.</p>\n"
+        s += "<p><strong>AutoScale weights at \(e(_tokens(target))) tokens:</strong> "
+            + domains.map { d in
+                "<span style=\"color:\(_color(domain: d))\">&#9632;</span> \(e(d)) \(Self._f(prediction.weights[d] ?? .nan))"
+                    + " (\(Self._grouped(Int((prediction.tokens[d] ?? 0).rounded()))) tokens)"
+            }.joined(separator: ", ") + ".</p>\n"
+        if let v = validation {
+            s += "<p>Validation at \(e(_tokens(target))) tokens, seeds \(v.seeds.map(String.init).joined(separator: ", ")) "
+                + "(mean validation loss, nats per token, paired by seed):</p>\n<ul>\n"
+            for c in v.comparisons { s += "<li>\(_comparisonSentence(c, v))</li>\n" }
+            s += "</ul>\n"
+        }
+        if !warnings.isEmpty { s += "<p><strong>\(warnings.count) warning\(warnings.count == 1 ? "" : "s")</strong> (listed below).</p>\n" }
+        return s + "</div>\n"
+    }
+
+    /// One plain sentence: both means, the per-seed differences, their standard error, the wins, and whether
+    /// the gap is outside the seed noise (`Comparison.significant`).
+    func _comparisonSentence(_ c: Comparison, _ v: Validation) -> String {
+        let e = _SVGPlot.escape
+        let mean = { (name: String) in v.summaries.first { $0.mixture == name }?.meanLoss }
+        let a = e(_mixtureLabel(c.mixture)), b = e(_mixtureLabel(c.against))
+        var s = "<strong>\(a)</strong> against <strong>\(b)</strong>: "
+        if let ma = mean(c.mixture), let mb = mean(c.against) { s += "\(Self._f(ma)) against \(Self._f(mb)); " }
+        let signed = { (x: Double) in (x > 0 ? "+" : "") + Self._f(x) }
+        s += "difference per seed \(c.differences.map(signed).joined(separator: ", ")) "
+            + "(mean \(signed(c.meanDifference)), standard error \(Self._f(c.standardError))); "
+            + "\(a) is lower on \(c.wins) of \(c.differences.count) seed\(c.differences.count == 1 ? "" : "s"). "
+        let direction = c.meanDifference < 0 ? "lower (better)" : c.meanDifference > 0 ? "higher (worse)" : "equal"
+        if c.differences.count < 2 {
+            s += "<span class=\"noise\">One seed only: the seed noise is not measured, so the gap is not established.</span>"
+        } else if c.significant {
+            s += "<span class=\"good\">\(a) is \(direction), outside the seed noise</span> (every seed agrees and |mean| &gt; 2 standard errors)."
+        } else {
+            s += "<span class=\"noise\">The gap is inside the seed noise</span> (the seeds disagree in sign or |mean| &#8804; 2 standard errors)."
+        }
+        return s
+    }
+
+    // MARK: Charts
+
+    /// Weights against budget (log x): DDO optima as dots, the predictor's weights
+    /// `w_d(u) = exp(c_d + k_d u) / Σ_e exp(c_e + k_e u)` at `x(u) = Σ_e exp(c_e + k_e u)` for 241 equally
+    /// spaced `u` from `min(0, scale)` to `max(1, scale)` (so the line ends at the target when it lies beyond
+    /// the fitted budgets), and the prediction at the target as rings.
+    func _weightsChart() -> _SVGPlot {
+        var lines: [String: [(Double, Double)]] = [:]
+        if let p = prediction.predictor, p.scale.isFinite {
+            let lo = min(0, p.scale), hi = max(1, p.scale), n = 240
+            for i in 0...n {
+                let u = i == n ? hi : lo + (hi - lo) * Double(i) / Double(n)
+                let q = domains.map { Foundation.exp((p.c[$0] ?? .nan) + (p.k[$0] ?? .nan) * u) }
+                let total = q.reduce(0, +)
+                for (d, v) in zip(domains, q) { lines[d, default: []].append((total, v / total)) }
+            }
+        }
+        let xs = ddo.map { Double($0.budget) } + [Double(target)] + lines.values.joined().map(\.0)
+        let ws = ddo.flatMap { e in domains.compactMap { e.result.weights[$0] } } + domains.compactMap { prediction.weights[$0] }
+            + lines.values.joined().map(\.1)
+        let top = ws.filter(\.isFinite).max() ?? 1
+        var plot = _SVGPlot(title: "Weights against budget", xLabel: "training budget (tokens, log scale)", yLabel: "weight",
+                            x: .fitting(xs, kind: .log, pad: 0.04), y: _Scale(kind: .linear, lo: 0, hi: top > 0 ? top * 1.08 : 1))
+        plot.width = 640
+        plot.height = 320
+        plot.xTickLabel = { self._tokens($0) }
+        plot.vertical(at: Double(target), label: "target \(_tokens(target))")
+        for d in domains {
+            let color = _color(domain: d)
+            if let line = lines[d] { plot.line(line, color: color, series: d) }
+            plot.points(ddo.compactMap { e in e.result.weights[d].map { (Double(e.budget), $0) } }, color: color, series: d)
+            if let w = prediction.weights[d] { plot.points([(Double(target), w)], color: color, filled: false, series: d) }
+            plot.legendEntry(d, color: color)
+        }
+        plot.legendEntry("DDO optimum", color: "#555555", marker: .dot)
+        plot.legendEntry("AutoScale at target", color: "#555555", marker: .ring)
+        return plot
+    }
+
+    /// The measured points of one domain's DDO fit at one budget and the curve `y(x) = (x + a)^(-b) + c` at
+    /// 161 log-spaced `x` over `[min x, max x]` of the points (the result's `[lower, upper]` when there are
+    /// none); a flat fit (`b = 0`) is the horizontal line `y = 1 + c` marked "flat".
+    func _fitChart(domain d: String, entry e: DDOEntry) -> _SVGPlot {
+        let fit = e.result.fits[d]
+        let px = fit?.x ?? [], py = fit?.y ?? []
+        let positive = px.filter { $0 > 0 && $0.isFinite }
+        let lo = positive.min() ?? e.result.lower ?? 1.0 / 3, hi = positive.max() ?? e.result.upper ?? 3
+        var curve: [(Double, Double)] = []
+        if let fit, lo > 0, hi >= lo {
+            let shape = PowerLawCurve(a: fit.a, b: fit.b, c: fit.c), n = 160
+            for i in 0...n {
+                let x = i == n ? hi : lo * Foundation.pow(hi / lo, Double(i) / Double(n))
+                curve.append((x, shape.value(x)))
+            }
+        }
+        let color = _color(domain: d)
+        var plot = _SVGPlot(title: "\(d) at \(_tokens(e.budget))", xLabel: "x = N / N(base) (log scale)",
+                            yLabel: "y = objective / objective(base)",
+                            x: .fitting(px + [lo, hi], kind: .log, pad: 0.06), y: .fitting(py + curve.map(\.1), kind: .linear, pad: 0.08))
+        plot.width = 360
+        plot.height = 240
+        plot.line(curve, color: color, series: "fit")
+        plot.points(Array(zip(px, py)), color: color, series: "measured")
+        if let fit, fit.b == 0, let first = curve.first { plot.text(at: first.0, first.1, "flat", color: color) }
+        return plot
+    }
+
+    func _fitCaption(domain d: String, entry e: DDOEntry) -> String {
+        let esc = _SVGPlot.escape
+        guard let fit = e.result.fits[d] else { return "\(esc(d)) at \(esc(_tokens(e.budget))): no fit in the result" }
+        var s = "<strong>\(esc(d))</strong> at \(esc(_tokens(e.budget))): "
+        if fit.b == 0 {
+            s += "flat (b = 0): y = 1 + c = \(Self._g(1 + fit.c)); a = \(Self._g(fit.a)), c = \(Self._g(fit.c))"
+        } else {
+            s += "a = \(Self._g(fit.a)), b = \(Self._g(fit.b)), c = \(Self._g(fit.c))"
+        }
+        s += "; max |residual| \(Self._g(fit.maxAbsResidual, 2)) over \(fit.x.count) point\(fit.x.count == 1 ? "" : "s")"
+        return s + (fit.exact ? " (exact)" : "")
+    }
+
+    /// Mean validation loss against training tokens for every run: colour by mixture, dash by seed.
+    func _validationChart(_ v: Validation) -> _SVGPlot {
+        let names = v.mixtures.map(\.name) + v.runs.map(\.mixture).filter { n in !v.mixtures.contains { $0.name == n } }
+        let mixtureColor = { (name: String) in Self._palette[(names.firstIndex(of: name) ?? 0) % Self._palette.count] }
+        let seedDash = { (seed: UInt64) in Self._dashes[(v.seeds.firstIndex(of: seed) ?? 0) % Self._dashes.count] }
+        let points = v.runs.flatMap(\.curve)
+        var plot = _SVGPlot(title: "Validation loss at \(_tokens(target)) tokens", xLabel: "training tokens",
+                            yLabel: "mean validation loss (nats/token)",
+                            x: .fitting(points.map { Double($0.tokens) }, kind: .linear, pad: 0.02),
+                            y: .fitting(points.map(\.meanLoss), kind: .linear, pad: 0.05))
+        plot.width = 720
+        plot.height = 340
+        plot.xTickLabel = { self._tokens($0) }
+        for r in v.runs {
+            plot.line(r.curve.map { (Double($0.tokens), $0.meanLoss) }, color: mixtureColor(r.mixture), dash: seedDash(r.seed),
+                      series: "\(r.mixture) seed \(r.seed)")
+        }
+        for n in names { plot.legendEntry(_mixtureLabel(n), color: mixtureColor(n)) }
+        for s in v.seeds { plot.legendEntry("seed \(s)", color: "#555555", dash: seedDash(s)) }
+        return plot
+    }
+
+    // MARK: Tables
+
+    static func _table(_ header: [String], _ rows: [[String]], numericFrom: Int = 1) -> String {
+        "<table>\n<tr>" + header.map { "<th>\($0)</th>" }.joined() + "</tr>\n"
+            + rows.map { row in
+                "<tr>" + row.enumerated().map { $0 >= numericFrom ? "<td class=\"n\">\($1)</td>" : "<td>\($1)</td>" }.joined() + "</tr>\n"
+            }.joined() + "</table>\n"
+    }
+
+    static func _link(_ path: String) -> String {
+        "<a href=\"\(_SVGPlot.escape(path))\">\(_SVGPlot.escape(path))</a>"
+    }
+
+    func _tables() -> String {
+        let e = _SVGPlot.escape
+        let p = prediction.predictor
+        let w = { (weights: [String: Double]) in self.domains.map { Self._f(weights[$0] ?? .nan) } }
+        var s = "<h2>Weights per budget</h2>\n"
+        var rows = ddo.enumerated().map { i, entry in
+            ["DDO", e(_tokens(entry.budget)), p.map { i < $0.u.count ? Self._g($0.u[i]) : "" } ?? ""] + w(entry.result.weights)
+        }
+        rows.append(["AutoScale", e(_tokens(target)), p.map { Self._g($0.scale) } ?? ""] + w(prediction.weights))
+        s += Self._table(["", "budget", "u"] + domains.map(e), rows, numericFrom: 1)
+        if let p {
+            s += "<p>Predictor fit ln N<sub>d</sub> = c<sub>d</sub> + k<sub>d</sub> u (rms residual in ln N: "
+                + "\(Self._g(p.rmsLogResidual, 2))):</p>\n"
+            s += Self._table(["domain", "c", "k", "tokens at target"], domains.map { d in
+                [e(d), Self._g(p.c[d] ?? .nan, 6), Self._g(p.k[d] ?? .nan, 6), Self._grouped(Int((prediction.tokens[d] ?? 0).rounded()))]
             })
         }
-        return "<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\"><title>AutoScale report</title></head><body>\n"
-            + body + "</body></html>\n"
+        if let v = validation {
+            s += "<h2>Validation at \(e(_tokens(target))) tokens</h2>\n<p>Final validation loss (nats per token), mean over "
+                + "\(v.seeds.count) seed\(v.seeds.count == 1 ? "" : "s"); SD: sample standard deviation of the mean loss over seeds; "
+                + "objective: \(e(objective)).</p>\n"
+            s += Self._table(["mixture"] + domains.map(e) + ["mean loss", "SD", "objective"], v.summaries.map { m in
+                [e(_mixtureLabel(m.mixture))] + domains.map { Self._f(m.losses[$0] ?? .nan) }
+                    + [Self._f(m.meanLoss), Self._f(m.meanLossSD), Self._f(m.objective)]
+            })
+            s += "<h3>Per run</h3>\n"
+            s += Self._table(["mixture", "seed"] + domains.map(e) + ["mean loss", "objective", "log"], v.runs.map { r in
+                [e(_mixtureLabel(r.mixture)), String(r.seed)] + domains.map { Self._f(r.losses[$0] ?? .nan) }
+                    + [Self._f(r.meanLoss), Self._f(r.objective), Self._link(r.log)]
+            })
+            s += "<h3>Mixtures trained</h3>\n"
+            s += Self._table(["mixture"] + domains.map(e), v.mixtures.map { m in
+                [e(_mixtureLabel(m.name))] + domains.map { Self._grouped(m.tokens[$0] ?? 0) }
+            })
+        }
+        s += "<h2>Warnings</h2>\n"
+        s += warnings.isEmpty ? "<p>None.</p>\n" : "<ul>\n" + warnings.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
+        s += "<h2>Files</h2>\n<ul>\n<li>\(Self._link("report.json")) (this report's data), \(Self._link("prediction.json"))</li>\n"
+        for entry in ddo {
+            s += "<li>DDO \(e(_tokens(entry.budget))): \(Self._link("\(entry.folder)/result.json")), "
+                + "\(Self._link("\(entry.folder)/losses.csv"))</li>\n"
+        }
+        if let v = validation, !v.runs.isEmpty {
+            s += "<li>training logs: " + v.runs.map { Self._link($0.log) }.joined(separator: ", ") + "</li>\n"
+        }
+        return s + "</ul>\n"
     }
 }
