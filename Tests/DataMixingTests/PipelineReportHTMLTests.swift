@@ -33,7 +33,7 @@ import TestSupport
                                    weights: Dictionary(uniqueKeysWithValues: zip(domains, tokens.map { $0 / total })),
                                    fits: fits, objective: "mean-ppl", lower: 1.0 / 3, upper: 3,
                                    base: Dictionary(uniqueKeysWithValues: domains.map { ($0, Double(budget) / 3) }))
-        return .init(budget: budget, folder: "ddo-\(TokenCount.label(budget))", result: result)
+        return .init(budget: budget, folder: "ddo-\(TokenCount.label(budget))", result: result, seeds: [1])
     }
 
     /// Final mean losses per (mixture, seed): AutoScale beats uniform on both seeds by far more than the
