@@ -4,7 +4,10 @@ import Foundation
 /// each MPI feature that distributed runs use, with the expected answer computed in closed form.
 public struct ClusterSelfCheck: Codable, Sendable {
     public var ranks: Int
+    /// Whether the communicator is MPI's (several ranks).
     public var mpi: Bool
+    /// Whether the binary was built with the `MPI` trait (``Cluster/isMPIBuilt``).
+    public var mpiBuilt: Bool
     /// `sum_r (r + 1) * (i + 1)` expected at index `i` of the float allreduce.
     public var allreduceOK: Bool
     public var allreduceDoubleOK: Bool
@@ -71,7 +74,7 @@ public struct ClusterSelfCheck: Codable, Sendable {
         let entries = try (gathered ?? []).map { try JSONDecoder().decode(Entry.self, from: Data($0)) }
         let all = entries.flatMap(\.tickets).sorted()
         return ClusterSelfCheck(
-            ranks: comm.size, mpi: !(comm is LocalCommunicator), allreduceOK: allreduceOK && flags[0] == 0,
+            ranks: comm.size, mpi: !(comm is LocalCommunicator), mpiBuilt: Cluster.isMPIBuilt, allreduceOK: allreduceOK && flags[0] == 0,
             allreduceDoubleOK: allreduceDoubleOK, broadcastOK: broadcastOK, hosts: entries.map(\.host),
             ticketsByRank: entries.map(\.tickets), ticketsOK: comm.rank != 0 || all == Array(0..<tickets),
             mapOK: flags[1] == 0, mapFailure: mapFailure, mapFailureOK: flags[2] == 0)
