@@ -13,9 +13,10 @@ public enum Cluster {
         #endif
     }
 
-    /// The world size the launcher announced in the environment (Open MPI, MPICH/Hydra, PMIx, Slurm), if any.
+    /// The world size the launcher announced in the environment (Open MPI, MPICH/Hydra, PMIx, an `srun`
+    /// step: `SLURM_STEP_NUM_TASKS`, which a batch script outside `srun` does not have), if any.
     public static func launcherWorldSize(_ env: [String: String] = ProcessInfo.processInfo.environment) -> Int? {
-        for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS"] {
+        for key in ["OMPI_COMM_WORLD_SIZE", "PMI_SIZE", "PMIX_SIZE", "MPI_LOCALNRANKS", "SLURM_STEP_NUM_TASKS"] {
             if let v = env[key], let n = Int(v) { return n }
         }
         return nil

@@ -128,6 +128,6 @@ func mpiCheck(_ code: Int32, _ call: String) throws {
     var buffer = [CChar](repeating: 0, count: Int(MPI_MAX_ERROR_STRING) + 1)
     var length: Int32 = 0
     MPI_Error_string(code, &buffer, &length)
-    throw ClusterError("\(call) failed: \(String(cString: buffer))")
+    throw ClusterError("\(call) failed: \(String(decoding: buffer.prefix(Int(length)).map { UInt8(bitPattern: $0) }, as: UTF8.self))")
 }
 #endif

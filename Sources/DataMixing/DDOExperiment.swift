@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 
 /// Runs a ``DDOPlan`` through a caller-supplied trainer and fits it: the engine of `autoscale ddo run`.
@@ -20,6 +21,9 @@ public struct DDOExperiment: Sendable {
     public var plan: DDOPlan
     public var output: URL
     public var settings: DDOSettings
+    /// Called on the rank that trained a run, right after its record is on disk (a test hook of
+    /// `autoscale ddo run`; `nil` normally).
+    public var afterRecord: (@Sendable (DDOPlan.Run) -> Void)?
 
     public init(plan: DDOPlan, output: URL, settings: DDOSettings = DDOSettings()) {
         self.plan = plan
@@ -41,28 +45,56 @@ public struct DDOExperiment: Sendable {
 
     /// Trains the runs that are not cached (in plan order), then writes `losses.csv` and `result.json` and
     /// returns the fit. `progress` receives one line per run.
-    public func run(progress: (String) -> Void = { _ in },
+    ///
+    /// With several ranks (every rank calls it with the same plan and output): the runs are the jobs of a
+    /// ``distributedMap(count:communicator:_:)``, so a rank that finishes one takes the next; the rank that
+    /// trains a run writes its cache record (the output folder must be on a filesystem every rank sees);
+    /// every rank receives all records and fits them (identically), and only rank 0 writes `losses.csv` and
+    /// `result.json`, which are byte for byte those of a one-process run when the trainings are. A run that
+    /// fails on one rank leaves the records of the finished runs; every rank then throws a ``SharedError``
+    /// naming the run and the rank, and a rerun resumes from the cache.
+    public func run(communicator: any Communicator = LocalCommunicator(), progress: (String) -> Void = { _ in },
                     train: (DDOPlan.Run) throws -> [String: Double]) throws -> DDOAnalysis {
-        try FileManager.default.createDirectory(at: output.appendingPathComponent("runs"), withIntermediateDirectories: true)
-        var records: [Record] = []
-        for (n, run) in plan.runs.enumerated() {
-            let tag = "run \(n + 1)/\(plan.runs.count) \(run.id)"
-            if let r = cached(run) {
-                progress("\(tag): cached")
-                records.append(r)
-                continue
-            }
-            progress("\(tag): training on " + zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " "))
-            let losses = try train(run)
-            for (d, v) in losses where !v.isFinite {
-                throw DataMixingError.invalidInput(location: "run \(run.id)", message: "validation loss of \(d) is \(v)")
-            }
-            let r = Record(id: run.id, tokens: Dictionary(uniqueKeysWithValues: zip(plan.domains, run.tokens)), losses: losses)
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys]
-            try e.encode(r).write(to: recordURL(run), options: .atomic)
-            records.append(r)
+        let many = communicator.size > 1
+        try Cluster.onRankZero(communicator) {
+            try FileManager.default.createDirectory(at: output.appendingPathComponent("runs"), withIntermediateDirectories: true)
         }
+        let records: [Record]
+        do {
+            records = try distributedMap(count: plan.runs.count, communicator: communicator) { n in
+                try runOne(n, progress: progress, train: train)
+            }
+        } catch let e as DistributedMapError {
+            let run = plan.runs[e.job]
+            throw SharedError(DataMixingError.invalidArgument(
+                "run \(e.job + 1)/\(plan.runs.count) \(run.id) failed on rank \(e.rank): \(e.message)"))
+        }
+        return try Cluster.onEveryRank(communicator) { try fit(records, write: !many || communicator.rank == 0) }
+    }
+
+    /// Run `n` of the plan: its cached record, or trains it and writes the record atomically.
+    func runOne(_ n: Int, progress: (String) -> Void, train: (DDOPlan.Run) throws -> [String: Double]) throws -> Record {
+        let run = plan.runs[n]
+        let tag = "run \(n + 1)/\(plan.runs.count) \(run.id)"
+        if let r = cached(run) {
+            progress("\(tag): cached")
+            return r
+        }
+        progress("\(tag): training on " + zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " "))
+        let losses = try train(run)
+        for (d, v) in losses where !v.isFinite {
+            throw DataMixingError.invalidInput(location: "run \(run.id)", message: "validation loss of \(d) is \(v)")
+        }
+        let r = Record(id: run.id, tokens: Dictionary(uniqueKeysWithValues: zip(plan.domains, run.tokens)), losses: losses)
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try e.encode(r).write(to: recordURL(run), options: .atomic)
+        afterRecord?(run)
+        return r
+    }
+
+    /// Checks the records, writes `losses.csv` and `result.json` when `write`, returns the fit.
+    func fit(_ records: [Record], write: Bool) throws -> DDOAnalysis {
         let validation = records[0].losses.keys.sorted()
         guard !validation.isEmpty else {
             throw DataMixingError.invalidInput(location: "run \(records[0].id)", message: "the trainer returned no validation losses")
@@ -75,9 +107,9 @@ public struct DDOExperiment: Sendable {
                               runs: zip(plan.runs, records).map { run, r in
                                   LossTable.Run(name: r.id, tokens: run.tokens.map(Double.init), losses: validation.map { r.losses[$0]! })
                               })
-        try table.write(to: lossesURL)
+        if write { try table.write(to: lossesURL) }
         let analysis = try DDO.analyze(table, settings: settings)
-        try analysis.result.write(to: resultURL)
+        if write { try analysis.result.write(to: resultURL) }
         return analysis
     }
 }

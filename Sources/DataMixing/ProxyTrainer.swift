@@ -1,3 +1,4 @@
+import Cluster
 import Corpus
 import Foundation
 import Training
@@ -163,9 +164,38 @@ public final class ProxyTrainer {
 
     /// Trains the proxy on `tokens[i]` tokens of `domains[i]` and returns the validation loss per domain;
     /// `log`, when given, receives the run's CSV training log (``TrainingLog``; validation every
-    /// `evaluation_interval` steps of the recipe, and at the end).
-    public func train(tokens: [Int], log: URL? = nil) throws -> [String: Double] {
+    /// `evaluation_interval` steps of the recipe, and at the end). See ``run(tokens:log:communicator:)``.
+    public func train(tokens: [Int], log: URL? = nil, communicator: (any Communicator)? = nil) throws -> [String: Double] {
+        try run(tokens: tokens, log: log, communicator: communicator).losses
+    }
+
+    /// What ``run(tokens:log:communicator:)`` returns.
+    public struct Run {
+        /// Final validation loss per domain (nats per predicted token).
+        public var losses: [String: Double]
+        /// The trained model.
+        public var model: GPT2LMHeadModel
+        public var summary: TrainingSummary
+        /// Seconds in the data-parallel collectives (0 in one process).
+        public var communicationSeconds: Double
+        /// Mean wall-clock seconds of a training step (evaluation excluded).
+        public var stepSeconds: Double { summary.steps > 0 && summary.tokensPerSecond > 0
+            ? Double(summary.tokens) / summary.tokensPerSecond / Double(summary.steps) : 0 }
+    }
+
+    /// Trains the proxy on `tokens[i]` tokens of `domains[i]` and returns the model, its validation losses
+    /// and the training summary.
+    ///
+    /// `communicator` with `K > 1` ranks makes it data-parallel (every rank calls it with the same arguments):
+    /// each global batch of `batch_size` sequences is split over the ranks (``Trainer/communicator``; the
+    /// batch size must be a multiple of `K`), every rank ends with the same weights and evaluates them, and
+    /// only rank 0 writes `log`. `nil` or one rank: the one-process run.
+    public func run(tokens: [Int], log: URL? = nil, communicator: (any Communicator)? = nil) throws -> Run {
         let s = config.settings
+        if let communicator, communicator.size > 1, s.batchSize % communicator.size != 0 {
+            throw SharedError(DataMixingError.invalidInput(location: "batch_size", message:
+                "\(s.batchSize) sequences per batch do not split over \(communicator.size) MPI ranks; use a multiple of \(communicator.size)"))
+        }
         let sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
                                          sequenceLength: s.context - 1, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
         if !progress.quiet { for w in sampler.warnings { progress.write(w) } }
@@ -181,20 +211,25 @@ public final class ProxyTrainer {
         let trainer = try Trainer(model: model, data: MixtureBatchSource(sampler: sampler, batchSize: s.batchSize),
                                   optimizer: optimizer, schedule: schedule, config: training, evaluationSets: evaluationSets)
         trainer.progress = progress
+        trainer.communicator = communicator
         if let log { try trainer.logCSV(to: log) }
         let summary = try trainer.run()
-        return Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) })
+        return Run(losses: Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) }), model: model,
+                   summary: summary, communicationSeconds: trainer.communicationSeconds)
     }
 }
 
 extension DDOExperiment {
     /// Runs the plan with `proxy` as the trainer (``ProxyTrainer/claim(_:)`` first, so a folder's cached runs
     /// all come from one configuration).
-    public func run(proxy: ProxyTrainer, progress: (String) -> Void = { _ in }) throws -> DDOAnalysis {
+    /// With several ranks, rank 0 claims the folder and each run trains on the rank that draws it (see
+    /// ``run(communicator:progress:train:)``).
+    public func run(proxy: ProxyTrainer, communicator: any Communicator = LocalCommunicator(),
+                    progress: (String) -> Void = { _ in }) throws -> DDOAnalysis {
         guard proxy.domains == plan.domains else {
             throw DataMixingError.invalidArgument("the proxy trainer's domains \(proxy.domains) differ from the plan's \(plan.domains)")
         }
-        try proxy.claim(output)
-        return try run(progress: progress) { try proxy.train(tokens: $0.tokens) }
+        try Cluster.onRankZero(communicator) { try proxy.claim(output) }
+        return try run(communicator: communicator, progress: progress) { try proxy.train(tokens: $0.tokens) }
     }
 }

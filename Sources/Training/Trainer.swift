@@ -1,3 +1,4 @@
+import Cluster
 import Foundation
 import Transformer
 
@@ -56,6 +57,12 @@ public final class Trainer {
     public let ema: ExponentialAverage?
     /// Lowest step loss so far (the divergence guard's reference).
     public internal(set) var lowestLoss: Double?
+    /// Data parallelism over the ranks of an MPI job (`nil`, or one rank: the one-process step above,
+    /// unchanged). See ``trainStep()``. Only rank 0 writes the log and checkpoints.
+    public var communicator: (any Communicator)?
+    /// Seconds this trainer spent in its collectives (data-parallel steps only): the per-step allreduce of the
+    /// micro-batch losses and the allreduce of the gradient buffer, including the wait for slower ranks.
+    public internal(set) var communicationSeconds = 0.0
     var _trainingSeconds = 0.0
 
     public init(model: any LanguageModel, data: any TrainingBatchSource, optimizer: OptimizerConfig,
@@ -85,8 +92,20 @@ public final class Trainer {
     }
 
     /// One optimizer step (see the type's documentation).
+    ///
+    /// Data-parallel (``communicator`` with `K > 1` ranks): every rank draws the same global micro-batch of
+    /// `B` sequences (so the RNG and the data source stay in step) and runs forward/backward on its rows
+    /// `r·B/K ..< (r+1)·B/K` (`B % K == 0` is required) with `lossScale = c_r / (C·k)`, `c_r` the rank's
+    /// predicted tokens and `C` the global batch's (both counted from the global batch, which every rank
+    /// holds), so the sum over ranks of the gradients is the gradient of the global-batch mean loss averaged
+    /// over the `k` micro-batches, as in one process. Then one allreduce of the `k` values `c_r·loss_r` (the
+    /// logged loss is `Σ_m (Σ_r c_r·loss_r / C) / k`, the global mean; a non-finite one stops every rank
+    /// alike), ONE in-place allreduce of the flat gradient buffer, and clipping and AdamW on every rank with
+    /// identical inputs. The result equals the one-process step up to the order of float summation (~1e-7
+    /// relative per step). Errors every rank shares are thrown as ``SharedError``.
     @discardableResult
     public func trainStep() throws -> StepResult {
+        if let communicator, communicator.size > 1 { return try _dataParallelStep(communicator) }
         let start = DispatchTime.now().uptimeNanoseconds
         let n = step + 1
         model.gradients.update(repeating: 0)
@@ -102,7 +121,12 @@ public final class Trainer {
             lossSum += Double(l)
             stepTokens += batch.batchSize * batch.sequenceLength
         }
-        let loss = lossSum / Double(k)
+        return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, start: start)
+    }
+
+    /// Divergence guard, clipping, AdamW and the averagers: the end of every step.
+    func _finishStep(loss: Double, tokens stepTokens: Int, start: UInt64) throws -> StepResult {
+        let n = step + 1
         if let f = config.divergenceFactor, let low = lowestLoss, loss > f * low {
             throw TrainingError.diverged(step: n, reason: "loss \(loss) exceeds \(f) x the lowest loss \(low)")
         }
@@ -120,6 +144,67 @@ public final class Trainer {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         _trainingSeconds += seconds
         return StepResult(step: n, loss: loss, learningRate: lr, gradientNorm: norm, tokens: stepTokens, seconds: seconds)
+    }
+
+    /// The data-parallel step (see ``trainStep()``).
+    func _dataParallelStep(_ comm: any Communicator) throws -> StepResult {
+        let start = DispatchTime.now().uptimeNanoseconds
+        let n = step + 1
+        model.gradients.update(repeating: 0)
+        let k = config.accumulationSteps
+        let shifted = !(model is BertForMaskedLM)
+        var weighted = [Double](repeating: 0, count: k), totals = [Int](repeating: 0, count: k)
+        var stepTokens = 0
+        for micro in 0..<k {
+            let global = try data.nextBatch(using: &rng)
+            let b = global.batchSize
+            guard b % comm.size == 0 else {
+                throw SharedError(TrainingError.invalidConfiguration(field: "batch size", reason:
+                    "a global batch of \(b) sequences does not split over \(comm.size) ranks (it must be a multiple of the rank count)"))
+            }
+            let part = Self._rows(global, (comm.rank * b / comm.size)..<((comm.rank + 1) * b / comm.size))
+            totals[micro] = Self._predictedTokens(global, shifted: shifted)
+            guard totals[micro] > 0 else {
+                throw SharedError(TrainingError.data("micro-batch \(micro + 1) of step \(n) has no token to predict"))
+            }
+            stepTokens += b * global.sequenceLength
+            let mine = Self._predictedTokens(part, shifted: shifted)
+            guard mine > 0 else { continue }  // nothing to predict in this rank's rows: a zero contribution
+            let l = try model.forwardBackward(part, lossScale: Float(Double(mine) / (Double(totals[micro]) * Double(k))))
+            weighted[micro] = Double(l) * Double(mine)
+        }
+        let c0 = DispatchTime.now().uptimeNanoseconds
+        try comm.allreduceSum(&weighted)
+        var lossSum = 0.0
+        for micro in 0..<k {
+            let l = weighted[micro] / Double(totals[micro])
+            guard l.isFinite else {
+                throw SharedError(TrainingError.diverged(step: n, reason: "loss is \(l) on micro-batch \(micro + 1) of \(k)"))
+            }
+            lossSum += l
+        }
+        try comm.allreduceSum(model.gradients)
+        communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - c0) * 1e-9
+        do { return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, start: start) } catch { throw SharedError(error) }
+    }
+
+    /// Rows `rows` of a batch (every per-token array sliced alike).
+    static func _rows(_ batch: TokenBatch, _ rows: Range<Int>) -> TokenBatch {
+        let t = batch.sequenceLength, r = (rows.lowerBound * t)..<(rows.upperBound * t)
+        return TokenBatch(batchSize: rows.count, sequenceLength: t, inputIDs: Array(batch.inputIDs[r]),
+                          labels: batch.labels.map { Array($0[r]) }, attentionMask: batch.attentionMask.map { Array($0[r]) },
+                          tokenTypeIDs: batch.tokenTypeIDs.map { Array($0[r]) })
+    }
+
+    /// Positions whose loss counts: labels (default: the inputs) other than -100, skipping each row's first
+    /// position when the model predicts the next token (`shifted`, GPT-2) and not for a masked LM (BERT).
+    static func _predictedTokens(_ batch: TokenBatch, shifted: Bool) -> Int {
+        let labels = batch.labels ?? batch.inputIDs, t = batch.sequenceLength
+        var count = 0
+        for row in 0..<batch.batchSize {
+            for i in (shifted ? 1 : 0)..<t where labels[row * t + i] != -100 { count += 1 }
+        }
+        return count
     }
 
     /// Held-out loss of the current weights on every evaluation set.
@@ -142,7 +227,8 @@ public final class Trainer {
     /// Trains from the current step up to `config.steps`, evaluating, logging, reporting progress
     /// and checkpointing as configured.
     public func run() throws -> TrainingSummary {
-        if let log, !log.isOpen { try log.open(resumingAfter: step > 0 ? step : nil) }
+        let writes = (communicator?.rank ?? 0) == 0
+        if writes, let log, !log.isOpen { try log.open(resumingAfter: step > 0 ? step : nil) }
         var losses: [Double] = []
         var last: ([EvaluationResult], [EvaluationResult], [EvaluationResult]) = ([], [], [])
         let firstStep = step, secondsBefore = _trainingSeconds, tokensBefore = tokens
@@ -167,8 +253,8 @@ public final class Trainer {
                 }
                 row.validationLoss = map(last.0); row.swaValidationLoss = map(last.1); row.emaValidationLoss = map(last.2)
             }
-            try log?.append(row)
-            if config.checkpointInterval > 0, step % config.checkpointInterval == 0, let dir = config.checkpointDirectory {
+            if writes { try log?.append(row) }
+            if writes, config.checkpointInterval > 0, step % config.checkpointInterval == 0, let dir = config.checkpointDirectory {
                 try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%08d", step)))
             }
         }

@@ -16,13 +16,16 @@ struct ClusterCommand: ParsableCommand {
         @Option(help: "Tickets the shared counter hands out.")
         var tickets = 64
 
+        @Option(help: ArgumentHelp("Make this job of a test map throw, to check that every rank reports it.", visibility: .hidden))
+        var failJob: Int?
+
         @Flag(help: "Print one JSON object.")
         var json = false
 
         func run() throws {
             let comm = try Cluster.world()
             defer { Cluster.finalize() }
-            let result = try ClusterSelfCheck.run(comm, tickets: tickets)
+            let result = try ClusterSelfCheck.run(comm, tickets: tickets, failJob: failJob)
             guard comm.rank == 0 else { return }
             if json {
                 let enc = JSONEncoder()
@@ -34,8 +37,11 @@ struct ClusterCommand: ParsableCommand {
                 print("allreduce float: \(result.allreduceOK ? "ok" : "WRONG"), double: \(result.allreduceDoubleOK ? "ok" : "WRONG")")
                 print("broadcast: \(result.broadcastOK ? "ok" : "WRONG")")
                 print("work counter: \(result.ticketsOK ? "ok" : "WRONG") (tickets per rank: \(result.ticketsByRank.map(\.count)))")
+                print("distributed map: \(result.mapOK ? "ok" : "WRONG")")
+                if let f = result.mapFailure { print("injected failure: \(result.mapFailureOK ? "ok" : "WRONG") (\(f))") }
             }
-            if !(result.allreduceOK && result.allreduceDoubleOK && result.broadcastOK && result.ticketsOK) {
+            if !(result.allreduceOK && result.allreduceDoubleOK && result.broadcastOK && result.ticketsOK && result.mapOK
+                 && result.mapFailureOK) {
                 throw ClusterError("cluster check failed")
             }
         }

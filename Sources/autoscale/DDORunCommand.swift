@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import Corpus
 import DataMixing
 import Foundation
@@ -28,35 +29,73 @@ struct DDORunCommand: ParsableCommand {
     @Option(help: "mean-ppl (default) or mean-loss.") var objective: String?
     @Option(help: "Validation domains of the objective: d1,d2 or d1=w1,d2=w2 (default: every domain, equal weights).")
     var evalDomains: String?
+    @Option(help: "OpenBLAS threads per process (default: OPENBLAS_NUM_THREADS, else cores / MPI ranks on the node).")
+    var threads: Int?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No progress or warnings on stderr.") var quiet = false
 
+    /// Test hook (see Docs/cluster.md): with `AUTOSCALE_TEST_KILL_AFTER_RUNS=N`, rank 1 of an MPI job kills
+    /// itself with SIGKILL right after writing the record of the N-th run it trained.
+    static let killAfterRunsVariable = "AUTOSCALE_TEST_KILL_AFTER_RUNS"
+
     func run() throws {
+        let comm = try Cluster.world()
+        try Cluster.run(comm) { try run(comm) }
+    }
+
+    func run(_ comm: any Communicator) throws {
+        let say = RankOutput(comm, quiet: quiet)
+        var experiment = try Cluster.onEveryRank(comm) {
+            try RankOutput.setThreads(threads, comm)
+            return try setUp(comm, say)
+        }
+        if comm.size > 1, comm.rank == 1, let n = ProcessInfo.processInfo.environment[Self.killAfterRunsVariable].flatMap(Int.init) {
+            let trained = Counter()
+            experiment.0.afterRecord = { run in
+                trained.value += 1
+                guard trained.value >= n else { return }
+                FileHandle.standardError.write(Data("rank 1: \(Self.killAfterRunsVariable)=\(n): killed after run \(run.id)\n".utf8))
+                raise(SIGKILL)
+            }
+        }
+        let (ddo, trainer) = experiment
+        let start = Date()
+        let analysis = try ddo.run(proxy: trainer, communicator: comm) { line in
+            say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+        }
+        guard comm.rank == 0 else { return }
+        let result = analysis.result
+        DDOArguments.warn(result.warnings, quiet: quiet)
+        let table = try LossTable.read(path: ddo.lossesURL.path)
+        try DDOArguments.emit(result, json: json, output: nil) { DDOFitCommand.describe(analysis, table) }
+    }
+
+    /// Counts the runs a rank trained (the kill hook's state; one rank, one thread).
+    final class Counter: @unchecked Sendable { var value = 0 }
+
+    /// Options, config, corpus and plan: the same on every rank.
+    func setUp(_ comm: any Communicator, _ say: RankOutput) throws -> (DDOExperiment, ProxyTrainer) {
         let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
                                    evalDomains: try evalDomains.map(DDOObjective.parseDomains))
         let budget = try DDOArguments.tokens(tokens, option: "--tokens")
         var proxy = try Self.loadConfig(config)
         if let seed { proxy.recipe.seed = seed }
-        var root = URL(fileURLWithPath: corpus)
-        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
-            root = root.appendingPathComponent("tokens")
-        }
-        let store = try TokenStore(root)
+        let store = try Self.tokenStore(corpus)
         let names = domains.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             ?? store.manifest.domains.map(\.name)
         for d in names { _ = try store.manifest.domain(d) }
         let plan = try DDOPlan(domains: names, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
-        let progress = TrainingProgress(quiet: quiet, every: 50)
-        let trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: progress)
-        let experiment = DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings)
-        let start = Date()
-        let analysis = try experiment.run(proxy: trainer) { line in
-            if !quiet { FileHandle.standardError.write(Data("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)\n".utf8)) }
+        let trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
+        return (DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings), trainer)
+    }
+
+    /// The token folder `corpus`, or `corpus/tokens` when `corpus` is a corpus folder.
+    static func tokenStore(_ corpus: String) throws -> TokenStore {
+        var root = URL(fileURLWithPath: corpus)
+        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
+            root = root.appendingPathComponent("tokens")
         }
-        let result = analysis.result
-        DDOArguments.warn(result.warnings, quiet: quiet)
-        let table = try LossTable.read(path: experiment.lossesURL.path)
-        try DDOArguments.emit(result, json: json, output: nil) { DDOFitCommand.describe(analysis, table) }
+        return try TokenStore(root)
     }
 
     /// Reads a proxy config: the proxy keys into ``ProxyConfig/Settings``, the rest (with `steps` supplied per

@@ -21,6 +21,7 @@ import TestSupport
     @Test func launcherEnvironment() {
         #expect(Cluster.launcherWorldSize(["OMPI_COMM_WORLD_SIZE": "4"]) == 4)
         #expect(Cluster.launcherWorldSize(["PMI_SIZE": "3"]) == 3)
+        #expect(Cluster.launcherWorldSize(["SLURM_STEP_NUM_TASKS": "8"]) == 8)
         #expect(Cluster.launcherWorldSize([:]) == nil)
         #expect(Cluster.defaultThreadsPerRank(cores: 8, env: ["OMPI_COMM_WORLD_LOCAL_SIZE": "2"]) == 4)
         #expect(Cluster.defaultThreadsPerRank(cores: 2, env: ["OMPI_COMM_WORLD_LOCAL_SIZE": "4"]) == 1)

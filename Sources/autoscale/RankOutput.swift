@@ -1,0 +1,39 @@
+import ArgumentParser
+import Cluster
+import Foundation
+import LinearAlgebra
+import Training
+
+/// A command's progress lines on stderr, prefixed with `rank r: ` in an MPI job of several ranks
+/// (`quiet` silences them).
+struct RankOutput {
+    let prefix: String
+    let quiet: Bool
+
+    init(_ comm: any Communicator, quiet: Bool) {
+        prefix = comm.size > 1 ? "rank \(comm.rank): " : ""
+        self.quiet = quiet
+    }
+
+    func progress(_ line: String) {
+        if !quiet { FileHandle.standardError.write(Data((prefix + line + "\n").utf8)) }
+    }
+
+    /// Training progress (every `every` steps) through the same prefix.
+    func training(every: Int) -> TrainingProgress {
+        let prefix = prefix
+        return TrainingProgress(quiet: quiet, every: every) { FileHandle.standardError.write(Data((prefix + $0 + "\n").utf8)) }
+    }
+
+    /// Sets OpenBLAS's threads (also the model kernels' workers): `threads` when given, else
+    /// ``Cluster/defaultThreadsPerRank(cores:env:)`` in an MPI job; one process without `--threads` keeps
+    /// OpenBLAS's own default.
+    static func setThreads(_ threads: Int?, _ comm: any Communicator) throws {
+        if let threads {
+            guard threads >= 1 else { throw ValidationError("--threads must be >= 1, got \(threads)") }
+            BLASThreads.count = threads
+        } else if comm.size > 1 {
+            BLASThreads.count = Cluster.defaultThreadsPerRank(cores: BLASThreads.cores)
+        }
+    }
+}
