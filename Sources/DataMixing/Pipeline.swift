@@ -1,3 +1,4 @@
+import Cluster
 import Corpus
 import Foundation
 import ScalingLaws
@@ -11,6 +12,11 @@ import Training
 /// `losses.csv`, `result.json`), `prediction.json`, `validation/seed-<s>/<mixture>.json` (cached final
 /// losses, written atomically) and `<mixture>.csv` (the CSV training log), `report.json`. Every cached
 /// piece is reused on a rerun, so an interrupted pipeline resumes where it stopped.
+///
+/// Under MPI (`communicator` with several ranks) every rank runs this with the same configuration: the DDO
+/// runs and the validation runs are spread over the ranks (``distributedMap(count:communicator:_:)``, a
+/// rank that finishes takes the next run), every rank computes the same fits and report from the shared
+/// cache, and only rank 0 writes the folder's summary files.
 public final class Pipeline {
     public let config: PipelineConfig
     public let store: TokenStore
@@ -19,6 +25,8 @@ public final class Pipeline {
     public var progress: (String) -> Void = { _ in }
     /// Progress of the individual trainings.
     public var training = TrainingProgress(quiet: true)
+    /// The ranks sharing the work (one process by default).
+    public var communicator: any Communicator = LocalCommunicator()
 
     public init(config: PipelineConfig) throws {
         self.config = config
@@ -40,7 +48,7 @@ public final class Pipeline {
 
     /// Runs every stage (reusing cached results) and writes `report.json`.
     public func run() throws -> PipelineReport {
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
+        try Cluster.onRankZero(communicator) { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
         // 1. DDO at each small budget.
         var entries: [PipelineReport.DDOEntry] = []
         var warnings: [String] = []
@@ -52,7 +60,7 @@ public final class Pipeline {
         // 2. The prediction at the target.
         let prediction = try MixtureResult.predicted(from: entries.map(\.result), sources: entries.map(\.folder),
                                                      budget: Double(config.target))
-        try prediction.write(to: output.appendingPathComponent("prediction.json"))
+        try Cluster.onRankZero(communicator) { try prediction.write(to: output.appendingPathComponent("prediction.json")) }
         warnings += prediction.warnings.map { "prediction: \($0)" }
         progress("AutoScale prediction at \(config.target) tokens: "
                  + domains.map { "\($0) \(String(format: "%.3f", prediction.weights[$0]!))" }.joined(separator: ", "))
@@ -67,10 +75,13 @@ public final class Pipeline {
                 return PipelineReport.Mixture(name: name, weights: Dictionary(uniqueKeysWithValues: zip(domains, w)),
                                               tokens: Dictionary(uniqueKeysWithValues: q))
             }
-            var runs: [PipelineReport.Run] = []
-            for seed in v.seeds {
-                for m in mixtures { runs.append(try validationRun(m, seed: seed, evaluations: v.evaluations)) }
+            let trainers = try v.seeds.map { try validationTrainer(seed: $0, evaluations: v.evaluations) }
+            try Cluster.onRankZero(communicator) { for (seed, t) in zip(v.seeds, trainers) { try t.claim(validationFolder(seed)) } }
+            let jobs = v.seeds.indices.flatMap { s in mixtures.map { (s, $0) } }
+            let records = try distributedMap(count: jobs.count, communicator: communicator) { j in
+                try validationRun(jobs[j].1, seed: v.seeds[jobs[j].0], trainer: trainers[jobs[j].0])
             }
+            let runs = try records.map { try run($0) }
             validation = summarize(seeds: v.seeds, mixtures: mixtures, runs: runs)
         }
         let (od, ow) = objectiveDomains
@@ -80,7 +91,9 @@ public final class Pipeline {
                                     validation: validation, warnings: warnings)
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try e.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
+        try Cluster.onRankZero(communicator) {
+            try e.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
+        }
         return report
     }
 
@@ -101,7 +114,7 @@ public final class Pipeline {
             let sub = seeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
             let experiment = DDOExperiment(plan: plan, output: sub, settings: config.settings)
             let tag = seeds.count > 1 ? "\(folder) seed \(seed)" : folder
-            let analysis = try experiment.run(proxy: trainer) { self.progress("  \(tag) \($0)") }
+            let analysis = try experiment.run(proxy: trainer, communicator: communicator) { self.progress("  \(tag) \($0)") }
             perSeed.append(analysis)
             if seeds.count > 1 { tables.append(try LossTable.read(path: experiment.lossesURL.path)) }
         }
@@ -114,9 +127,12 @@ public final class Pipeline {
                     mean.runs[r].losses[j] = tables.reduce(0) { $0 + $1.runs[r].losses[j] } / Double(tables.count)
                 }
             }
-            try mean.write(to: dir.appendingPathComponent("losses.csv"))
             analysis = try DDO.analyze(mean, settings: config.settings)
-            try analysis.result.write(to: dir.appendingPathComponent("result.json"))
+            let result = analysis.result
+            try Cluster.onRankZero(communicator) {
+                try mean.write(to: dir.appendingPathComponent("losses.csv"))
+                try result.write(to: dir.appendingPathComponent("result.json"))
+            }
         }
         let entry = PipelineReport.DDOEntry(budget: budget, folder: folder, result: analysis.result,
                                             seeds: seeds, seedWeights: seeds.count > 1 ? perSeed.map(\.result.weights) : nil)
@@ -131,23 +147,26 @@ public final class Pipeline {
         var losses: [String: Double]
     }
 
-    /// Trains (or reads from the cache) one mixture at the target with one seed.
-    func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, evaluations: Int) throws -> PipelineReport.Run {
-        let folder = "validation/seed-\(seed)"
-        let dir = output.appendingPathComponent(folder)
-        let recordURL = dir.appendingPathComponent("\(mixture.name).json")
-        let logURL = dir.appendingPathComponent("\(mixture.name).csv")
+    func validationFolder(_ seed: UInt64) -> URL { output.appendingPathComponent("validation/seed-\(seed)") }
+
+    /// The proxy of the validation runs with `seed`: `evaluations` validation points over a run at the target.
+    func validationTrainer(seed: UInt64, evaluations: Int) throws -> ProxyTrainer {
         var proxy = config.proxy
         proxy.recipe.seed = seed
         let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
         proxy.recipe.evaluationInterval = max(1, steps / evaluations)
-        let trainer = try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
-        try trainer.claim(dir)
-        var record = (try? Data(contentsOf: recordURL)).flatMap { try? JSONDecoder().decode(RunRecord.self, from: $0) }
-        if record?.tokens != mixture.tokens || !FileManager.default.fileExists(atPath: logURL.path) { record = nil }
-        if let record {
+        return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+    }
+
+    /// Trains (or reads from the cache) one mixture at the target with one seed.
+    func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, trainer: ProxyTrainer) throws -> RunRecord {
+        let dir = validationFolder(seed)
+        let recordURL = dir.appendingPathComponent("\(mixture.name).json")
+        let logURL = dir.appendingPathComponent("\(mixture.name).csv")
+        if let record = (try? Data(contentsOf: recordURL)).flatMap({ try? JSONDecoder().decode(RunRecord.self, from: $0) }),
+           record.tokens == mixture.tokens, FileManager.default.fileExists(atPath: logURL.path) {
             progress("validation \(mixture.name) seed \(seed): cached")
-            return try run(record, log: logURL, folder: folder)
+            return record
         }
         progress("validation \(mixture.name) seed \(seed): training on \(config.target) tokens")
         let losses = try trainer.train(tokens: domains.map { mixture.tokens[$0]! }, log: logURL)
@@ -158,11 +177,13 @@ public final class Pipeline {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys]
         try e.encode(fresh).write(to: recordURL, options: .atomic)
-        return try run(fresh, log: logURL, folder: folder)
+        return fresh
     }
 
     /// The report's run: objective values and the validation curve read back from the CSV log.
-    func run(_ r: RunRecord, log: URL, folder: String) throws -> PipelineReport.Run {
+    func run(_ r: RunRecord) throws -> PipelineReport.Run {
+        let folder = "validation/seed-\(r.seed)"
+        let log = validationFolder(r.seed).appendingPathComponent("\(r.mixture).csv")
         let (od, ow) = objectiveDomains
         let meanLoss = DDOObjective(kind: .meanLoss, domains: od, weights: ow)
         let objective = DDOObjective(kind: config.settings.objective ?? .meanPPL, domains: od, weights: ow)

@@ -4,7 +4,6 @@ import Corpus
 import DataMixing
 import Foundation
 import Training
-import Yams
 
 /// `autoscale ddo run`: plans a DDO at one budget, trains a GPT-2 proxy per run on the corpus (cached in
 /// OUT/runs, resumable), and writes OUT/losses.csv and OUT/result.json.
@@ -78,7 +77,7 @@ struct DDORunCommand: ParsableCommand {
         let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
                                    evalDomains: try evalDomains.map(DDOObjective.parseDomains))
         let budget = try DDOArguments.tokens(tokens, option: "--tokens")
-        var proxy = try Self.loadConfig(config)
+        var proxy = try ProxyConfig.load(path: config)
         if let seed { proxy.recipe.seed = seed }
         let store = try Self.tokenStore(corpus)
         let names = domains.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
@@ -96,38 +95,5 @@ struct DDORunCommand: ParsableCommand {
             root = root.appendingPathComponent("tokens")
         }
         return try TokenStore(root)
-    }
-
-    /// Reads a proxy config: the proxy keys into ``ProxyConfig/Settings``, the rest (with `steps` supplied per
-    /// run) into a ``TrainingRecipe``. Errors are one line naming the file and key.
-    static func loadConfig(_ path: String) throws -> ProxyConfig {
-        func fail(_ message: String) -> DataMixingError { .invalidInput(location: path, message: message) }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch { throw fail("cannot read the file") }
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch { throw fail("not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML") }
-        guard case .mapping(var recipeMap)? = node else { throw fail("expected a mapping of keys (see Docs/examples/proxy-tiny.yaml)") }
-        guard recipeMap["steps"] == nil else { throw fail("steps: not allowed; each run's steps follow from its tokens") }
-        var proxyMap = Node.Mapping([])
-        for key in ProxyConfig.Settings.keys {
-            if let v = recipeMap[key] { proxyMap[key] = v; recipeMap[key] = nil }
-        }
-        if case .mapping(let model)? = proxyMap["model"],
-           let unknown = model.keys.compactMap(\.string).first(where: { !ProxyConfig.Model.keys.contains($0) }) {
-            throw fail("model.\(unknown): unknown key (expected one of \(ProxyConfig.Model.keys.joined(separator: ", ")))")
-        }
-        recipeMap["steps"] = Node("1")
-        do {
-            let settings = try YAMLDecoder().decode(ProxyConfig.Settings.self, from: Node.mapping(proxyMap))
-            let recipe = try YAMLDecoder().decode(TrainingRecipe.self, from: Node.mapping(recipeMap))
-            return try ProxyConfig(settings: settings, recipe: recipe)
-        } catch let e as DataMixingError {
-            if case let .invalidInput(location, message) = e { throw fail("\(location): \(message)") }
-            throw e
-        } catch let e as DecodingError {
-            throw fail(TrainingRecipe.describe(e))
-        } catch {
-            throw fail("\(error)")
-        }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Cluster
 import DataMixing
 import Foundation
 import Training
@@ -12,28 +13,40 @@ struct PipelineCommand: ParsableCommand {
         discussion: """
             CONFIG.yaml names the corpus, the proxy model, the small budgets, the target budget and the optional \
             validation seeds (see Docs/autoscale.md and Docs/examples/demo-pipeline.yaml). Every finished \
-            training is cached in the report folder, so an interrupted pipeline resumes where it stopped.
+            training is cached in the report folder, so an interrupted pipeline resumes where it stopped. Under \
+            `mpirun -np K` the trainings are spread over the ranks (see Docs/cluster.md).
             """)
 
     @Argument(help: "Pipeline config YAML.") var config: String
     @Option(help: "Override the config's corpus folder.") var corpus: String?
     @Option(help: "Override the config's report folder (out).") var out: String?
+    @Option(help: "OpenBLAS threads per process (default: OPENBLAS_NUM_THREADS, else cores / MPI ranks on the node).")
+    var threads: Int?
     @Flag(help: "Print report.json instead of the tables.") var json = false
     @Flag(help: "Show every training's step and evaluation lines on stderr.") var verbose = false
     @Flag(help: "No progress or warnings on stderr.") var quiet = false
 
     func run() throws {
-        var settings = try PipelineConfig.load(path: config)
-        if let corpus { settings.corpus = corpus }
-        if let out { settings.output = out }
-        let pipeline = try Pipeline(config: settings)
-        let start = Date()
-        pipeline.progress = { line in
-            if !quiet { FileHandle.standardError.write(Data("pipeline \(line) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)\n".utf8)) }
+        let comm = try Cluster.world()
+        try Cluster.run(comm) { try run(comm) }
+    }
+
+    func run(_ comm: any Communicator) throws {
+        let say = RankOutput(comm, quiet: quiet)
+        let pipeline = try Cluster.onEveryRank(comm) {
+            try RankOutput.setThreads(threads, comm)
+            var settings = try PipelineConfig.load(path: config)
+            if let corpus { settings.corpus = corpus }
+            if let out { settings.output = out }
+            return try Pipeline(config: settings)
         }
-        pipeline.training = TrainingProgress(quiet: quiet || !verbose, every: 100)
+        let start = Date()
+        pipeline.communicator = comm
+        pipeline.progress = { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
+        pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
         let report = try pipeline.run()
-        let html = URL(fileURLWithPath: settings.output).appendingPathComponent("report.html")
+        guard comm.rank == 0 else { return }
+        let html = URL(fileURLWithPath: pipeline.config.output).appendingPathComponent("report.html")
         try Data(report.html().utf8).write(to: html, options: .atomic)
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {

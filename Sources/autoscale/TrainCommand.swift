@@ -67,7 +67,7 @@ struct TrainCommand: ParsableCommand {
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
         let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, [(String, Double, Int)]) in
             try RankOutput.setThreads(threads, comm)
-            var proxy = try DDORunCommand.loadConfig(config)
+            var proxy = try ProxyConfig.load(path: config)
             if let seed { proxy.recipe.seed = seed }
             if comm.size > 1, proxy.settings.batchSize % comm.size != 0 {
                 throw DataMixingError.invalidInput(location: config, message: "batch_size: \(proxy.settings.batchSize) sequences "
