@@ -11,7 +11,8 @@ have_torch=0
 [ $have_torch = 1 ] || echo "bench: no fixture venv with torch at ${PY:-Fixtures/.venv} (make fixtures); PyTorch reference skipped"
 #         name  arch layers embd heads vocab ctx batch steps
 configs=("tiny  gpt2 2      128  4     4096  128 16    10"
-         "small gpt2 4      256  4     8192  256 8     5")
+         "small gpt2 4      256  4     8192  256 8     5"
+         "tiny  bert 2      128  4     4096  128 16    10")
 for c in "${configs[@]}"; do
   read -r name arch layers embd heads vocab ctx batch steps <<<"$c"
   args=(--arch "$arch" --layers "$layers" --embd "$embd" --heads "$heads" --vocab "$vocab" --ctx "$ctx"

@@ -36,22 +36,31 @@ public enum TrainingBenchmark {
     /// with AdamW at a constant rate of 1e-4, clipping as `optimizer` says and no divergence guard.
     public static func measure(model: any LanguageModel, batch: TokenBatch, steps: Int, warmup: Int = 2,
                                optimizer: OptimizerConfig = OptimizerConfig()) throws -> BenchmarkResult {
+        try measure(model: model, data: try ArrayBatchSource([batch]), steps: steps, warmup: warmup, optimizer: optimizer)
+    }
+
+    /// The same on the batches `data` serves (e.g. a ``MaskedLMBatchSource``: BERT on freshly masked
+    /// batches); `tokensPerStep` is the mean over the timed steps.
+    public static func measure(model: any LanguageModel, data: any TrainingBatchSource, steps: Int, warmup: Int = 2,
+                               optimizer: OptimizerConfig = OptimizerConfig(), seed: UInt64 = 0) throws -> BenchmarkResult {
         guard steps >= 1, warmup >= 0 else {
             throw TrainingError.invalidConfiguration(field: "steps", reason: "need at least one timed step")
         }
         // The roofline at this process's thread count, measured by the linear-algebra layer.
         let peak = GEMMBenchmark.sgemm(m: 1024, n: 1024, k: 1024, threads: BLASThreads.count, repeats: 3, minSeconds: 0.1).gflops
-        let trainer = try Trainer(model: model, data: try ArrayBatchSource([batch]), optimizer: optimizer,
+        let trainer = try Trainer(model: model, data: data, optimizer: optimizer,
                                   schedule: .constant(peak: 1e-4),
-                                  config: TrainingConfig(steps: warmup + steps, divergenceFactor: nil))
+                                  config: TrainingConfig(steps: warmup + steps, seed: seed, divergenceFactor: nil))
         for _ in 0..<warmup { try trainer.trainStep() }
-        var seconds = 0.0
-        for _ in 0..<steps { seconds += try trainer.trainStep().seconds }
-        let tokens = batch.batchSize * batch.sequenceLength
+        var seconds = 0.0, tokens = 0
+        for _ in 0..<steps {
+            let r = try trainer.trainStep()
+            seconds += r.seconds; tokens += r.tokens
+        }
         let perStep = seconds / Double(steps)
-        let rate = Double(tokens) / perStep
+        let rate = Double(tokens) / seconds
         let gflops = rate * model.trainingFLOPsPerToken / 1e9
-        return BenchmarkResult(steps: steps, warmupSteps: warmup, tokensPerStep: tokens, secondsPerStep: perStep,
+        return BenchmarkResult(steps: steps, warmupSteps: warmup, tokensPerStep: tokens / steps, secondsPerStep: perStep,
                                tokensPerSecond: rate, gflops: gflops, sgemmPeakGFLOPs: peak,
                                peakFraction: gflops / peak, optimizerStateBytes: 16 * model.parameters.count,
                                peakResidentBytes: peakResidentBytes(), blasThreads: BLASThreads.count)

@@ -36,19 +36,28 @@ public struct DynamicMasking: Sendable, Equatable {
     public func apply(to batch: TokenBatch, using rng: inout TrainingRNG) -> TokenBatch {
         var out = batch
         var labels = [Int32](repeating: -100, count: batch.inputIDs.count)
-        for i in batch.inputIDs.indices {
-            let id = batch.inputIDs[i]
-            if specialTokenIDs.contains(id) || id == padTokenID || batch.attentionMask?[i] == 0 { continue }
+        for i in batch.inputIDs.indices where isEligible(batch, at: i) {
             guard Double.random(in: 0..<1, using: &rng) < selectProbability else { continue }
-            labels[i] = id
-            let u = Double.random(in: 0..<1, using: &rng)
-            if u < 0.8 {
-                out.inputIDs[i] = maskTokenID
-            } else if u < 0.9 {
-                out.inputIDs[i] = Int32(Int.random(in: 0..<vocabSize, using: &rng))
-            }
+            _select(i, in: &out, labels: &labels, using: &rng)
         }
         out.labels = labels
         return out
+    }
+
+    /// Whether position `i` may be selected: not a special or pad token, attention mask not 0.
+    public func isEligible(_ batch: TokenBatch, at i: Int) -> Bool {
+        let id = batch.inputIDs[i]
+        return !(specialTokenIDs.contains(id) || id == padTokenID || batch.attentionMask?[i] == 0)
+    }
+
+    /// Selects position `i`: label = its id; input -> [MASK] (0.8), a uniform random id (0.1), or kept (0.1).
+    func _select(_ i: Int, in out: inout TokenBatch, labels: inout [Int32], using rng: inout TrainingRNG) {
+        labels[i] = out.inputIDs[i]
+        let u = Double.random(in: 0..<1, using: &rng)
+        if u < 0.8 {
+            out.inputIDs[i] = maskTokenID
+        } else if u < 0.9 {
+            out.inputIDs[i] = Int32(Int.random(in: 0..<vocabSize, using: &rng))
+        }
     }
 }

@@ -73,42 +73,87 @@ final class _Bert<F: ModelScalar> {
         }
     }
 
+    /// Rows per MLM-decoder chunk: each chunk's logits (rows, V) are computed, turned into their
+    /// gradient and consumed by the decoder's backward GEMMs before the next chunk, so the (M, V)
+    /// logits are never stored (tests set small values to exercise several chunks).
+    var headRows = 128 { didSet { head = nil } }
+
+    /// Activations of one (B, T) shape, allocated once and reused. Kept for the backward pass:
+    /// per layer q|k|v, the attention probabilities, the context, the two LayerNorm inputs and
+    /// outputs (+ statistics), and the pre-GELU intermediate (the backward pass overwrites it with the
+    /// GELU slope); the layer outputs `h`. Not kept: the embedding sum and the GELU output (recomputed
+    /// in the backward pass into the scratch `x`).
     private final class Acts {
-        let B: Int, T: Int, M: Int
+        let B: Int, T: Int
         let buffer: _Buffer<F>
-        var emb = 0, embm = 0, embr = 0
+        var embm = 0, embr = 0
         var h: [Int] = []  // h[0] = embeddings after LN; h[l+1] = output of layer l
         var qkv: [Int] = [], att: [Int] = [], ctx: [Int] = [], a: [Int] = [], h1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = []
-        var inter: [Int] = [], interg: [Int] = [], o: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = []
-        var g = 0, t = 0, tg = 0, tl = 0, tlm = 0, tlr = 0, logits = 0
-        var dres = 0, dtmp = 0, dqkv = 0, dinter = 0, datt = 0, dg = 0, dt = 0
-        let rows: UnsafeMutablePointer<Int>, targets: UnsafeMutablePointer<Int32>
+        var inter: [Int] = [], o: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = []
+        /// Scratch (N, max(I, 4C)): the embedding sum; a layer's GELU output (forward, and recomputed
+        /// in the backward pass), then d(intermediate); d(context) | d(q|k|v) in the attention backward.
+        var x = 0
+        var dres = 0, dtmp = 0, datt = 0
         /// N zeros: the token types of a batch that gives none (allocated once per shape, not per step).
         let zeroTypes: UnsafeMutablePointer<Int32>
 
-        init(B: Int, T: Int, M: Int, C: Int, H: Int, V: Int, I: Int, L: Int) {
-            self.B = B; self.T = T; self.M = M
+        init(B: Int, T: Int, C: Int, H: Int, I: Int, L: Int) {
+            self.B = B; self.T = T
             let N = B * T
             var r = _Arena<F>()
-            emb = r.reserve(N * C); embm = r.reserve(N); embr = r.reserve(N)
+            embm = r.reserve(N); embr = r.reserve(N)
             for _ in 0...L { h.append(r.reserve(N * C)) }
             for _ in 0..<L {
                 qkv.append(r.reserve(N * 3 * C)); att.append(r.reserve(B * H * T * T)); ctx.append(r.reserve(N * C))
                 a.append(r.reserve(N * C)); h1.append(r.reserve(N * C)); ln1m.append(r.reserve(N)); ln1r.append(r.reserve(N))
-                inter.append(r.reserve(N * I)); interg.append(r.reserve(N * I)); o.append(r.reserve(N * C))
-                ln2m.append(r.reserve(N)); ln2r.append(r.reserve(N))
+                inter.append(r.reserve(N * I)); o.append(r.reserve(N * C)); ln2m.append(r.reserve(N)); ln2r.append(r.reserve(N))
             }
-            g = r.reserve(M * C); t = r.reserve(M * C); tg = r.reserve(M * C); tl = r.reserve(M * C)
-            tlm = r.reserve(M); tlr = r.reserve(M); logits = r.reserve(M * V)
-            dres = r.reserve(N * C); dtmp = r.reserve(N * C); dqkv = r.reserve(N * 3 * C); dinter = r.reserve(N * I)
-            datt = r.reserve(B * H * T * T); dg = r.reserve(M * C); dt = r.reserve(M * C)
+            x = r.reserve(N * Swift.max(I, 4 * C))
+            dres = r.reserve(N * C); dtmp = r.reserve(N * C); datt = r.reserve(H * T * T)
             buffer = _Buffer(count: r.total)
-            rows = .allocate(capacity: max(M, 1)); targets = .allocate(capacity: max(M, 1))
-            zeroTypes = .allocate(capacity: max(N, 1)); zeroTypes.initialize(repeating: 0, count: N)
+            zeroTypes = .allocate(capacity: Swift.max(N, 1)); zeroTypes.initialize(repeating: 0, count: N)
         }
-        deinit { rows.deallocate(); targets.deallocate(); zeroTypes.deallocate() }
+        deinit { zeroTypes.deallocate() }
+    }
+
+    /// The MLM head's buffers for up to `capacity` labelled rows (grown, with headroom, when a batch
+    /// has more; dynamic masking varies M from step to step).
+    private final class Head {
+        let capacity: Int, rowsPerChunk: Int
+        let buffer: _Buffer<F>
+        var g = 0, t = 0, tg = 0, tl = 0, tlm = 0, tlr = 0, dg = 0, dt = 0, logits = 0
+        let rows: UnsafeMutablePointer<Int>, targets: UnsafeMutablePointer<Int32>
+
+        init(capacity: Int, rowsPerChunk: Int, C: Int, V: Int) {
+            self.capacity = capacity; self.rowsPerChunk = rowsPerChunk
+            var r = _Arena<F>()
+            g = r.reserve(capacity * C); t = r.reserve(capacity * C); tg = r.reserve(capacity * C); tl = r.reserve(capacity * C)
+            tlm = r.reserve(capacity); tlr = r.reserve(capacity); dg = r.reserve(capacity * C); dt = r.reserve(capacity * C)
+            logits = r.reserve(Swift.min(capacity, rowsPerChunk) * V)
+            buffer = _Buffer(count: r.total)
+            rows = .allocate(capacity: capacity); targets = .allocate(capacity: capacity)
+        }
+        deinit { rows.deallocate(); targets.deallocate() }
     }
     private var acts: Acts?
+    private var head: Head?
+
+    private func activations(B: Int, T: Int) -> Acts {
+        if let a = acts, a.B == B, a.T == T { return a }
+        acts = nil  // free the old set first
+        let a = Acts(B: B, T: T, C: C, H: H, I: I, L: L)
+        acts = a
+        return a
+    }
+
+    private func headBuffers(M: Int) -> Head {
+        if let h = head, h.capacity >= M { return h }
+        let capacity = (M + M / 8 + 63) / 64 * 64  // 1/8 headroom, whole 64-row blocks
+        head = nil
+        let h = Head(capacity: capacity, rowsPerChunk: Swift.max(1, headRows), C: C, V: V)
+        head = h
+        return h
+    }
 
     /// The batch's token types, or the preallocated zeros when it gives none.
     private func _withTypes<R>(_ given: [Int32]?, _ zeros: UnsafeMutablePointer<Int32>,
@@ -128,29 +173,29 @@ final class _Bert<F: ModelScalar> {
         if !labels.contains(where: { $0 != -100 }) { throw ModelError.batch("no position has a label (all labels are -100)") }
     }
 
+    /// `x = word[ids] + pos[t] + type[tt]` (N, C).
+    private func _embed(_ batch: TokenBatch, into x: UnsafeMutablePointer<F>, zeros: UnsafeMutablePointer<Int32>) {
+        let P = params.values.pointer
+        _withTypes(batch.tokenTypeIDs, zeros) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
+            _Embedding.forward(out: x, ids: ids.baseAddress!, types: tt, wte: P + word, wpe: P + pos, wtt: P + type,
+                               B: batch.batchSize, T: batch.sequenceLength, C: C)
+        } }
+    }
+
     func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
         try validate(batch)
         let B = batch.batchSize, T = batch.sequenceLength, N = B * T
         let labels = batch.labels!
         let M = labels.reduce(0) { $0 + ($1 != -100 ? 1 : 0) }
-        let a: Acts
-        if let x = acts, x.B == B, x.T == T, x.M >= M { a = x } else {
-            let previousM = acts.map { $0.B == B && $0.T == T ? $0.M : 0 } ?? 0
-            acts = nil  // free the old set first
-            a = Acts(B: B, T: T, M: max(M, previousM), C: C, H: H, V: V, I: I, L: L)
-            acts = a
-        }
-        let P = params.values.pointer, G = params.grads.pointer, A = a.buffer.pointer
+        let a = activations(B: B, T: T), hd = headBuffers(M: M)
+        let P = params.values.pointer, G = params.grads.pointer, A = a.buffer.pointer, Hb = hd.buffer.pointer
         var m = 0
-        for n in 0..<N where labels[n] != -100 { a.rows[m] = n; a.targets[m] = labels[n]; m += 1 }
+        for n in 0..<N where labels[n] != -100 { hd.rows[m] = n; hd.targets[m] = labels[n]; m += 1 }
 
-        let givenTypes: [Int32]? = batch.tokenTypeIDs
         let mask: [Int32]? = batch.attentionMask
-        _withTypes(givenTypes, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.forward(out: A + a.emb, ids: ids.baseAddress!, types: tt, wte: P + word, wpe: P + pos,
-                               wtt: P + type, B: B, T: T, C: C)
-        } }
-        _LayerNorm.forward(out: A + a.h[0], mean: A + a.embm, rstd: A + a.embr, inp: A + a.emb, weight: P + elnw, bias: P + elnb,
+        let X = A + a.x
+        _embed(batch, into: X, zeros: a.zeroTypes)
+        _LayerNorm.forward(out: A + a.h[0], mean: A + a.embm, rstd: A + a.embr, inp: X, weight: P + elnw, bias: P + elnb,
                            N: N, C: C, eps: eps)
         for l in 0..<L {
             let w = layers[l]
@@ -172,66 +217,78 @@ final class _Bert<F: ModelScalar> {
                                weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
             _Linear.forward(out: A + a.inter[l], ldo: I, inp: A + a.h1[l], ldi: C, weight: P + w.iw, bias: P + w.ib,
                             N: N, IC: C, OC: I, layout: .outIn, accumulate: false)
-            _GELU.forward(out: A + a.interg[l], inp: A + a.inter[l], count: N * I, kind: gelu)
+            _GELU.forward(out: X, inp: A + a.inter[l], count: N * I, kind: gelu)
             (A + a.o[l]).update(from: A + a.h1[l], count: N * C)
-            _Linear.forward(out: A + a.o[l], ldo: C, inp: A + a.interg[l], ldi: I, weight: P + w.outw, bias: P + w.outb,
+            _Linear.forward(out: A + a.o[l], ldo: C, inp: X, ldi: I, weight: P + w.outw, bias: P + w.outb,
                             N: N, IC: I, OC: C, layout: .outIn, accumulate: true)
             _LayerNorm.forward(out: A + a.h[l + 1], mean: A + a.ln2m[l], rstd: A + a.ln2r[l], inp: A + a.o[l],
                                weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
         }
         // MLM head on the M labelled rows only.
         let hL = A + a.h[L]
-        for i in 0..<M { (A + a.g + i * C).update(from: hL + a.rows[i] * C, count: C) }
-        _Linear.forward(out: A + a.t, ldo: C, inp: A + a.g, ldi: C, weight: P + tw, bias: P + tb, N: M, IC: C, OC: C,
+        for i in 0..<M { (Hb + hd.g + i * C).update(from: hL + hd.rows[i] * C, count: C) }
+        _Linear.forward(out: Hb + hd.t, ldo: C, inp: Hb + hd.g, ldi: C, weight: P + tw, bias: P + tb, N: M, IC: C, OC: C,
                         layout: .outIn, accumulate: false)
-        _GELU.forward(out: A + a.tg, inp: A + a.t, count: M * C, kind: gelu)
-        _LayerNorm.forward(out: A + a.tl, mean: A + a.tlm, rstd: A + a.tlr, inp: A + a.tg, weight: P + tlnw, bias: P + tlnb,
+        _GELU.forward(out: Hb + hd.tg, inp: Hb + hd.t, count: M * C, kind: gelu)
+        _LayerNorm.forward(out: Hb + hd.tl, mean: Hb + hd.tlm, rstd: Hb + hd.tlr, inp: Hb + hd.tg, weight: P + tlnw, bias: P + tlnb,
                            N: M, C: C, eps: eps)
-        _Linear.forward(out: A + a.logits, ldo: V, inp: A + a.tl, ldi: C, weight: P + word, bias: P + decb, N: M, IC: C, OC: V,
-                        layout: .outIn, accumulate: false)
-        let (sum, count) = _SoftmaxCrossEntropy.run(logits: A + a.logits, targets: a.targets, N: M, V: V, gradScale: lossScale)
-        let loss = F(sum / Double(count))
+        // Decoder + loss (+ the decoder's backward) in chunks of rows.
+        var sum = 0.0
+        for r0 in stride(from: 0, to: M, by: hd.rowsPerChunk) {
+            let rows = Swift.min(hd.rowsPerChunk, M - r0)
+            _Linear.forward(out: Hb + hd.logits, ldo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, bias: P + decb,
+                            N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
+            sum += _SoftmaxCrossEntropy.run(logits: Hb + hd.logits, targets: hd.targets + r0, N: rows, V: V,
+                                            gradScale: lossScale, count: M).sum
+            if lossScale != nil {
+                _Linear.backward(dinp: Hb + hd.dt + r0 * C, lddi: C, dweight: G + word, dbias: G + decb, dout: Hb + hd.logits,
+                                 lddo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, N: rows, IC: C, OC: V,
+                                 layout: .outIn, accumulateInput: false)
+            }
+        }
+        let loss = F(sum / Double(M))
         guard lossScale != nil else { return loss }
 
-        // Backward through the head.
-        _Linear.backward(dinp: A + a.dt, lddi: C, dweight: G + word, dbias: G + decb, dout: A + a.logits, lddo: V, inp: A + a.tl, ldi: C,
-                         weight: P + word, N: M, IC: C, OC: V, layout: .outIn, accumulateInput: false)
-        _LayerNorm.backward(dinp: A + a.dg, dweight: G + tlnw, dbias: G + tlnb, dout: A + a.dt, inp: A + a.tg, weight: P + tlnw,
-                            mean: A + a.tlm, rstd: A + a.tlr, N: M, C: C, accumulate: false)
-        _GELU.backward(dinp: A + a.dg, inp: A + a.t, dout: A + a.dg, count: M * C, kind: gelu)
-        _Linear.backward(dinp: A + a.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: A + a.dg, lddo: C, inp: A + a.g, ldi: C,
+        // Backward through the rest of the head.
+        _LayerNorm.backward(dinp: Hb + hd.dg, dweight: G + tlnw, dbias: G + tlnb, dout: Hb + hd.dt, inp: Hb + hd.tg, weight: P + tlnw,
+                            mean: Hb + hd.tlm, rstd: Hb + hd.tlr, N: M, C: C, accumulate: false)
+        _GELU.backward(dinp: Hb + hd.dg, inp: Hb + hd.t, dout: Hb + hd.dg, count: M * C, kind: gelu)
+        _Linear.backward(dinp: Hb + hd.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: Hb + hd.dg, lddo: C, inp: Hb + hd.g, ldi: C,
                          weight: P + tw, N: M, IC: C, OC: C, layout: .outIn, accumulateInput: false)
         let dres = A + a.dres, dtmp = A + a.dtmp
         dres.update(repeating: 0, count: N * C)
-        for i in 0..<M { (dres + a.rows[i] * C).update(from: A + a.dt + i * C, count: C) }
+        for i in 0..<M { (dres + hd.rows[i] * C).update(from: Hb + hd.dt + i * C, count: C) }
 
         // Encoder layers; dres = d(output of layer l) on entry.
         for l in stride(from: L - 1, through: 0, by: -1) {
             let w = layers[l]
             _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dres, inp: A + a.o[l], weight: P + w.ln2w,
                                 mean: A + a.ln2m[l], rstd: A + a.ln2r[l], N: N, C: C, accumulate: false)
-            let dinter = A + a.dinter
-            _Linear.backward(dinp: dinter, lddi: I, dweight: G + w.outw, dbias: G + w.outb, dout: dtmp, lddo: C, inp: A + a.interg[l],
+            // The GELU output again (not kept) into X, its slope over the intermediate (not needed after
+            // this), then d(GELU output) written over X (the weight gradient reads X first) times the slope.
+            _GELU.valueAndSlope(out: X, inputToSlope: A + a.inter[l], count: N * I, kind: gelu)
+            _Linear.backward(dinp: X, lddi: I, dweight: G + w.outw, dbias: G + w.outb, dout: dtmp, lddo: C, inp: X,
                              ldi: I, weight: P + w.outw, N: N, IC: I, OC: C, layout: .outIn, accumulateInput: false)
-            _GELU.backward(dinp: dinter, inp: A + a.inter[l], dout: dinter, count: N * I, kind: gelu)
+            _GELU.applySlope(X, slope: A + a.inter[l], count: N * I)
             dres.update(from: dtmp, count: N * C)  // residual path into h1
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: dinter, lddo: I, inp: A + a.h1[l], ldi: C,
+            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: X, lddo: I, inp: A + a.h1[l], ldi: C,
                              weight: P + w.iw, N: N, IC: C, OC: I, layout: .outIn, accumulateInput: true)
             _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dres, inp: A + a.a[l], weight: P + w.ln1w,
                                 mean: A + a.ln1m[l], rstd: A + a.ln1r[l], N: N, C: C, accumulate: false)
             // dtmp = d(a); its residual part goes to h[l], the rest through the output dense and attention.
             dres.update(from: dtmp, count: N * C)
-            let dctx = A + a.dinter  // reuse: (N,C) fits in (N,I)
+            let dctx = X, dqkv = X + N * C  // (N,C) then (N,3C) in the scratch
             _Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: A + a.ctx[l], ldi: C,
                              weight: P + w.ow, N: N, IC: C, OC: C, layout: .outIn, accumulateInput: false)
-            _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dctx, att: A + a.att[l], qkv: A + a.qkv[l],
+            _Attention.backward(dqkv: dqkv, datt: A + a.datt, dout: dctx, att: A + a.att[l], qkv: A + a.qkv[l],
                                 causal: false, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.h[l],
+            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: A + a.h[l],
                              ldi: C, weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .outIn, accumulateInput: true)
         }
-        _LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: A + a.emb, weight: P + elnw,
+        _embed(batch, into: X, zeros: a.zeroTypes)  // the embedding sum again (not kept)
+        _LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: X, weight: P + elnw,
                             mean: A + a.embm, rstd: A + a.embr, N: N, C: C, accumulate: false)
-        _withTypes(givenTypes, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
+        _withTypes(batch.tokenTypeIDs, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
             _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids.baseAddress!, types: tt,
                                 B: B, T: T, C: C)
         } }

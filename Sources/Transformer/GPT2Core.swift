@@ -67,7 +67,7 @@ final class _GPT2<F: ModelScalar> {
         var res: [Int] = [], ln1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = [], qkv: [Int] = [], att: [Int] = []
         var atty: [Int] = [], res2: [Int] = [], ln2: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = [], fc: [Int] = [], fcg: [Int] = []
         var lnf = 0, lnfm = 0, lnfr = 0, logits = 0
-        var dres = 0, dtmp = 0, dqkv = 0, dfc = 0, datt = 0
+        var dres = 0, dtmp = 0, dfc = 0, datt = 0
         let targets: UnsafeMutablePointer<Int32>
 
         init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int, headRows: Int) {
@@ -82,8 +82,10 @@ final class _GPT2<F: ModelScalar> {
                 fc.append(a.reserve(N * I)); fcg.append(a.reserve(N * I))
             }
             lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N); logits = a.reserve(min(N, headRows) * V)
-            dres = a.reserve(N * C); dtmp = a.reserve(N * C); dqkv = a.reserve(N * 3 * C); dfc = a.reserve(N * I)
-            datt = a.reserve(B * H * T * T)
+            // Backward scratch: dfc (N, max(I, 3C)) also holds d(qkv) once the MLP's backward is done;
+            // datt is one batch row's (H,T,T) (the attention backward runs row by row).
+            dres = a.reserve(N * C); dtmp = a.reserve(N * C); dfc = a.reserve(N * Swift.max(I, 3 * C))
+            datt = a.reserve(H * T * T)
             buffer = _Buffer(count: a.total)
             targets = .allocate(capacity: N)
         }
@@ -186,9 +188,10 @@ final class _GPT2<F: ModelScalar> {
                                 mean: A + a.ln2m[l], rstd: A + a.ln2r[l], N: N, C: C, accumulate: true)
             _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: A + a.atty[l], ldi: C,
                              weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
-            _Attention.backward(dqkv: A + a.dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
+            let dqkv = dfc  // the MLP's scratch is free again
+            _Attention.backward(dqkv: dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
                                 causal: true, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: A + a.dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
                              weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
             _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: A + a.res[l], weight: P + w.ln1w,
                                 mean: A + a.ln1m[l], rstd: A + a.ln1r[l], N: N, C: C, accumulate: true)

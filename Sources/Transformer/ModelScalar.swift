@@ -15,8 +15,9 @@ public protocol ModelScalar: LinearAlgebraScalar, SIMDScalar {
     static func _exp(_ x: Self) -> Self
     /// `tanh x`; Float: absolute error below 3e-7.
     static func _tanh(_ x: Self) -> Self
-    /// `erf x` (C library in both types: only BERT's exact GELU uses it).
-    static func _erf(_ x: Self) -> Self
+    /// Lane-wise `1 + erf x` (BERT's exact GELU); Float: ``_FastMath/onePlusErf(_:)`` (absolute error
+    /// below 1.2e-7), Double: the C library's `erfc(-x)`.
+    static func _onePlusErf(_ x: SIMD8<Self>) -> SIMD8<Self>
     /// Natural logarithm (C library).
     static func _log(_ x: Self) -> Self
 }
@@ -28,7 +29,7 @@ extension Float: ModelScalar {
     }
     @inline(__always) public static func _exp(_ x: Float) -> Float { _FastMath.exp(x) }
     @inline(__always) public static func _tanh(_ x: Float) -> Float { _FastMath.tanh(x) }
-    @inline(__always) public static func _erf(_ x: Float) -> Float { Foundation.erff(x) }
+    @inline(__always) public static func _onePlusErf(_ x: SIMD8<Float>) -> SIMD8<Float> { _FastMath.onePlusErf(x) }
     @inline(__always) public static func _log(_ x: Float) -> Float { Foundation.logf(x) }
 }
 
@@ -43,7 +44,11 @@ extension Double: ModelScalar {
     }
     @inline(__always) public static func _exp(_ x: Double) -> Double { Foundation.exp(x) }
     @inline(__always) public static func _tanh(_ x: Double) -> Double { Foundation.tanh(x) }
-    @inline(__always) public static func _erf(_ x: Double) -> Double { Foundation.erf(x) }
+    @inline(__always) public static func _onePlusErf(_ x: SIMD8<Double>) -> SIMD8<Double> {
+        var r = x
+        for i in 0..<8 { r[i] = Foundation.erfc(-x[i]) }
+        return r
+    }
     @inline(__always) public static func _log(_ x: Double) -> Double { Foundation.log(x) }
 }
 

@@ -11,8 +11,11 @@ struct BenchCommand: ParsableCommand {
         abstract: "Time full training steps of a random GPT-2 or BERT (tokens/s, GFLOP/s, sgemm-peak fraction, memory).",
         discussion: """
             The model has n_positions (max_position_embeddings) = --ctx and GPT-2's or BERT's random \
-            initialization (seed --seed); the batch is --batch x --ctx uniform random token ids. GPT-2 \
-            predicts every next token; BERT has labels on 15% of positions (Bernoulli, seeded), no padding. \
+            initialization (seed --seed). GPT-2 trains on one batch of --batch x --ctx uniform random \
+            token ids and predicts every next token. BERT trains on masked-LM batches: four batches of \
+            sequences [CLS] w... [SEP] (ids 1 and 2; w uniform in 4..<--vocab; 0 is [PAD], 3 is [MASK]) \
+            served in turn, each masked afresh every step by dynamic masking (15% of the non-special \
+            positions; 80% [MASK], 10% random, 10% kept), as MaskedLMBatchSource does in training. \
             AdamW at lr 1e-4, weight decay 0.01, clipping at 1.0, as the PyTorch reference in \
             Fixtures/bench/train_reference.py. Memory: peak_resident_bytes (VmHWM) against \
             theoretical_bytes = parameters + gradients + AdamW m and v (16 bytes per parameter) + \
@@ -41,30 +44,41 @@ struct BenchCommand: ParsableCommand {
         let baseline = TrainingBenchmark.peakResidentBytes()
         var rng = TrainingRNG(seed: seed)
         let n = batch * ctx
-        let ids = (0..<n).map { _ in Int32(Int.random(in: 0..<vocab, using: &rng)) }
         let model: any LanguageModel
-        let tokens: TokenBatch
+        let data: any TrainingBatchSource
         let activations: Int
         switch arch {
         case "gpt2":
             model = try GPT2LMHeadModel(config: GPT2Config(vocabSize: vocab, nPositions: ctx, nEmbd: embd,
                                                            nLayer: layers, nHead: heads), seed: seed)
-            tokens = TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: ids)
+            let ids = (0..<n).map { _ in Int32(Int.random(in: 0..<vocab, using: &rng)) }
+            data = try ArrayBatchSource([TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: ids)])
             activations = _BenchMemory.gpt2ActivationBytes(B: batch, T: ctx, C: embd, H: heads, V: vocab, L: layers)
         case "bert":
+            guard vocab >= 5, ctx >= 3 else {
+                throw CLIError("bench: --arch bert needs --vocab >= 5 (ids 0-3 are special) and --ctx >= 3")
+            }
             model = try BertForMaskedLM(config: BertConfig(vocabSize: vocab, hiddenSize: embd, numHiddenLayers: layers,
                                                            numAttentionHeads: heads, maxPositionEmbeddings: ctx), seed: seed)
-            var labels = ids.map { id in Double.random(in: 0..<1, using: &rng) < 0.15 ? id : -100 }
-            if !labels.contains(where: { $0 != -100 }) { labels[0] = ids[0] }
-            let masked = labels.filter { $0 != -100 }.count
-            tokens = TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: ids, labels: labels)
+            let sequences = (0..<4).map { _ in
+                TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: (0..<n).map { i -> Int32 in
+                    let t = i % ctx
+                    return t == 0 ? _BenchMLM.cls : t == ctx - 1 ? _BenchMLM.sep : Int32(Int.random(in: 4..<vocab, using: &rng))
+                })
+            }
+            data = MaskedLMBatchSource(tokens: try ArrayBatchSource(sequences),
+                                       masking: try DynamicMasking(maskTokenID: _BenchMLM.mask, vocabSize: vocab,
+                                                                   padTokenID: _BenchMLM.pad,
+                                                                   specialTokenIDs: [_BenchMLM.cls, _BenchMLM.sep, _BenchMLM.mask]))
+            // The expected number of labelled rows: 15% of the non-special positions.
+            let masked = Int((0.15 * Double(batch * (ctx - 2))).rounded())
             activations = _BenchMemory.bertActivationBytes(B: batch, T: ctx, C: embd, H: heads, V: vocab, L: layers,
-                                                           masked: masked)
+                                                           masked: max(masked, 1))
         default:
             throw CLIError("bench: --arch must be gpt2 or bert (got \"\(arch)\")")
         }
-        let r = try TrainingBenchmark.measure(model: model, batch: tokens, steps: steps, warmup: warmup,
-                                              optimizer: OptimizerConfig(weightDecay: 0.01, maxGradNorm: 1.0))
+        let r = try TrainingBenchmark.measure(model: model, data: data, steps: steps, warmup: warmup,
+                                              optimizer: OptimizerConfig(weightDecay: 0.01, maxGradNorm: 1.0), seed: seed)
         let report = BenchReport(result: r, parameters: model.parameters.count, activationBytes: activations,
                                  baselineResidentBytes: baseline)
         if json {
@@ -75,6 +89,11 @@ struct BenchCommand: ParsableCommand {
             print(report.text(arch: arch))
         }
     }
+}
+
+/// The special ids of the BERT bench's sequences.
+enum _BenchMLM {
+    static let pad: Int32 = 0, cls: Int32 = 1, sep: Int32 = 2, mask: Int32 = 3
 }
 
 /// The `--json` object: ``BenchmarkResult``'s fields plus the memory budget.

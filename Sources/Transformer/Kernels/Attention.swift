@@ -80,7 +80,9 @@ enum _Attention {
         for j in allowed..<count { row[j] = 0 }
     }
 
-    /// `dqkv` is overwritten; `datt` (B,H,T,T) is scratch. `causal` and `block` as in the forward pass.
+    /// `dqkv` is overwritten; `datt` is scratch of (H,T,T) (one batch row at a time: dP and dS of
+    /// all heads of row b never need the other rows', so the scratch is B times smaller than P).
+    /// `causal` and `block` as in the forward pass.
     static func backward<F: ModelScalar>(
         dqkv: UnsafeMutablePointer<F>, datt: UnsafeMutablePointer<F>, dout: UnsafePointer<F>,
         att: UnsafePointer<F>, qkv: UnsafePointer<F>, causal: Bool, B: Int, T: Int, C: Int, H: Int, block: Int = defaultBlock
@@ -89,10 +91,10 @@ enum _Attention {
         let scale = 1 / F(hd).squareRoot()
         let step = causal ? Swift.max(1, block) : T
         dqkv.update(repeating: 0, count: B * T * C3)  // dK and dV accumulate over query blocks
-        // dP = dO V^T ; dV += P^T dO
         for b in 0..<B {
             let q = qkv + b * T * C3, dq = dqkv + b * T * C3
-            let p = att + b * H * TT, dp = datt + b * H * TT, dO = dout + b * T * C
+            let p = att + b * H * TT, dp = datt, dO = dout + b * T * C
+            // dP = dO V^T ; dV += P^T dO
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
                 BLAS.gemmStridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
@@ -100,20 +102,17 @@ enum _Attention {
                 BLAS.gemmStridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
                                         b: dO + i0 * C, ldb: C, strideB: hd, beta: 1, c: dq + 2 * C, ldc: C3, strideC: hd, batch: H)
             }
-        }
-        // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale over each row's computed keys
-        _Parallel.chunks(B * H * T, minimumChunk: 64) { _, rows in
-            for r in rows {
-                let i = r % T
-                let keys = causal ? Swift.min(T, (i / step + 1) * step) : T
-                let pr = att + r * T, dr = datt + r * T
-                let s = _Vec.dot(pr, dr, keys)
-                for j in 0..<keys { dr[j] = pr[j] * (dr[j] - s) * scale }
+            // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale over each row's computed keys, rows split over the workers
+            _Parallel.chunks(H * T, minimumChunk: 64) { _, rows in
+                for r in rows {
+                    let i = r % T
+                    let keys = causal ? Swift.min(T, (i / step + 1) * step) : T
+                    let pr = p + r * T, dr = dp + r * T
+                    let s = _Vec.dot(pr, dr, keys)
+                    for j in 0..<keys { dr[j] = pr[j] * (dr[j] - s) * scale }
+                }
             }
-        }
-        // dQ = dS K ; dK += dS^T Q
-        for b in 0..<B {
-            let q = qkv + b * T * C3, dq = dqkv + b * T * C3, dp = datt + b * H * TT
+            // dQ = dS K ; dK += dS^T Q
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
                 BLAS.gemmStridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,

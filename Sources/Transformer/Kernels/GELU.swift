@@ -38,19 +38,78 @@ enum _GELU {
 
     static func _forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, kind: GELUKind) {
         switch kind {
+        case .tanh: _lanes(out, inp, nil, count) { x, _ in F(0.5) * x * (1 + _tanhArg8(x)) }
+        case .erf: _lanes(out, inp, nil, count) { x, _ in F(0.5) * x * F._onePlusErf(x * F(0.7071067811865476)) }
+        }
+    }
+
+    /// `gelu'(x)` on eight lanes, given ``_parts(_:kind:)`` (shared with the value).
+    @inline(__always) static func _slope<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
+        let half = F(0.5), onePlus = parts.0
+        switch kind {
         case .tanh:
+            let th = parts.1
+            let du: SIMD8<F> = F(_k0) * (1 + (3 * F(_k1)) * (x * x))
+            return half * onePlus + (half * x) * (1 - th * th) * du
+        case .erf:
+            return half * onePlus + x * F._exp(F(-0.5) * x * x) * F(0.3989422804014327)
+        }
+    }
+
+    /// `(1 + erf(x/√2), unused)` or `(1 + tanh u, tanh u)`: what both the value and the slope use.
+    @inline(__always) static func _parts<F: ModelScalar>(_ x: SIMD8<F>, kind: GELUKind) -> (SIMD8<F>, SIMD8<F>) {
+        switch kind {
+        case .tanh: let th = _tanhArg8(x); return (1 + th, th)
+        case .erf: let e = F._onePlusErf(x * F(0.7071067811865476)); return (e, e)
+        }
+    }
+
+    /// For the backward pass of a layer whose GELU output was not kept: `out[i] = gelu(x[i])` and
+    /// `x[i] = gelu'(x[i])` (the input is overwritten by the slope), one erf/tanh per element; then
+    /// ``applySlope(_:slope:count:)`` turns d(out) into d(x). Values equal ``forward`` and ``backward``'s.
+    static func valueAndSlope<F: ModelScalar>(out: UnsafeMutablePointer<F>, inputToSlope x: UnsafeMutablePointer<F>,
+                                              count: Int, kind: GELUKind) {
+        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
+            let o = out + r.lowerBound, p = x + r.lowerBound, n = r.count
             var i = 0
-            while i + 8 <= count {
-                let x = _Vec.load(inp + i)
-                let th: SIMD8<F> = _tanhArg8(x)
-                _Vec.store(F(0.5) * x * (1 + th), out + i)
+            while i + 8 <= n {
+                let v = _Vec.load(p + i), e = _parts(v, kind: kind)
+                _Vec.store(F(0.5) * v * e.0, o + i)
+                _Vec.store(_slope(v, e, kind: kind), p + i)
                 i += 8
             }
-            while i < count { let x = inp[i]; out[i] = F(0.5) * x * (1 + _tanhArg(x)); i += 1 }
-        case .erf:
-            let r2 = F(0.7071067811865476)
-            for i in 0..<count { let x = inp[i]; out[i] = F(0.5) * x * (1 + F._erf(x * r2)) }
+            guard i < n else { return }
+            var v = SIMD8<F>()
+            for j in 0..<(n - i) { v[j] = p[i + j] }
+            let e = _parts(v, kind: kind), y = F(0.5) * v * e.0, s = _slope(v, e, kind: kind)
+            for j in 0..<(n - i) { o[i + j] = y[j]; p[i + j] = s[j] }
         }
+    }
+
+    /// `d[i] *= slope[i]`.
+    static func applySlope<F: ModelScalar>(_ d: UnsafeMutablePointer<F>, slope: UnsafePointer<F>, count: Int) {
+        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
+            let a = d + r.lowerBound, b = slope + r.lowerBound
+            _lanes(a, b, a, r.count) { s, g in g * s }
+        }
+    }
+
+    /// `out[i] = f(inp[i], dout[i])` eight lanes at a time; the last `count % 8` values go through
+    /// `f` in one zero-padded vector, so every value gets the same arithmetic wherever it sits.
+    @inline(__always)
+    static func _lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>, _ dout: UnsafePointer<F>?,
+                                       _ count: Int, _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
+        var i = 0
+        while i + 8 <= count {
+            let d = dout.map { _Vec.load($0 + i) } ?? SIMD8<F>()
+            _Vec.store(f(_Vec.load(inp + i), d), out + i)
+            i += 8
+        }
+        guard i < count else { return }
+        var x = SIMD8<F>(), d = SIMD8<F>()
+        for j in 0..<(count - i) { x[j] = inp[i + j]; d[j] = dout?[i + j] ?? 0 }
+        let y = f(x, d)
+        for j in 0..<(count - i) { out[i + j] = y[j] }
     }
 
     /// `dinp[i] = dout[i] * gelu'(inp[i])`; `dinp` may alias `dout`.
@@ -63,35 +122,6 @@ enum _GELU {
 
     static func _backward<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
                                           count: Int, kind: GELUKind) {
-        switch kind {
-        case .tanh:
-            let k0 = F(_k0), k1 = F(_k1)
-            var i = 0
-            while i + 8 <= count {
-                let x = _Vec.load(inp + i)
-                let th: SIMD8<F> = _tanhArg8(x)
-                let half = F(0.5)
-                let a: SIMD8<F> = half * (1 + th)
-                let x2: SIMD8<F> = x * x
-                let du: SIMD8<F> = k0 * (1 + (3 * k1) * x2)
-                let local: SIMD8<F> = a + (half * x) * (1 - th * th) * du
-                _Vec.store(_Vec.load(dout + i) * local, dinp + i)
-                i += 8
-            }
-            while i < count {
-                let x = inp[i]
-                let th = _tanhArg(x)
-                let local = F(0.5) * (1 + th) + F(0.5) * x * (1 - th * th) * k0 * (1 + 3 * k1 * x * x)
-                dinp[i] = dout[i] * local
-                i += 1
-            }
-        case .erf:
-            let r2 = F(0.7071067811865476), rs2pi = F(0.3989422804014327)
-            for i in 0..<count {
-                let x = inp[i]
-                let local = F(0.5) * (1 + F._erf(x * r2)) + x * F._exp(F(-0.5) * x * x) * rs2pi
-                dinp[i] = dout[i] * local
-            }
-        }
+        _lanes(dinp, inp, dout, count) { x, d in d * _slope(x, _parts(x, kind: kind), kind: kind) }
     }
 }

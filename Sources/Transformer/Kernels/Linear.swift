@@ -38,6 +38,8 @@ enum _Linear {
     }
 
     /// `dinp == nil` skips the input gradient; `accumulateInput` adds into it instead of overwriting.
+    /// The weight gradient is computed first, so `dinp` may be the very buffer `inp` (a scratch
+    /// activation that is no longer needed once its gradient exists; leading dimensions must match).
     static func backward<F: ModelScalar>(
         dinp: UnsafeMutablePointer<F>?, lddi: Int, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>?,
         dout: UnsafePointer<F>, lddo: Int, inp: UnsafePointer<F>, ldi: Int, weight: UnsafePointer<F>,
@@ -46,15 +48,15 @@ enum _Linear {
         let beta: F = accumulateInput ? 1 : 0
         switch layout {
         case .inOut:
+            BLAS.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
             if let dinp {
                 BLAS.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
             }
-            BLAS.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
         case .outIn:
+            BLAS.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
             if let dinp {
                 BLAS.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
             }
-            BLAS.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
         }
         if let dbias {
             for n in 0..<N {
