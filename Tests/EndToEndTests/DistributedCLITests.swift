@@ -58,6 +58,39 @@ struct DistributedCLITests {
         return out
     }
 
+    /// `autoscale pipeline` under 2 ranks writes the same report.json (byte for byte: DDO fits, prediction,
+    /// validation losses and curves) and prints the same tables as one process, with one BLAS thread each.
+    @Test func distributedPipelineEqualsOneProcess() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = try Self.corpus(in: dir)
+        func config(_ out: URL) throws -> String {
+            let path = dir.appendingPathComponent(out.lastPathComponent + ".yaml")
+            try Data("""
+                corpus: \(corpus)
+                out: \(out.path)
+                domains: [digits, templates]
+                \(PipelineCLITests.proxy)
+                budgets: [6k, 12k]
+                target: 30k
+                validation: {seeds: [1, 2], evaluations: 3}
+
+                """.utf8).write(to: path)
+            return path.path
+        }
+        let one = dir.appendingPathComponent("one"), two = dir.appendingPathComponent("two")
+        let r1 = try CLI.run(["pipeline", try config(one), "--threads", "1"])
+        #expect(r1.status == 0, "\(r1.stderr)")
+        let r2 = try Self.mpi(2, ["pipeline", try config(two)])
+        #expect(r2.status == 0, "\(r2.stderr)")
+        // The trainings are spread, not repeated: as many over both ranks as in one process (2 x 5 DDO + 6).
+        let trained = { (r: CLI.Result) in r.stderr.components(separatedBy: ": training on").count - 1 }
+        #expect(trained(r1) == 16 && trained(r2) == 16)
+        #expect(r2.stderr.contains("rank 0: pipeline") && r2.stderr.contains("rank 1: pipeline"))
+        #expect(try Data(contentsOf: one.appendingPathComponent("report.json")) == Data(contentsOf: two.appendingPathComponent("report.json")))
+        #expect(r1.stdout.replacingOccurrences(of: one.path, with: "OUT") == r2.stdout.replacingOccurrences(of: two.path, with: "OUT"))
+    }
+
     /// (a) 2-rank data-parallel `autoscale train` equals the 1-rank run (one BLAS thread each) step by step:
     /// tokens and learning rate exactly, train loss to 1e-5 relative per step (measured: ~1e-7), final
     /// validation losses to 1e-5 relative, final weights to 1e-4 absolute (only the float summation order
