@@ -43,15 +43,19 @@ bench: build
 # The demo: the default corpus from Debian text, a tokenizer, token shards (each skipped when already
 # built), then `autoscale pipeline` with Docs/examples/demo-pipeline.yaml: DDO with tiny GPT-2 proxies at
 # two small budgets, the AutoScale prediction at the target, validation trainings at the target (uniform,
-# reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline; finally the Chinchilla
+# reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline (under mpirun with one
+# rank per core when MPI is present); finally the Chinchilla
 # scaling-law fit when ../shared/data is present.
+# With MPI the pipeline runs one rank per core (one BLAS thread each), its trainings spread over them.
 DEMO = out/demo
+DEMO_RANKS ?= $(shell nproc)
+DEMO_LAUNCH = $(if $(and $(TRAITS),$(shell command -v mpirun)),mpirun --oversubscribe $(if $(SUDO),,--allow-run-as-root) -np $(DEMO_RANKS))
 demo: build data
 	@mkdir -p $(DEMO)
 	@if [ ! -f $(DEMO)/corpus/corpus.json ]; then $(BIN) corpus build --out $(DEMO)/corpus; fi
 	@if [ ! -f $(DEMO)/tokenizer.json ]; then $(BIN) tokenizer train --corpus $(DEMO)/corpus --vocab-size 4096 --out $(DEMO)/tokenizer.json; fi
 	@if [ ! -f $(DEMO)/corpus/tokens/manifest.json ]; then $(BIN) corpus tokenize --corpus $(DEMO)/corpus --tokenizer $(DEMO)/tokenizer.json; fi
-	$(BIN) pipeline Docs/examples/demo-pipeline.yaml
+	$(DEMO_LAUNCH) $(BIN) pipeline Docs/examples/demo-pipeline.yaml --corpus $(DEMO)/corpus --out $(DEMO)/pipeline
 	@f=../shared/data/chinchilla/svg_extracted_data.csv; if [ -f $$f ]; then \
 	  $(BIN) fit $$f --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5; \
 	else echo "demo: $$f not found; Chinchilla fit skipped"; fi
