@@ -62,3 +62,14 @@ public struct TokenStore: Sendable {
         return shard
     }
 }
+
+extension TokenStore {
+    /// The token folder `path`, or `path/tokens` when `path` is a corpus folder (no `manifest.json` of its own).
+    public init(resolving path: String) throws {
+        var root = URL(fileURLWithPath: path)
+        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
+            root = root.appendingPathComponent("tokens")
+        }
+        try self.init(root)
+    }
+}

@@ -32,22 +32,22 @@ public struct DDOObjective: Sendable, Equatable {
 
     /// Parses `--eval-domains`: `d1,d2` (equal weights) or `d1=w1,d2=w2` (a missing weight is 1). Weights
     /// must be positive and finite, names non-empty and distinct.
-    public static func parseDomains(_ spec: String) throws -> (domains: [String], weights: [Double]) {
+    public static func parseDomains(_ spec: String, option: String = "--eval-domains") throws -> (domains: [String], weights: [Double]) {
         var names: [String] = [], weights: [Double] = []
         for item in spec.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = parts[0].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else {
-                throw DataMixingError.invalidArgument("--eval-domains: empty domain name in '\(spec)'")
+                throw DataMixingError.invalidArgument("\(option): empty domain name in '\(spec)'")
             }
             guard !names.contains(name) else {
-                throw DataMixingError.invalidArgument("--eval-domains: domain '\(name)' is listed twice")
+                throw DataMixingError.invalidArgument("\(option): domain '\(name)' is listed twice")
             }
             var w = 1.0
             if parts.count == 2 {
                 let text = parts[1].trimmingCharacters(in: .whitespaces)
                 guard let v = Double(text), v > 0, v.isFinite else {
-                    throw DataMixingError.invalidArgument("--eval-domains: weight '\(text)' of \(name) is not a positive number")
+                    throw DataMixingError.invalidArgument("\(option): weight '\(text)' of \(name) is not a positive number")
                 }
                 w = v
             }

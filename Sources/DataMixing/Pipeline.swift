@@ -30,11 +30,7 @@ public final class Pipeline {
 
     public init(config: PipelineConfig) throws {
         self.config = config
-        var root = URL(fileURLWithPath: config.corpus)
-        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
-            root = root.appendingPathComponent("tokens")
-        }
-        store = try TokenStore(root)
+        store = try TokenStore(resolving: config.corpus)
         domains = config.domains ?? store.manifest.domains.map(\.name)
         for d in domains { _ = try store.manifest.domain(d) }
     }
@@ -89,11 +85,7 @@ public final class Pipeline {
                                     objectiveDomains: Dictionary(uniqueKeysWithValues: zip(od, ow)),
                                     budgets: config.budgets, target: config.target, ddo: entries, prediction: prediction,
                                     validation: validation, warnings: warnings)
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        try Cluster.onRankZero(communicator) {
-            try e.encode(report).write(to: output.appendingPathComponent("report.json"), options: .atomic)
-        }
+        try Cluster.onRankZero(communicator) { try report.jsonData().write(to: output.appendingPathComponent("report.json"), options: .atomic) }
         return report
     }
 

@@ -103,7 +103,7 @@ public struct PipelineConfig: Sendable {
             guard let k = DDOObjective.Kind(rawValue: o) else { throw fail("objective", "'\(o)' is not one of mean-ppl, mean-loss") }
             settings.objective = k
         }
-        if let e = try scalar("eval_domains") { settings.evalDomains = try wrap("eval_domains") { try DDOObjective.parseDomains(e) } }
+        if let e = try scalar("eval_domains") { settings.evalDomains = try wrap("eval_domains") { try DDOObjective.parseDomains(e, option: "eval_domains") } }
 
         func seedList(_ node: Node?, _ key: String) throws -> [UInt64] {
             guard case .sequence(let s)? = node, !s.isEmpty else { throw fail(key, "expected a non-empty list of seeds, e.g. [1, 2]") }

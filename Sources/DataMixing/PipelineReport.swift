@@ -94,6 +94,15 @@ public struct PipelineReport: Codable, Sendable, Equatable {
     public var warnings: [String]
 }
 
+extension PipelineReport {
+    /// Pretty-printed JSON with sorted keys (`report.json`).
+    public func jsonData() throws -> Data {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return try e.encode(self)
+    }
+}
+
 extension PipelineReport.Comparison {
     /// Pairs the runs of `mixture` and `against` by seed.
     init(mixture: String, against: String, runs: [PipelineReport.Run], seeds: [UInt64]) {

@@ -187,15 +187,11 @@ public final class ProxyTrainer {
     /// and the training summary.
     ///
     /// `communicator` with `K > 1` ranks makes it data-parallel (every rank calls it with the same arguments):
-    /// each global batch of `batch_size` sequences is split over the ranks (``Trainer/communicator``; the
-    /// batch size must be a multiple of `K`), every rank ends with the same weights and evaluates them, and
+    /// each global batch of `batch_size` sequences is split over the ranks (``Trainer/communicator``, which
+    /// requires the batch size to be a multiple of `K` and says so at the first step), every rank ends with the same weights and evaluates them, and
     /// only rank 0 writes `log`. `nil` or one rank: the one-process run.
     public func run(tokens: [Int], log: URL? = nil, communicator: (any Communicator)? = nil) throws -> Run {
         let s = config.settings
-        if let communicator, communicator.size > 1, s.batchSize % communicator.size != 0 {
-            throw SharedError(DataMixingError.invalidInput(location: "batch_size", message:
-                "\(s.batchSize) sequences per batch do not split over \(communicator.size) MPI ranks; use a multiple of \(communicator.size)"))
-        }
         let sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
                                          sequenceLength: s.context - 1, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
         if !progress.quiet { for w in sampler.warnings { progress.write(w) } }

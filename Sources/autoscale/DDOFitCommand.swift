@@ -32,7 +32,7 @@ struct DDOFitCommand: ParsableCommand {
     func run() throws {
         let settings = DDOSettings(
             objective: try objective.map(DDOArguments.objective),
-            evalDomains: try evalDomains.map(DDOObjective.parseDomains),
+            evalDomains: try evalDomains.map { try DDOObjective.parseDomains($0) },
             lower: try lower.map { try DDOArguments.bound($0, option: "--lower") },
             upper: try upper.map { try DDOArguments.bound($0, option: "--upper") },
             budget: try budget.map { try DDOArguments.tokens($0, option: "--budget") })

@@ -75,25 +75,16 @@ struct DDORunCommand: ParsableCommand {
     /// Options, config, corpus and plan: the same on every rank.
     func setUp(_ comm: any Communicator, _ say: RankOutput) throws -> (DDOExperiment, ProxyTrainer) {
         let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
-                                   evalDomains: try evalDomains.map(DDOObjective.parseDomains))
+                                   evalDomains: try evalDomains.map { try DDOObjective.parseDomains($0) })
         let budget = try DDOArguments.tokens(tokens, option: "--tokens")
         var proxy = try ProxyConfig.load(path: config)
         if let seed { proxy.recipe.seed = seed }
-        let store = try Self.tokenStore(corpus)
+        let store = try TokenStore(resolving: corpus)
         let names = domains.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
             ?? store.manifest.domains.map(\.name)
         for d in names { _ = try store.manifest.domain(d) }
         let plan = try DDOPlan(domains: names, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
         let trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
         return (DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings), trainer)
-    }
-
-    /// The token folder `corpus`, or `corpus/tokens` when `corpus` is a corpus folder.
-    static func tokenStore(_ corpus: String) throws -> TokenStore {
-        var root = URL(fileURLWithPath: corpus)
-        if !FileManager.default.fileExists(atPath: root.appendingPathComponent(ShardManifest.fileName).path) {
-            root = root.appendingPathComponent("tokens")
-        }
-        return try TokenStore(root)
     }
 }

@@ -50,9 +50,7 @@ struct PipelineCommand: ParsableCommand {
         try Data(report.html().utf8).write(to: html, options: .atomic)
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {
-            let e = JSONEncoder()
-            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-            print(String(decoding: try e.encode(report), as: UTF8.self))
+            print(String(decoding: try report.jsonData(), as: UTF8.self))
         } else {
             print(Self.describe(report), terminator: "")
             print("report: \(html.path)")

@@ -74,7 +74,7 @@ struct TrainCommand: ParsableCommand {
                     + "do not split over \(comm.size) MPI ranks; use a multiple of \(comm.size)")
             }
             let total = try DDOArguments.tokens(tokens, option: "--tokens")
-            let store = try DDORunCommand.tokenStore(corpus)
+            let store = try TokenStore(resolving: corpus)
             let mix = try Self.mixture(weights, store: store, tokens: total)
             return (try ProxyTrainer(config: proxy, store: store, domains: mix.map(\.0), progress: say.training(every: 10)), mix)
         }
@@ -111,9 +111,7 @@ struct TrainCommand: ParsableCommand {
     static func mixture(_ spec: String?, store: TokenStore, tokens: Double) throws -> [(String, Double, Int)] {
         let names: [String], raw: [Double]
         if let spec {
-            do { (names, raw) = try DDOObjective.parseDomains(spec) } catch let e as DataMixingError {
-                throw DataMixingError.invalidArgument(e.description.replacingOccurrences(of: "--eval-domains", with: "--weights"))
-            }
+            (names, raw) = try DDOObjective.parseDomains(spec, option: "--weights")
         } else {
             names = store.manifest.domains.map(\.name)
             raw = names.map { _ in 1 }

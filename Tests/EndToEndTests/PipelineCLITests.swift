@@ -22,11 +22,7 @@ struct PipelineCLITests {
     @Test func runsTheWholeJobAndReusesItsCache() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("corpus").path, tok = dir.appendingPathComponent("tok.json").path
-        #expect(try CLI.run(["corpus", "build", "--out", corpus, "--synthetic", "--synthetic-bytes", "150000",
-                             "--val-bytes", "30000", "--quiet"]).status == 0)
-        #expect(try CLI.run(["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok, "--quiet"]).status == 0)
-        #expect(try CLI.run(["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000", "--quiet"]).status == 0)
+        let corpus = try DistributedCLITests.corpus(in: dir)
         let out = dir.appendingPathComponent("report")
         let config = dir.appendingPathComponent("pipeline.yaml")
         try Data("""
@@ -48,7 +44,11 @@ struct PipelineCLITests {
 
         let report = try Self.json(out.appendingPathComponent("report.json"))
         #expect(report["budgets"] as? [Int] == [6000, 12000] && report["target"] as? Int == 30000)
-        // The prediction equals `autoscale predict` on the two DDO results.
+        // The prediction is fitted to the two DDO results in budget order and spends the target exactly; the
+        // same numbers as `autoscale predict` on those results (a plumbing check: both call one predictor).
+        let prediction = try #require(report["prediction"] as? [String: Any])
+        #expect((prediction["predictor"] as? [String: Any])?["sources"] as? [String] == ["ddo-6k", "ddo-12k"])
+        #expect(abs(try #require(prediction["tokens"] as? [String: Double]).values.reduce(0, +) - 30000) <= 1e-6)
         let predicted = try CLI.run(["predict", out.appendingPathComponent("ddo-6k/result.json").path,
                                      out.appendingPathComponent("ddo-12k/result.json").path, "--tokens", "30k", "--json"])
         #expect(predicted.status == 0)
@@ -103,11 +103,7 @@ struct PipelineCLITests {
     @Test func averagesDDOReplicates() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let corpus = dir.appendingPathComponent("corpus").path, tok = dir.appendingPathComponent("tok.json").path
-        #expect(try CLI.run(["corpus", "build", "--out", corpus, "--synthetic", "--synthetic-bytes", "150000",
-                             "--val-bytes", "30000", "--quiet"]).status == 0)
-        #expect(try CLI.run(["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok, "--quiet"]).status == 0)
-        #expect(try CLI.run(["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000", "--quiet"]).status == 0)
+        let corpus = try DistributedCLITests.corpus(in: dir)
         let out = dir.appendingPathComponent("report")
         let config = dir.appendingPathComponent("pipeline.yaml")
         try Data("""
