@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
         .target(name: "Training", dependencies: ["Transformer", "Cluster", "Optimization", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: ["CZlib", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "Corpus", dependencies: ["CZlib", "Optimization", .product(name: "HeapModule", package: "swift-collections")]),
         .target(name: "DataMixing",
                 dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra",
                                .product(name: "Yams", package: "Yams")]),
@@ -62,7 +62,7 @@ let package = Package(
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
         .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Training", "TestSupport"]),
         .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Optimization", "TestSupport"]),
         .testTarget(name: "DataMixingTests", dependencies: ["DataMixing", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["autoscale", "TestSupport"]),
     ]

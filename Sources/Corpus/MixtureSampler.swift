@@ -1,3 +1,4 @@
+import Optimization
 /// A seeded, deterministic stream of fixed-length training sequences drawn from several domains in
 /// requested token quantities.
 ///

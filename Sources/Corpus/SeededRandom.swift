@@ -1,18 +1,8 @@
-/// SplitMix64 (Steele, Lea & Flood 2014): a 64-bit generator whose output sequence is fixed by its seed,
-/// so shuffles and samples are identical across runs, machines and Swift versions.
-public struct SplitMix64: RandomNumberGenerator, Sendable {
-    private var state: UInt64
+import Optimization
 
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
+/// The corpus's seeded draws on Optimization's ``SplitMix64`` (Steele, Lea & Flood 2014), whose output sequence
+/// is fixed by its seed, so shuffles and samples are identical across runs, machines and Swift versions.
+extension SplitMix64 {
     /// Uniform integer in `0..<bound` (Lemire's multiply-shift with rejection; exact, no modulo bias).
     public mutating func below(_ bound: Int) -> Int {
         precondition(bound > 0)

@@ -162,14 +162,16 @@ public final class Trainer {
                 throw SharedError(TrainingError.invalidConfiguration(field: "batch size", reason:
                     "a global batch of \(b) sequences does not split over \(comm.size) ranks (it must be a multiple of the rank count)"))
             }
-            let part = Self._rows(global, (comm.rank * b / comm.size)..<((comm.rank + 1) * b / comm.size))
-            totals[micro] = Self._predictedTokens(global, shifted: shifted)
+            let rows = (comm.rank * b / comm.size)..<((comm.rank + 1) * b / comm.size)
+            let perRow = Self._predictedTokens(global, shifted: shifted)
+            totals[micro] = perRow.reduce(0, +)
             guard totals[micro] > 0 else {
                 throw SharedError(TrainingError.data("micro-batch \(micro + 1) of step \(n) has no token to predict"))
             }
             stepTokens += b * global.sequenceLength
-            let mine = Self._predictedTokens(part, shifted: shifted)
+            let mine = perRow[rows].reduce(0, +)
             guard mine > 0 else { continue }  // nothing to predict in this rank's rows: a zero contribution
+            let part = Self._rows(global, rows)
             let l = try model.forwardBackward(part, lossScale: Float(Double(mine) / (Double(totals[micro]) * Double(k))))
             weighted[micro] = Double(l) * Double(mine)
         }
@@ -198,13 +200,14 @@ public final class Trainer {
 
     /// Positions whose loss counts: labels (default: the inputs) other than -100, skipping each row's first
     /// position when the model predicts the next token (`shifted`, GPT-2) and not for a masked LM (BERT).
-    static func _predictedTokens(_ batch: TokenBatch, shifted: Bool) -> Int {
+    /// One count per row, so the global total and a rank's share come from one pass.
+    static func _predictedTokens(_ batch: TokenBatch, shifted: Bool) -> [Int] {
         let labels = batch.labels ?? batch.inputIDs, t = batch.sequenceLength
-        var count = 0
-        for row in 0..<batch.batchSize {
+        return (0..<batch.batchSize).map { row in
+            var count = 0
             for i in (shifted ? 1 : 0)..<t where labels[row * t + i] != -100 { count += 1 }
+            return count
         }
-        return count
     }
 
     /// Held-out loss of the current weights on every evaluation set.

@@ -1,4 +1,5 @@
 import Foundation
+import Optimization
 import Testing
 import TestSupport
 @testable import Corpus

@@ -33,11 +33,8 @@ struct DistributedCLITests {
 
     /// `mpirun -np ranks autoscale ...` with extra environment (CLI.mpi's options).
     static func mpi(_ ranks: Int, _ args: [String], env: [String: String] = [:]) throws -> CLI.Result {
-        let mpirun = try #require(CLI.mpirun)
-        var pre = ["--oversubscribe", "-np", String(ranks)]
-        if getuid() == 0 { pre.insert("--allow-run-as-root", at: 0) }
-        return try CLI.run(pre + [CLI.binary.path] + args, executable: mpirun,
-                           environment: env.merging(["OMPI_MCA_rmaps_base_oversubscribe": "1", "OPENBLAS_NUM_THREADS": "1"]) { a, _ in a })
+        try #require(CLI.mpirun != nil)
+        return try CLI.mpi(ranks: ranks, args, environment: env)
     }
 
     static func csv(_ url: URL) throws -> [[String]] {
@@ -65,18 +62,8 @@ struct DistributedCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let corpus = try Self.corpus(in: dir)
         func config(_ out: URL) throws -> String {
-            let path = dir.appendingPathComponent(out.lastPathComponent + ".yaml")
-            try Data("""
-                corpus: \(corpus)
-                out: \(out.path)
-                domains: [digits, templates]
-                \(PipelineCLITests.proxy)
-                budgets: [6k, 12k]
-                target: 30k
-                validation: {seeds: [1, 2], evaluations: 3}
-
-                """.utf8).write(to: path)
-            return path.path
+            try PipelineCLITests.config(corpus: corpus, out: out, domains: ["digits", "templates"],
+                                        extra: "validation: {seeds: [1, 2], evaluations: 3}")
         }
         let one = dir.appendingPathComponent("one"), two = dir.appendingPathComponent("two")
         let r1 = try CLI.run(["pipeline", try config(one), "--threads", "1"])

@@ -19,24 +19,32 @@ struct PipelineCLITests {
           schedule: {kind: cosine, peak_lr: 3.0e-3, warmup_steps: 2, final_fraction: 0.1}
         """
 
+    /// Writes `<out>.yaml` next to `out`: the tiny corpus, `out`, `domains`, the inline proxy, budgets 6k and
+    /// 12k, target 30k, then `extra` lines; returns its path.
+    static func config(corpus: String, out: URL, domains: [String], extra: String) throws -> String {
+        let path = out.deletingLastPathComponent().appendingPathComponent(out.lastPathComponent + ".yaml")
+        try Data("""
+            corpus: \(corpus)
+            out: \(out.path)
+            domains: [\(domains.joined(separator: ", "))]
+            \(proxy)
+            budgets: [6k, 12k]
+            target: 30k
+            \(extra)
+
+            """.utf8).write(to: path)
+        return path.path
+    }
+
     @Test func runsTheWholeJobAndReusesItsCache() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let corpus = try DistributedCLITests.corpus(in: dir)
         let out = dir.appendingPathComponent("report")
-        let config = dir.appendingPathComponent("pipeline.yaml")
-        try Data("""
-            corpus: \(corpus)
-            out: \(out.path)
-            domains: [digits, markov-words, templates]
-            \(Self.proxy)
-            budgets: [6k, 12k]
-            target: 30k
-            validation: {seeds: [1, 2], evaluations: 3}
+        let config = try Self.config(corpus: corpus, out: out, domains: ["digits", "markov-words", "templates"],
+                                     extra: "validation: {seeds: [1, 2], evaluations: 3}")
 
-            """.utf8).write(to: config)
-
-        let first = try CLI.run(["pipeline", config.path])
+        let first = try CLI.run(["pipeline", config])
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stderr.components(separatedBy: ": training on").count - 1 == 2 * 7 + 2 * 3)
         #expect(first.stdout.contains("autoscale - uniform: ") && first.stdout.contains("autoscale - ddo-12k: "))
@@ -92,7 +100,7 @@ struct PipelineCLITests {
 
         // A rerun trains nothing and writes the same report.
         let before = try Data(contentsOf: out.appendingPathComponent("report.json"))
-        let second = try CLI.run(["pipeline", config.path])
+        let second = try CLI.run(["pipeline", config])
         #expect(second.status == 0)
         #expect(!second.stderr.contains("training on") && second.stderr.contains("cached"))
         #expect(try Data(contentsOf: out.appendingPathComponent("report.json")) == before)
@@ -105,18 +113,8 @@ struct PipelineCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let corpus = try DistributedCLITests.corpus(in: dir)
         let out = dir.appendingPathComponent("report")
-        let config = dir.appendingPathComponent("pipeline.yaml")
-        try Data("""
-            corpus: \(corpus)
-            out: \(out.path)
-            domains: [digits, templates]
-            \(Self.proxy)
-            budgets: [6k, 12k]
-            ddo_seeds: [1, 2]
-            target: 30k
-
-            """.utf8).write(to: config)
-        let r = try CLI.run(["pipeline", config.path, "--json"])
+        let config = try Self.config(corpus: corpus, out: out, domains: ["digits", "templates"], extra: "ddo_seeds: [1, 2]")
+        let r = try CLI.run(["pipeline", config, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stderr.components(separatedBy: ": training on").count - 1 == 2 * 2 * 5)
         let report = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])

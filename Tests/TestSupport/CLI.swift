@@ -70,12 +70,13 @@ public enum CLI {
     }
 
     /// Runs the autoscale binary under `mpirun -np ranks` (oversubscribed; as root when root).
-    public static func mpi(ranks: Int, _ arguments: [String], directory: URL? = nil) throws -> Result {
+    public static func mpi(ranks: Int, _ arguments: [String], directory: URL? = nil,
+                           environment: [String: String] = [:]) throws -> Result {
         guard let mpirun else { throw CocoaError(.fileNoSuchFile) }
         var args = ["--oversubscribe", "-np", String(ranks)]
         if getuid() == 0 { args.insert("--allow-run-as-root", at: 0) }
         return try run(args + [binary.path] + arguments, executable: mpirun, directory: directory,
-                       environment: ["OMPI_MCA_rmaps_base_oversubscribe": "1", "OPENBLAS_NUM_THREADS": "1"])
+                       environment: environment.merging(["OMPI_MCA_rmaps_base_oversubscribe": "1", "OPENBLAS_NUM_THREADS": "1"]) { a, _ in a })
     }
 }
 
