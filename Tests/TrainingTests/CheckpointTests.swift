@@ -5,7 +5,7 @@ import TestSupport
 import Transformer
 
 @Suite struct CheckpointTests {
-    /// The private F32 safetensors reader reads a file written by the `safetensors` library
+    /// The checkpoint's safetensors reader reads a file written by the `safetensors` library
     /// (Fixtures/gen/training_safetensors.py) exactly, metadata included.
     @Test func readsReferenceSafetensors() throws {
         struct Entry: Decodable { var shape: [Int]; var values: [Float] }
@@ -46,14 +46,14 @@ import Transformer
             try? bytes.write(to: url)
             do { _ = try _TensorFile.read(url); return "accepted" } catch { return "\(error)" }
         }
-        #expect(reason(good.prefix(good.count - 1)).contains("truncated: tensor a ends at byte"))
-        #expect(reason(good.prefix(5)).contains("truncated: 5 bytes"))
-        #expect(reason(good.prefix(20)).contains("truncated: header of"))
+        #expect(reason(good.prefix(good.count - 1)).contains("tensor \"a\" ends at byte 16 but the data has 15 bytes: truncated"))
+        #expect(reason(good.prefix(5)).contains("5 bytes, shorter than the 8-byte header length"))
+        #expect(reason(good.prefix(20)).contains("runs past the end of the file (20 bytes): truncated"))
         var garbage = good
         garbage[9] = UInt8(ascii: "!")
         #expect(reason(garbage).contains("header is not a JSON object"))
-        let f16 = String(decoding: good, as: UTF8.self).replacingOccurrences(of: "F32", with: "F16")
-        #expect(reason(Data(f16.utf8)).contains("dtype F16, expected F32"))
+        let i32 = String(decoding: good, as: UTF8.self).replacingOccurrences(of: "F32", with: "I32")
+        #expect(reason(Data(i32.utf8)).contains("unsupported dtype I32"))
         #expect(reason(good.prefix(3)).hasPrefix("checkpoint \(url.path): "))
         #expect(!reason(good.prefix(3)).contains("\n"))
     }

@@ -1,0 +1,38 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import DataMixing
+
+/// The shipped configurations under `Docs/examples/` load, and say what `Docs/autoscale.md` and the README
+/// say they do (the demo's numbers were measured with exactly these settings).
+@Suite struct ExampleConfigTests {
+    static let examples = Fixture.root.deletingLastPathComponent().appendingPathComponent("Docs/examples")
+
+    /// Paths inside the configs are relative to the repository root, where `make` runs.
+    static func load(_ name: String) throws -> PipelineConfig {
+        let cwd = FileManager.default.currentDirectoryPath
+        #expect(URL(fileURLWithPath: cwd).standardizedFileURL == examples.deletingLastPathComponent().deletingLastPathComponent().standardizedFileURL,
+                "tests run from the repository root")
+        return try PipelineConfig.load(path: examples.appendingPathComponent(name).path)
+    }
+
+    @Test func demoPipeline() throws {
+        let c = try Self.load("demo-pipeline.yaml")
+        #expect(c.budgets == [180_000, 360_000] && c.target == 720_000 && c.factors == [1.0 / 3, 3])
+        #expect(c.settings.evalDomains?.domains == ["code", "manuals"] && c.settings.evalDomains?.weights == [1, 1])
+        #expect(c.validation == .init(seeds: [1, 2, 3], evaluations: 5))
+        #expect(c.output == "out/demo/pipeline" && c.domains == nil && c.ddoSeeds == nil)
+        // The inline proxy is proxy-tiny with 4x the validation tokens and a cosine to zero.
+        var expected = try ProxyConfig.load(path: Self.examples.appendingPathComponent("proxy-tiny.yaml").path)
+        expected.settings.evalTokens = 16_384
+        expected.recipe.schedule.finalFraction = 0
+        #expect(c.proxy == expected)
+    }
+
+    @Test func allDomainsPipeline() throws {
+        let c = try Self.load("all-domains-pipeline.yaml")
+        #expect(c.budgets == [120_000, 360_000] && c.target == 1_200_000 && c.settings.evalDomains == nil)
+        #expect(c.validation == .init(seeds: [1, 2], evaluations: 10) && c.output == "out/demo/all-domains")
+        #expect(c.proxy == (try ProxyConfig.load(path: Self.examples.appendingPathComponent("proxy-tiny.yaml").path)))
+    }
+}
