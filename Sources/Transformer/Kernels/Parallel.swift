@@ -9,6 +9,10 @@ import LinearAlgebra
 enum _Parallel {
     static var workers: Int { BLASThreads.count }
 
+    /// How many workers issue GEMMs at the same time (1 outside a batch-parallel region); read by
+    /// ``_GEMMLog`` so the roofline credits concurrent single-threaded GEMMs with their overlap.
+    nonisolated(unsafe) static var concurrentIssuers = 1
+
     /// Runs `body` on `workers` contiguous chunks of `0..<n` concurrently; `body(chunk, range)`.
     static func chunks(_ n: Int, minimumChunk: Int = 1, _ body: (Int, Range<Int>) -> Void) {
         let w = Swift.min(workers, Swift.max(1, n / Swift.max(1, minimumChunk)))
