@@ -24,13 +24,11 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
     }
 }
 
-/// Records the GEMMs the kernels issue while a log is installed (``_GEMM`` reports every call).
+/// Records the GEMMs the kernels issue on the threads it is installed on (``_ThreadContext``;
+/// ``_GEMM`` reports every call). Slices of one step record concurrently, hence the lock.
 final class _GEMMLog: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var counts: [GEMMShape: Int] = [:]
-
-    /// The installed log, or `nil` (the normal case: one load and a branch per GEMM).
-    nonisolated(unsafe) static var current: _GEMMLog?
 
     func record(_ s: GEMMShape, times: Int) {
         lock.lock(); counts[s, default: 0] += times; lock.unlock()
@@ -44,8 +42,8 @@ enum _GEMM {
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: F = 1,
         a: UnsafePointer<F>, lda: Int, b: UnsafePointer<F>, ldb: Int, beta: F = 0, c: UnsafeMutablePointer<F>, ldc: Int
     ) {
-        if let log = _GEMMLog.current, F.self == Float.self {
-            log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0), times: 1)
+        if let c = _ThreadContext.current, let log = c.log, F.self == Float.self {
+            log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: 1)
         }
         BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
     }
@@ -57,17 +55,17 @@ enum _GEMM {
         a: UnsafePointer<F>, lda: Int, strideA: Int, b: UnsafePointer<F>, ldb: Int, strideB: Int,
         beta: F = 0, c: UnsafeMutablePointer<F>, ldc: Int, strideC: Int, batch: Int
     ) {
-        if let log = _GEMMLog.current, F.self == Float.self {
-            log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0), times: batch)
+        if let c = _ThreadContext.current, let log = c.log, F.self == Float.self {
+            log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: batch)
         }
         BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, strideA: strideA,
                                 b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)
     }
 
     private static func shape(_ tA: Transpose, _ tB: Transpose, _ m: Int, _ n: Int, _ k: Int,
-                              _ lda: Int, _ ldb: Int, _ ldc: Int, _ acc: Bool) -> GEMMShape {
+                              _ lda: Int, _ ldb: Int, _ ldc: Int, _ acc: Bool, _ issuers: Int) -> GEMMShape {
         GEMMShape(transA: tA == .transpose, transB: tB == .transpose, m: m, n: n, k: k, lda: lda, ldb: ldb, ldc: ldc,
-                  accumulate: acc, threads: BLASThreads.count, concurrency: _Parallel.concurrentIssuers)
+                  accumulate: acc, threads: BLASThreads.count, concurrency: issuers)
     }
 }
 
@@ -111,10 +109,7 @@ public enum GEMMRoofline {
     public static func measure(model: any LanguageModel, batch: TokenBatch, rounds: Int = 3,
                                minSeconds: Double = 0.003) throws -> Result {
         let log = _GEMMLog()
-        _GEMMLog.current = log
-        defer { _GEMMLog.current = nil }
-        _ = try model.forwardBackward(batch, lossScale: 0)
-        _GEMMLog.current = nil
+        _ = try _ThreadContext(log: log, issuers: 1).install { try model.forwardBackward(batch, lossScale: 0) }
         let breakdown = log.counts.map { s, calls in
             Entry(shape: s, calls: calls, secondsPerCall: time(s, rounds: rounds, minSeconds: minSeconds))
         }.sorted { $0.secondsPerStep > $1.secondsPerStep }
@@ -125,9 +120,10 @@ public enum GEMMRoofline {
 
     /// Best seconds per call of `s` on its thread count.
     static func time(_ s: GEMMShape, rounds: Int, minSeconds: Double) -> Double {
-        let saved = BLASThreads.count
-        BLASThreads.count = s.threads
-        defer { BLASThreads.count = saved }
+        _Parallel.withBLASThreads(s.threads) { _time(s, rounds: rounds, minSeconds: minSeconds) }
+    }
+
+    private static func _time(_ s: GEMMShape, rounds: Int, minSeconds: Double) -> Double {
         let a = _Buffer<Float>(count: (s.transA ? s.k : s.m) * s.lda)
         let b = _Buffer<Float>(count: (s.transB ? s.n : s.k) * s.ldb)
         let c = _Buffer<Float>(count: s.m * s.ldc)
