@@ -106,8 +106,8 @@ public enum GEMMRoofline {
 
     /// Runs `model.forwardBackward(batch, lossScale: 0)` once recording its GEMMs, then times each
     /// distinct shape. Adds nothing to the gradients (the scale is 0), but overwrites the model's scratch.
-    public static func measure(model: any LanguageModel, batch: TokenBatch, rounds: Int = 3,
-                               minSeconds: Double = 0.003) throws -> Result {
+    public static func measure(model: any LanguageModel, batch: TokenBatch, rounds: Int = 5,
+                               minSeconds: Double = 0.005) throws -> Result {
         let log = _GEMMLog()
         _ = try _ThreadContext(log: log, issuers: 1).install { try model.forwardBackward(batch, lossScale: 0) }
         let breakdown = log.counts.map { s, calls in

@@ -22,7 +22,7 @@ struct BenchCommand: ParsableCommand {
             activation_bytes, the Float activations a backward pass must keep (see _BenchMemory). \
             GEMM roofline (gemm_bound_tokens_per_s): after the timed steps, one forward+backward records \
             every GEMM it issues (shape, transposes, leading dimensions, OpenBLAS threads); each distinct \
-            shape is then timed alone (best of 3 rounds) and the step's GEMM time summed: the tokens/s a \
+            shape is then timed alone (best of 5 rounds of at least 5 ms) and the step's GEMM time summed: the tokens/s a \
             step made only of its GEMMs would reach, a ceiling for this engine on this machine.
             """)
 
