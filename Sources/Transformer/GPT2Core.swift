@@ -145,27 +145,14 @@ final class _GPT2<F: ModelScalar> {
         }
         var count = 0
         for n in 0..<N where a.targets[n] != -100 { count += 1 }
-        let G = params.grads.pointer
-        var sums = [Double](repeating: 0, count: W)
-        batch.inputIDs.withUnsafeBufferPointer { idBuffer in
-            sums.withUnsafeMutableBufferPointer { sums in
-                let ids = idBuffer.baseAddress!, out = sums.baseAddress!
-                let slice = { (i: Int) in
-                    let grads = i == 0 ? G : a.extraGrads[i - 1].pointer
-                    if i > 0, lossScale != nil { a.extraGrads[i - 1].zero() }
-                    out[i] = self._slice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
-                                          lossScale: lossScale, count: count)
-                }
-                if W == 1 { slice(0) } else { _Parallel.slices(W, slice) }
+        let sum = batch.inputIDs.withUnsafeBufferPointer { idBuffer in
+            let ids = idBuffer.baseAddress!
+            return _Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
+                self._slice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
+                            lossScale: lossScale, count: count)
             }
         }
-        if W > 1, lossScale != nil {
-            let extras = a.extraGrads.map { $0.pointer }
-            _Parallel.chunks(params.grads.count, minimumChunk: 1 << 15) { _, r in
-                for e in extras { for j in r { G[j] += e[j] } }
-            }
-        }
-        return F(sums.reduce(0, +) / Double(count))
+        return F(sum / Double(count))
     }
 
     /// Forward (and backward when `lossScale != nil`) of batch rows `rows`, on `worker`'s scratch,

@@ -30,6 +30,29 @@ enum _Parallel {
         }
     }
 
+    /// A model step over `W` batch slices (``slices(_:_:)`` when W > 1): `body(i, grads)` runs slice i
+    /// and returns its loss sum; slice 0 adds its gradient into `grads`, slice i > 0 into `extra[i-1]`
+    /// (zeroed first when `backward`), added into `grads` afterwards in slice order. Returns the slices'
+    /// sums added in order. Same W -> same bits.
+    static func slicedSum<F: ModelScalar>(_ W: Int, grads: UnsafeMutablePointer<F>, extra: [_Buffer<F>], backward: Bool,
+                                          _ body: (Int, UnsafeMutablePointer<F>) -> Double) -> Double {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: W) { sums -> Double in
+            let out = sums.baseAddress!
+            func slice(_ i: Int) {
+                if i > 0, backward { extra[i - 1].zero() }
+                out[i] = body(i, i == 0 ? grads : extra[i - 1].pointer)
+            }
+            if W == 1 { slice(0) } else { slices(W, slice) }
+            if W > 1, backward {
+                let extras = extra.prefix(W - 1).map { $0.pointer }
+                chunks(extra[0].count, minimumChunk: 1 << 15) { _, r in
+                    for e in extras { for j in r { grads[j] += e[j] } }
+                }
+            }
+            return (0..<W).reduce(0) { $0 + out[$1] }
+        }
+    }
+
     /// Runs `body` with OpenBLAS at `threads` threads, then restores the count. Regions take turns (one
     /// lock), and while one runs ``workers`` still reports the count from before it, so a model on
     /// another thread splits its work as it always does (the same bits).
