@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Training throughput: `autoscale bench` (forward, backward, AdamW) against eager PyTorch with the
 # same sizes and 2 threads, measured in the same run. Goals (issue 4): >= 3x on tiny, >= 1.25x on small.
+# Also prints the step's GEMM roofline (tokens/s if a step were only its own GEMMs, each timed alone)
+# as a multiple of the same-run PyTorch figure: how far the ratio could go at all.
 set -euo pipefail
 export OPENBLAS_NUM_THREADS=2
 have_bench=1
@@ -23,6 +25,8 @@ for c in "${configs[@]}"; do
       echo "$ours" | "$PY" Fixtures/bench/train_reference.py --name "$name" "${args[@]}"
     else
       echo "$name: $ours"
+      bound=$(echo "$ours" | sed -n 's/.*"gemm_bound_tokens_per_s":\([0-9.e+-]*\).*/\1/p')
+      [ -n "$bound" ] && printf '%s: GEMM-only bound %.0f tokens/s (PyTorch not measured)\n' "$name" "$bound"
     fi
   elif [ $have_torch = 1 ]; then
     "$PY" Fixtures/bench/train_reference.py --name "$name" --ours-missing "${args[@]}"

@@ -3,7 +3,8 @@ backward, clip_grad_norm_(1.0), torch.optim.AdamW) of a randomly initialized Hug
 GPT2LMHeadModel or BertForMaskedLM at the same sizes and thread count, measured in the same run.
 
 Reads our `autoscale bench --json` object on stdin (or nothing with --ours-missing) and prints one
-line: ours, the reference, and the ratio ours/reference in tokens/s.
+line: ours, the reference, and the ratio ours/reference in tokens/s; then, when our object has
+gemm_bound_tokens_per_s (the step's GEMM roofline), that bound and its ratio to the reference.
 """
 import argparse
 import json
@@ -86,3 +87,7 @@ else:
           f"{100 * ours['peak_fraction']:.0f}% of sgemm peak)  torch {ref:,.0f} tokens/s  "
           f"ratio {ours['tokens_per_s'] / ref:.2f}x  memory {ours.get('memory_ratio', float('nan')):.2f}x of "
           f"params+grads+AdamW+activations")
+    if "gemm_bound_tokens_per_s" in ours:
+        bound = ours["gemm_bound_tokens_per_s"]
+        print(f"{'':>6} {a.arch}: GEMM-only bound {bound:,.0f} tokens/s = {bound / ref:.2f}x torch "
+              f"(ours reaches {100 * ours['tokens_per_s'] / bound:.0f}% of it)")

@@ -21,12 +21,24 @@ public struct BenchmarkResult: Codable, Sendable, Equatable {
     /// The process's peak resident set (`VmHWM`), when the platform reports it.
     public var peakResidentBytes: Int?
     public var blasThreads: Int
+    /// The GEMM roofline (``GEMMRoofline``): tokens/s if a step did nothing but its own GEMMs, each at
+    /// its isolated best rate, plus its parts (optimizer time not included: it is no GEMM).
+    public var gemmBoundTokensPerSecond: Double?
+    /// Seconds per step of those GEMMs.
+    public var gemmSecondsPerStep: Double?
+    /// GEMM calls and distinct GEMM shapes per step.
+    public var gemmCallsPerStep: Int?
+    public var gemmShapes: Int?
+    /// Per GEMM shape (only when asked for: `detail`).
+    public var gemmBreakdown: [GEMMRoofline.Entry]?
 
     enum CodingKeys: String, CodingKey {
         case steps, warmupSteps = "warmup_steps", tokensPerStep = "tokens_per_step", secondsPerStep = "seconds_per_step"
         case tokensPerSecond = "tokens_per_s", gflops, sgemmPeakGFLOPs = "sgemm_peak_gflops"
         case peakFraction = "peak_fraction", optimizerStateBytes = "optimizer_state_bytes"
         case peakResidentBytes = "peak_resident_bytes", blasThreads = "blas_threads"
+        case gemmBoundTokensPerSecond = "gemm_bound_tokens_per_s", gemmSecondsPerStep = "gemm_seconds_per_step"
+        case gemmCallsPerStep = "gemm_calls_per_step", gemmShapes = "gemm_shapes", gemmBreakdown = "gemm_breakdown"
     }
 }
 
@@ -40,9 +52,11 @@ public enum TrainingBenchmark {
     }
 
     /// The same on the batches `data` serves (e.g. a ``MaskedLMBatchSource``: BERT on freshly masked
-    /// batches); `tokensPerStep` is the mean over the timed steps.
+    /// batches); `tokensPerStep` is the mean over the timed steps. `roofline` also measures the
+    /// step's ``GEMMRoofline`` (about a second) and fills the `gemm*` fields (`gemmBreakdown` only with `rooflineDetail`).
     public static func measure(model: any LanguageModel, data: any TrainingBatchSource, steps: Int, warmup: Int = 2,
-                               optimizer: OptimizerConfig = OptimizerConfig(), seed: UInt64 = 0) throws -> BenchmarkResult {
+                               optimizer: OptimizerConfig = OptimizerConfig(), seed: UInt64 = 0,
+                               roofline: Bool = false, rooflineDetail: Bool = false) throws -> BenchmarkResult {
         guard steps >= 1, warmup >= 0 else {
             throw TrainingError.invalidConfiguration(field: "steps", reason: "need at least one timed step")
         }
@@ -60,10 +74,22 @@ public enum TrainingBenchmark {
         let perStep = seconds / Double(steps)
         let rate = Double(tokens) / seconds
         let gflops = rate * model.trainingFLOPsPerToken / 1e9
-        return BenchmarkResult(steps: steps, warmupSteps: warmup, tokensPerStep: tokens / steps, secondsPerStep: perStep,
-                               tokensPerSecond: rate, gflops: gflops, sgemmPeakGFLOPs: peak,
-                               peakFraction: gflops / peak, optimizerStateBytes: 16 * model.parameters.count,
-                               peakResidentBytes: peakResidentBytes(), blasThreads: BLASThreads.count)
+        var result = BenchmarkResult(steps: steps, warmupSteps: warmup, tokensPerStep: tokens / steps, secondsPerStep: perStep,
+                                     tokensPerSecond: rate, gflops: gflops, sgemmPeakGFLOPs: peak,
+                                     peakFraction: gflops / peak, optimizerStateBytes: 16 * model.parameters.count,
+                                     peakResidentBytes: peakResidentBytes(), blasThreads: BLASThreads.count)
+        if roofline {
+            // After the timed steps, on a batch from a private generator: the training above is untouched.
+            var rng = TrainingRNG(seed: seed ^ 0x5EED)
+            let batch = try data.nextBatch(using: &rng)
+            let r = try GEMMRoofline.measure(model: model, batch: batch)
+            result.gemmSecondsPerStep = r.seconds
+            result.gemmBoundTokensPerSecond = Double(batch.batchSize * batch.sequenceLength) / r.seconds
+            result.gemmCallsPerStep = r.calls
+            result.gemmShapes = r.shapes
+            if rooflineDetail { result.gemmBreakdown = r.breakdown }
+        }
+        return result
     }
 
     /// The peak resident set size of this process (`VmHWM` in `/proc/self/status`), or `nil`.

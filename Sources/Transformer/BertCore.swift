@@ -76,7 +76,7 @@ final class _Bert<F: ModelScalar> {
     /// Rows per MLM-decoder chunk: each chunk's logits (rows, V) are computed, turned into their
     /// gradient and consumed by the decoder's backward GEMMs before the next chunk, so the (M, V)
     /// logits are never stored (tests set small values to exercise several chunks).
-    var headRows = 128 { didSet { head = nil } }
+    var headRows = 128 { didSet { heads = [] } }
 
     /// Activations of one (B, T) shape, allocated once and reused. Kept for the backward pass:
     /// per layer q|k|v, the attention probabilities, the context, the two LayerNorm inputs and
@@ -84,7 +84,7 @@ final class _Bert<F: ModelScalar> {
     /// GELU slope); the layer outputs `h`. Not kept: the embedding sum and the GELU output (recomputed
     /// in the backward pass into the scratch `x`).
     private final class Acts {
-        let B: Int, T: Int
+        let B: Int, T: Int, workers: Int
         let buffer: _Buffer<F>
         var embm = 0, embr = 0
         var h: [Int] = []  // h[0] = embeddings after LN; h[l+1] = output of layer l
@@ -93,12 +93,16 @@ final class _Bert<F: ModelScalar> {
         /// Scratch (N, max(I, 4C)): the embedding sum; a layer's GELU output (forward, and recomputed
         /// in the backward pass), then d(intermediate); d(context) | d(q|k|v) in the attention backward.
         var x = 0
-        var dres = 0, dtmp = 0, datt = 0
+        var dres = 0, dtmp = 0
+        /// Per worker: attention backward scratch (H, T, T).
+        var datt: [Int] = []
+        /// Gradients of slices 1..<workers (slice 0 adds into the model's own).
+        let extraGrads: [_Buffer<F>]
         /// N zeros: the token types of a batch that gives none (allocated once per shape, not per step).
         let zeroTypes: UnsafeMutablePointer<Int32>
 
-        init(B: Int, T: Int, C: Int, H: Int, I: Int, L: Int) {
-            self.B = B; self.T = T
+        init(B: Int, T: Int, C: Int, H: Int, I: Int, L: Int, workers: Int, parameters: Int) {
+            self.B = B; self.T = T; self.workers = workers
             let N = B * T
             var r = _Arena<F>()
             embm = r.reserve(N); embr = r.reserve(N)
@@ -109,8 +113,10 @@ final class _Bert<F: ModelScalar> {
                 inter.append(r.reserve(N * I)); o.append(r.reserve(N * C)); ln2m.append(r.reserve(N)); ln2r.append(r.reserve(N))
             }
             x = r.reserve(N * Swift.max(I, 4 * C))
-            dres = r.reserve(N * C); dtmp = r.reserve(N * C); datt = r.reserve(H * T * T)
+            dres = r.reserve(N * C); dtmp = r.reserve(N * C)
+            for _ in 0..<workers { datt.append(r.reserve(H * T * T)) }
             buffer = _Buffer(count: r.total)
+            extraGrads = (1..<Swift.max(workers, 1)).map { _ in _Buffer(count: parameters) }
             zeroTypes = .allocate(capacity: Swift.max(N, 1)); zeroTypes.initialize(repeating: 0, count: N)
         }
         deinit { zeroTypes.deallocate() }
@@ -122,6 +128,8 @@ final class _Bert<F: ModelScalar> {
         let capacity: Int, rowsPerChunk: Int
         let buffer: _Buffer<F>
         var g = 0, t = 0, tg = 0, tl = 0, tlm = 0, tlr = 0, dg = 0, dt = 0, logits = 0
+        /// Labelled rows of the current slice (slice-relative row indices in `rows`).
+        var used = 0
         let rows: UnsafeMutablePointer<Int>, targets: UnsafeMutablePointer<Int32>
 
         init(capacity: Int, rowsPerChunk: Int, C: Int, V: Int) {
@@ -136,30 +144,23 @@ final class _Bert<F: ModelScalar> {
         deinit { rows.deallocate(); targets.deallocate() }
     }
     private var acts: Acts?
-    private var head: Head?
+    /// One head per worker (slice).
+    private var heads: [Head] = []
 
-    private func activations(B: Int, T: Int) -> Acts {
-        if let a = acts, a.B == B, a.T == T { return a }
+    private func activations(B: Int, T: Int, workers: Int) -> Acts {
+        if let a = acts, a.B == B, a.T == T, a.workers == workers { return a }
         acts = nil  // free the old set first
-        let a = Acts(B: B, T: T, C: C, H: H, I: I, L: L)
+        let a = Acts(B: B, T: T, C: C, H: H, I: I, L: L, workers: workers, parameters: params.grads.count)
         acts = a
         return a
     }
 
-    private func headBuffers(M: Int) -> Head {
-        if let h = head, h.capacity >= M { return h }
+    private func headBuffers(worker: Int, M: Int) -> Head {
+        if worker < heads.count, heads[worker].capacity >= M { return heads[worker] }
         let capacity = (M + M / 8 + 63) / 64 * 64  // 1/8 headroom, whole 64-row blocks
-        head = nil
         let h = Head(capacity: capacity, rowsPerChunk: Swift.max(1, headRows), C: C, V: V)
-        head = h
+        if worker < heads.count { heads[worker] = h } else { heads.append(h) }
         return h
-    }
-
-    /// The batch's token types, or the preallocated zeros when it gives none.
-    private func _withTypes<R>(_ given: [Int32]?, _ zeros: UnsafeMutablePointer<Int32>,
-                               _ body: (UnsafePointer<Int32>) -> R) -> R {
-        guard let given else { return body(zeros) }
-        return given.withUnsafeBufferPointer { body($0.baseAddress!) }
     }
 
     func validate(_ batch: TokenBatch) throws {
@@ -173,126 +174,146 @@ final class _Bert<F: ModelScalar> {
         if !labels.contains(where: { $0 != -100 }) { throw ModelError.batch("no position has a label (all labels are -100)") }
     }
 
-    /// `x = word[ids] + pos[t] + type[tt]` (N, C).
-    private func _embed(_ batch: TokenBatch, into x: UnsafeMutablePointer<F>, zeros: UnsafeMutablePointer<Int32>) {
-        let P = params.values.pointer
-        _withTypes(batch.tokenTypeIDs, zeros) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.forward(out: x, ids: ids.baseAddress!, types: tt, wte: P + word, wpe: P + pos, wtt: P + type,
-                               B: batch.batchSize, T: batch.sequenceLength, C: C)
-        } }
-    }
-
+    /// Mean loss over the labelled positions; with `lossScale`, adds `lossScale · dloss/dparams` to the
+    /// gradients. As GPT-2 (``_GPT2/run(_:lossScale:)``): with W = min(OpenBLAS threads, B) > 1 the batch
+    /// rows split into W slices that run forward and backward at once, one thread each (OpenBLAS at one
+    /// thread), each with its own MLM head buffers over its own labelled rows; gradients of slices > 0
+    /// go to their own buffers, added in slice order; same thread count -> same bits.
     func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
         try validate(batch)
-        let B = batch.batchSize, T = batch.sequenceLength, N = B * T
+        let B = batch.batchSize, T = batch.sequenceLength
         let labels = batch.labels!
         let M = labels.reduce(0) { $0 + ($1 != -100 ? 1 : 0) }
-        let a = activations(B: B, T: T), hd = headBuffers(M: M)
-        let P = params.values.pointer, G = params.grads.pointer, A = a.buffer.pointer, Hb = hd.buffer.pointer
-        var m = 0
-        for n in 0..<N where labels[n] != -100 { hd.rows[m] = n; hd.targets[m] = labels[n]; m += 1 }
+        let W = Swift.max(1, Swift.min(_Parallel.workers, B))
+        let a = activations(B: B, T: T, workers: W)
+        var hds: [Head] = []
+        for i in 0..<W {
+            let n0 = i * B / W * T, n1 = (i + 1) * B / W * T
+            let hd = headBuffers(worker: i, M: (n0..<n1).reduce(0) { $0 + (labels[$1] != -100 ? 1 : 0) })
+            hd.used = 0
+            for n in n0..<n1 where labels[n] != -100 { hd.rows[hd.used] = n - n0; hd.targets[hd.used] = labels[n]; hd.used += 1 }
+            hds.append(hd)
+        }
+        let ids = batch.inputIDs, mask = batch.attentionMask, types = batch.tokenTypeIDs
+        let sum = ids.withUnsafeBufferPointer { idb in (mask ?? []).withUnsafeBufferPointer { mkb in
+            (types ?? []).withUnsafeBufferPointer { ttb in
+                let ids = idb.baseAddress!, mk = mask == nil ? nil : mkb.baseAddress!
+                let tt = types == nil ? UnsafePointer(a.zeroTypes) : ttb.baseAddress!
+                return _Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
+                    self._slice(a, hds[i], rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, types: tt,
+                                mask: mk, grads: grads, lossScale: lossScale, count: M)
+                }
+            }
+        } }
+        return F(sum / Double(M))
+    }
 
-        let mask: [Int32]? = batch.attentionMask
-        let X = A + a.x
-        _embed(batch, into: X, zeros: a.zeroTypes)
-        _LayerNorm.forward(out: A + a.h[0], mean: A + a.embm, rstd: A + a.embr, inp: X, weight: P + elnw, bias: P + elnb,
+    /// Forward (and backward with `lossScale`) of batch rows `rows` with head buffers `hd` (its labelled
+    /// rows), on `worker`'s scratch, adding gradients into `grads`; returns the slice's summed loss.
+    private func _slice(_ a: Acts, _ hd: Head, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
+                        mask: UnsafePointer<Int32>?, grads G: UnsafeMutablePointer<F>, lossScale: F?, count M: Int) -> Double {
+        let T = a.T, B = rows.count, N = B * T, n0 = rows.lowerBound * T
+        let P = params.values.pointer, A = a.buffer.pointer, Hb = hd.buffer.pointer, m = hd.used
+        func row(_ off: Int, _ width: Int) -> UnsafeMutablePointer<F> { A + off + n0 * width }
+        let attOffset = rows.lowerBound * H * T * T
+        let X = row(a.x, Swift.max(I, 4 * C)), mk = mask.map { $0 + n0 }
+        // x = word[ids] + pos[t] + type[tt] (N, C)
+        func embed() {
+            _Embedding.forward(out: X, ids: ids + n0, types: types + n0, wte: P + word, wpe: P + pos, wtt: P + type, B: B, T: T, C: C)
+        }
+        embed()
+        _LayerNorm.forward(out: row(a.h[0], C), mean: row(a.embm, 1), rstd: row(a.embr, 1), inp: X, weight: P + elnw, bias: P + elnb,
                            N: N, C: C, eps: eps)
         for l in 0..<L {
             let w = layers[l]
-            _Linear.forward(out: A + a.qkv[l], ldo: 3 * C, inp: A + a.h[l], ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
+            _Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.h[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
                             N: N, IC: C, OC: 3 * C, layout: .outIn, accumulate: false)
-            if let mask {
-                mask.withUnsafeBufferPointer { mk in
-                    _Attention.forward(out: A + a.ctx[l], att: A + a.att[l], qkv: A + a.qkv[l], keyMask: mk.baseAddress!,
-                                       causal: false, B: B, T: T, C: C, H: H)
-                }
-            } else {
-                _Attention.forward(out: A + a.ctx[l], att: A + a.att[l], qkv: A + a.qkv[l], keyMask: nil, causal: false,
-                                   B: B, T: T, C: C, H: H)
-            }
-            (A + a.a[l]).update(from: A + a.h[l], count: N * C)
-            _Linear.forward(out: A + a.a[l], ldo: C, inp: A + a.ctx[l], ldi: C, weight: P + w.ow, bias: P + w.ob,
+            _Attention.forward(out: row(a.ctx[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: mk,
+                               causal: false, B: B, T: T, C: C, H: H)
+            row(a.a[l], C).update(from: row(a.h[l], C), count: N * C)
+            _Linear.forward(out: row(a.a[l], C), ldo: C, inp: row(a.ctx[l], C), ldi: C, weight: P + w.ow, bias: P + w.ob,
                             N: N, IC: C, OC: C, layout: .outIn, accumulate: true)
-            _LayerNorm.forward(out: A + a.h1[l], mean: A + a.ln1m[l], rstd: A + a.ln1r[l], inp: A + a.a[l],
+            _LayerNorm.forward(out: row(a.h1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.a[l], C),
                                weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
-            _Linear.forward(out: A + a.inter[l], ldo: I, inp: A + a.h1[l], ldi: C, weight: P + w.iw, bias: P + w.ib,
+            _Linear.forward(out: row(a.inter[l], I), ldo: I, inp: row(a.h1[l], C), ldi: C, weight: P + w.iw, bias: P + w.ib,
                             N: N, IC: C, OC: I, layout: .outIn, accumulate: false)
-            _GELU.forward(out: X, inp: A + a.inter[l], count: N * I, kind: gelu)
-            (A + a.o[l]).update(from: A + a.h1[l], count: N * C)
-            _Linear.forward(out: A + a.o[l], ldo: C, inp: X, ldi: I, weight: P + w.outw, bias: P + w.outb,
+            _GELU.forward(out: X, inp: row(a.inter[l], I), count: N * I, kind: gelu)
+            row(a.o[l], C).update(from: row(a.h1[l], C), count: N * C)
+            _Linear.forward(out: row(a.o[l], C), ldo: C, inp: X, ldi: I, weight: P + w.outw, bias: P + w.outb,
                             N: N, IC: I, OC: C, layout: .outIn, accumulate: true)
-            _LayerNorm.forward(out: A + a.h[l + 1], mean: A + a.ln2m[l], rstd: A + a.ln2r[l], inp: A + a.o[l],
+            _LayerNorm.forward(out: row(a.h[l + 1], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.o[l], C),
                                weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
         }
-        // MLM head on the M labelled rows only.
-        let hL = A + a.h[L]
-        for i in 0..<M { (Hb + hd.g + i * C).update(from: hL + hd.rows[i] * C, count: C) }
-        _Linear.forward(out: Hb + hd.t, ldo: C, inp: Hb + hd.g, ldi: C, weight: P + tw, bias: P + tb, N: M, IC: C, OC: C,
-                        layout: .outIn, accumulate: false)
-        _GELU.forward(out: Hb + hd.tg, inp: Hb + hd.t, count: M * C, kind: gelu)
-        _LayerNorm.forward(out: Hb + hd.tl, mean: Hb + hd.tlm, rstd: Hb + hd.tlr, inp: Hb + hd.tg, weight: P + tlnw, bias: P + tlnb,
-                           N: M, C: C, eps: eps)
-        // Decoder + loss (+ the decoder's backward) in chunks of rows.
+        // MLM head on this slice's m labelled rows only.
+        let hL = row(a.h[L], C)
         var sum = 0.0
-        for r0 in stride(from: 0, to: M, by: hd.rowsPerChunk) {
-            let rows = Swift.min(hd.rowsPerChunk, M - r0)
-            _Linear.forward(out: Hb + hd.logits, ldo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, bias: P + decb,
-                            N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
-            sum += _SoftmaxCrossEntropy.run(logits: Hb + hd.logits, targets: hd.targets + r0, N: rows, V: V,
-                                            gradScale: lossScale, count: M).sum
-            if lossScale != nil {
-                _Linear.backward(dinp: Hb + hd.dt + r0 * C, lddi: C, dweight: G + word, dbias: G + decb, dout: Hb + hd.logits,
-                                 lddo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, N: rows, IC: C, OC: V,
-                                 layout: .outIn, accumulateInput: false)
+        if m > 0 {
+            for i in 0..<m { (Hb + hd.g + i * C).update(from: hL + hd.rows[i] * C, count: C) }
+            _Linear.forward(out: Hb + hd.t, ldo: C, inp: Hb + hd.g, ldi: C, weight: P + tw, bias: P + tb, N: m, IC: C, OC: C,
+                            layout: .outIn, accumulate: false)
+            _GELU.forward(out: Hb + hd.tg, inp: Hb + hd.t, count: m * C, kind: gelu)
+            _LayerNorm.forward(out: Hb + hd.tl, mean: Hb + hd.tlm, rstd: Hb + hd.tlr, inp: Hb + hd.tg, weight: P + tlnw, bias: P + tlnb,
+                               N: m, C: C, eps: eps)
+            // Decoder + loss (+ the decoder's backward) in chunks of rows.
+            for r0 in stride(from: 0, to: m, by: hd.rowsPerChunk) {
+                let rows = Swift.min(hd.rowsPerChunk, m - r0)
+                _Linear.forward(out: Hb + hd.logits, ldo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, bias: P + decb,
+                                N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
+                sum += _SoftmaxCrossEntropy.run(logits: Hb + hd.logits, targets: hd.targets + r0, N: rows, V: V,
+                                                gradScale: lossScale, count: M).sum
+                if lossScale != nil {
+                    _Linear.backward(dinp: Hb + hd.dt + r0 * C, lddi: C, dweight: G + word, dbias: G + decb, dout: Hb + hd.logits,
+                                     lddo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, N: rows, IC: C, OC: V,
+                                     layout: .outIn, accumulateInput: false)
+                }
             }
         }
-        let loss = F(sum / Double(M))
-        guard lossScale != nil else { return loss }
+        guard lossScale != nil else { return sum }
 
-        // Backward through the rest of the head.
-        _LayerNorm.backward(dinp: Hb + hd.dg, dweight: G + tlnw, dbias: G + tlnb, dout: Hb + hd.dt, inp: Hb + hd.tg, weight: P + tlnw,
-                            mean: Hb + hd.tlm, rstd: Hb + hd.tlr, N: M, C: C, accumulate: false)
-        _GELU.backward(dinp: Hb + hd.dg, inp: Hb + hd.t, dout: Hb + hd.dg, count: M * C, kind: gelu)
-        _Linear.backward(dinp: Hb + hd.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: Hb + hd.dg, lddo: C, inp: Hb + hd.g, ldi: C,
-                         weight: P + tw, N: M, IC: C, OC: C, layout: .outIn, accumulateInput: false)
-        let dres = A + a.dres, dtmp = A + a.dtmp
+        let dres = row(a.dres, C), dtmp = row(a.dtmp, C)
         dres.update(repeating: 0, count: N * C)
-        for i in 0..<M { (dres + hd.rows[i] * C).update(from: Hb + hd.dt + i * C, count: C) }
+        if m > 0 {
+            // Backward through the rest of the head.
+            _LayerNorm.backward(dinp: Hb + hd.dg, dweight: G + tlnw, dbias: G + tlnb, dout: Hb + hd.dt, inp: Hb + hd.tg, weight: P + tlnw,
+                                mean: Hb + hd.tlm, rstd: Hb + hd.tlr, N: m, C: C, accumulate: false)
+            _GELU.backward(dinp: Hb + hd.dg, inp: Hb + hd.t, dout: Hb + hd.dg, count: m * C, kind: gelu)
+            _Linear.backward(dinp: Hb + hd.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: Hb + hd.dg, lddo: C, inp: Hb + hd.g, ldi: C,
+                             weight: P + tw, N: m, IC: C, OC: C, layout: .outIn, accumulateInput: false)
+            for i in 0..<m { (dres + hd.rows[i] * C).update(from: Hb + hd.dt + i * C, count: C) }
+        }
 
         // Encoder layers; dres = d(output of layer l) on entry.
         for l in stride(from: L - 1, through: 0, by: -1) {
             let w = layers[l]
-            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dres, inp: A + a.o[l], weight: P + w.ln2w,
-                                mean: A + a.ln2m[l], rstd: A + a.ln2r[l], N: N, C: C, accumulate: false)
+            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dres, inp: row(a.o[l], C), weight: P + w.ln2w,
+                                mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), N: N, C: C, accumulate: false)
             // The GELU output again (not kept) into X, its slope over the intermediate (not needed after
             // this), then d(GELU output) written over X (the weight gradient reads X first) times the slope.
-            _GELU.valueAndSlope(out: X, inputToSlope: A + a.inter[l], count: N * I, kind: gelu)
+            _GELU.valueAndSlope(out: X, inputToSlope: row(a.inter[l], I), count: N * I, kind: gelu)
             _Linear.backward(dinp: X, lddi: I, dweight: G + w.outw, dbias: G + w.outb, dout: dtmp, lddo: C, inp: X,
                              ldi: I, weight: P + w.outw, N: N, IC: I, OC: C, layout: .outIn, accumulateInput: false)
-            _GELU.applySlope(X, slope: A + a.inter[l], count: N * I)
+            _GELU.applySlope(X, slope: row(a.inter[l], I), count: N * I)
             dres.update(from: dtmp, count: N * C)  // residual path into h1
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: X, lddo: I, inp: A + a.h1[l], ldi: C,
+            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: X, lddo: I, inp: row(a.h1[l], C), ldi: C,
                              weight: P + w.iw, N: N, IC: C, OC: I, layout: .outIn, accumulateInput: true)
-            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dres, inp: A + a.a[l], weight: P + w.ln1w,
-                                mean: A + a.ln1m[l], rstd: A + a.ln1r[l], N: N, C: C, accumulate: false)
+            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dres, inp: row(a.a[l], C), weight: P + w.ln1w,
+                                mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), N: N, C: C, accumulate: false)
             // dtmp = d(a); its residual part goes to h[l], the rest through the output dense and attention.
             dres.update(from: dtmp, count: N * C)
-            let dctx = X, dqkv = X + N * C  // (N,C) then (N,3C) in the scratch
-            _Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: A + a.ctx[l], ldi: C,
+            let dctx = X, dqkv = X + N * C  // (N,C) then (N,3C) in this slice's scratch
+            _Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: row(a.ctx[l], C), ldi: C,
                              weight: P + w.ow, N: N, IC: C, OC: C, layout: .outIn, accumulateInput: false)
-            _Attention.backward(dqkv: dqkv, datt: A + a.datt, dout: dctx, att: A + a.att[l], qkv: A + a.qkv[l],
+            _Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dctx, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
                                 causal: false, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: A + a.h[l],
+            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.h[l], C),
                              ldi: C, weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .outIn, accumulateInput: true)
         }
-        _embed(batch, into: X, zeros: a.zeroTypes)  // the embedding sum again (not kept)
+        embed()  // the embedding sum again (not kept)
         _LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: X, weight: P + elnw,
-                            mean: A + a.embm, rstd: A + a.embr, N: N, C: C, accumulate: false)
-        _withTypes(batch.tokenTypeIDs, a.zeroTypes) { tt in batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids.baseAddress!, types: tt,
-                                B: B, T: T, C: C)
-        } }
-        return loss
+                            mean: row(a.embm, 1), rstd: row(a.embr, 1), N: N, C: C, accumulate: false)
+        _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids + n0, types: types + n0,
+                            B: B, T: T, C: C)
+        return sum
     }
 
     /// Training FLOPs per token at sequence length `T`, counting the MLM head on `maskedFraction` of the tokens

@@ -62,16 +62,20 @@ final class _GPT2<F: ModelScalar> {
     var headRows = 256 { didSet { acts = nil } }
 
     private final class Acts {
-        let B: Int, T: Int
+        let B: Int, T: Int, workers: Int
         let buffer: _Buffer<F>
         var res: [Int] = [], ln1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = [], qkv: [Int] = [], att: [Int] = []
         var atty: [Int] = [], res2: [Int] = [], ln2: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = [], fc: [Int] = [], fcg: [Int] = []
-        var lnf = 0, lnfm = 0, lnfr = 0, logits = 0
-        var dres = 0, dtmp = 0, dfc = 0, datt = 0
+        var lnf = 0, lnfm = 0, lnfr = 0
+        var dres = 0, dtmp = 0, dfc = 0
+        /// Per worker: LM-head logits chunk (headRows, V) and attention scratch (H, T, T).
+        var logits: [Int] = [], datt: [Int] = []
+        /// Gradients of slices 1..<workers (slice 0 adds into the model's own).
+        let extraGrads: [_Buffer<F>]
         let targets: UnsafeMutablePointer<Int32>
 
-        init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int, headRows: Int) {
-            self.B = B; self.T = T
+        init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int, headRows: Int, workers: Int, parameters: Int) {
+            self.B = B; self.T = T; self.workers = workers
             let N = B * T
             var a = _Arena<F>()
             for _ in 0...L { res.append(a.reserve(N * C)) }
@@ -81,22 +85,26 @@ final class _GPT2<F: ModelScalar> {
                 res2.append(a.reserve(N * C)); ln2.append(a.reserve(N * C)); ln2m.append(a.reserve(N)); ln2r.append(a.reserve(N))
                 fc.append(a.reserve(N * I)); fcg.append(a.reserve(N * I))
             }
-            lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N); logits = a.reserve(min(N, headRows) * V)
-            // Backward scratch: dfc (N, max(I, 3C)) also holds d(qkv) once the MLP's backward is done;
-            // datt is one batch row's (H,T,T) (the attention backward runs row by row).
+            lnf = a.reserve(N * C); lnfm = a.reserve(N); lnfr = a.reserve(N)
+            // Backward scratch: dfc (N, max(I, 3C)) also holds d(qkv) once the MLP's backward is done.
             dres = a.reserve(N * C); dtmp = a.reserve(N * C); dfc = a.reserve(N * Swift.max(I, 3 * C))
-            datt = a.reserve(H * T * T)
+            let rowsPerWorker = (B + workers - 1) / workers * T
+            for _ in 0..<workers {
+                logits.append(a.reserve(Swift.min(rowsPerWorker, headRows) * V)); datt.append(a.reserve(H * T * T))
+            }
             buffer = _Buffer(count: a.total)
+            extraGrads = (1..<Swift.max(workers, 1)).map { _ in _Buffer(count: parameters) }
             targets = .allocate(capacity: N)
         }
         deinit { targets.deallocate() }
     }
     private var acts: Acts?
 
-    private func activations(B: Int, T: Int) -> Acts {
-        if let a = acts, a.B == B, a.T == T { return a }
+    private func activations(B: Int, T: Int, workers: Int) -> Acts {
+        if let a = acts, a.B == B, a.T == T, a.workers == workers { return a }
         acts = nil  // free the old set first
-        let a = Acts(B: B, T: T, C: C, H: H, V: V, I: I, L: L, headRows: headRows)
+        let a = Acts(B: B, T: T, C: C, H: H, V: V, I: I, L: L, headRows: headRows, workers: workers,
+                     parameters: params.grads.count)
         acts = a
         return a
     }
@@ -118,88 +126,113 @@ final class _GPT2<F: ModelScalar> {
     }
 
     /// Mean loss; when `lossScale != nil`, also adds `lossScale * dloss/dparams` to the gradients.
+    ///
+    /// With W = min(OpenBLAS threads, B) > 1, the batch rows split into W contiguous slices (slice i:
+    /// rows `i·B/W ..< (i+1)·B/W`) that run forward and backward at once, one thread each, with
+    /// OpenBLAS at one thread (``_Parallel/slices(_:_:)``): sequences never interact, so only the loss
+    /// sum and the gradients need combining. Slice 0 adds its gradient into the model's, slice i > 0
+    /// into its own buffer, added afterwards in slice order; the loss is the slices' sums added in
+    /// order over the whole batch's label count. The split depends only on B and the thread count,
+    /// so the same thread count gives the same bits.
     func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
         try validate(batch)
         let B = batch.batchSize, T = batch.sequenceLength, N = B * T
-        let a = activations(B: B, T: T)
-        let P = params.values.pointer, G = params.grads.pointer, A = a.buffer.pointer
+        let W = Swift.max(1, Swift.min(_Parallel.workers, B))
+        let a = activations(B: B, T: T, workers: W)
         let labels = batch.labels ?? batch.inputIDs
         for b in 0..<B {
             for t in 0..<T { a.targets[b * T + t] = t + 1 < T ? labels[b * T + t + 1] : -100 }
         }
-        batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.forward(out: A + a.res[0], ids: ids.baseAddress!, types: nil, wte: P + wte, wpe: P + wpe, wtt: nil, B: B, T: T, C: C)
+        var count = 0
+        for n in 0..<N where a.targets[n] != -100 { count += 1 }
+        let sum = batch.inputIDs.withUnsafeBufferPointer { idBuffer in
+            let ids = idBuffer.baseAddress!
+            return _Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
+                self._slice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
+                            lossScale: lossScale, count: count)
+            }
         }
+        return F(sum / Double(count))
+    }
+
+    /// Forward (and backward when `lossScale != nil`) of batch rows `rows`, on `worker`'s scratch,
+    /// adding gradients into `grads`; returns the slice's summed loss (the mean divides by `count`).
+    private func _slice(_ a: Acts, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, grads G: UnsafeMutablePointer<F>,
+                        lossScale: F?, count: Int) -> Double {
+        let T = a.T, B = rows.count, N = B * T, n0 = rows.lowerBound * T
+        let P = params.values.pointer, A = a.buffer.pointer
+        // Row-indexed activations of this slice start n0 rows in; attention probabilities b0 (H,T,T) blocks in.
+        func row(_ off: Int, _ width: Int) -> UnsafeMutablePointer<F> { A + off + n0 * width }
+        let attOffset = rows.lowerBound * H * T * T
+        _Embedding.forward(out: row(a.res[0], C), ids: ids + n0, types: nil, wte: P + wte, wpe: P + wpe, wtt: nil, B: B, T: T, C: C)
         for l in 0..<L {
             let w = layers[l]
-            _LayerNorm.forward(out: A + a.ln1[l], mean: A + a.ln1m[l], rstd: A + a.ln1r[l], inp: A + a.res[l],
+            _LayerNorm.forward(out: row(a.ln1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.res[l], C),
                                weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
-            _Linear.forward(out: A + a.qkv[l], ldo: 3 * C, inp: A + a.ln1[l], ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
+            _Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.ln1[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
                             N: N, IC: C, OC: 3 * C, layout: .inOut, accumulate: false)
-            _Attention.forward(out: A + a.atty[l], att: A + a.att[l], qkv: A + a.qkv[l], keyMask: nil, causal: true,
-                               B: B, T: T, C: C, H: H)
-            (A + a.res2[l]).update(from: A + a.res[l], count: N * C)
-            _Linear.forward(out: A + a.res2[l], ldo: C, inp: A + a.atty[l], ldi: C, weight: P + w.projw, bias: P + w.projb,
+            _Attention.forward(out: row(a.atty[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: nil,
+                               causal: true, B: B, T: T, C: C, H: H)
+            row(a.res2[l], C).update(from: row(a.res[l], C), count: N * C)
+            _Linear.forward(out: row(a.res2[l], C), ldo: C, inp: row(a.atty[l], C), ldi: C, weight: P + w.projw, bias: P + w.projb,
                             N: N, IC: C, OC: C, layout: .inOut, accumulate: true)
-            _LayerNorm.forward(out: A + a.ln2[l], mean: A + a.ln2m[l], rstd: A + a.ln2r[l], inp: A + a.res2[l],
+            _LayerNorm.forward(out: row(a.ln2[l], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.res2[l], C),
                                weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
-            _Linear.forward(out: A + a.fc[l], ldo: I, inp: A + a.ln2[l], ldi: C, weight: P + w.fcw, bias: P + w.fcb,
+            _Linear.forward(out: row(a.fc[l], I), ldo: I, inp: row(a.ln2[l], C), ldi: C, weight: P + w.fcw, bias: P + w.fcb,
                             N: N, IC: C, OC: I, layout: .inOut, accumulate: false)
-            _GELU.forward(out: A + a.fcg[l], inp: A + a.fc[l], count: N * I, kind: gelu)
-            (A + a.res[l + 1]).update(from: A + a.res2[l], count: N * C)
-            _Linear.forward(out: A + a.res[l + 1], ldo: C, inp: A + a.fcg[l], ldi: I, weight: P + w.fcpw, bias: P + w.fcpb,
+            _GELU.forward(out: row(a.fcg[l], I), inp: row(a.fc[l], I), count: N * I, kind: gelu)
+            row(a.res[l + 1], C).update(from: row(a.res2[l], C), count: N * C)
+            _Linear.forward(out: row(a.res[l + 1], C), ldo: C, inp: row(a.fcg[l], I), ldi: I, weight: P + w.fcpw, bias: P + w.fcpb,
                             N: N, IC: I, OC: C, layout: .inOut, accumulate: true)
         }
-        _LayerNorm.forward(out: A + a.lnf, mean: A + a.lnfm, rstd: A + a.lnfr, inp: A + a.res[L],
+        let lnf = row(a.lnf, C)
+        _LayerNorm.forward(out: lnf, mean: row(a.lnfm, 1), rstd: row(a.lnfr, 1), inp: row(a.res[L], C),
                            weight: P + lnfw, bias: P + lnfb, N: N, C: C, eps: eps)
         // LM head + loss in chunks of `headRows` rows: logits (rows,V) stay in cache from the GEMM through
         // softmax-CE to the two backward GEMMs, and the full (N,V) logits are never stored.
-        let dres = A + a.dres, dtmp = A + a.dtmp  // dres carries d(residual stream); dtmp is scratch (N,C)
-        var count = 0
-        for n in 0..<N where a.targets[n] != -100 { count += 1 }
+        let dres = row(a.dres, C), dtmp = row(a.dtmp, C)  // dres carries d(residual stream); dtmp is scratch (N,C)
+        let logits = A + a.logits[worker], targets = a.targets + n0
         var sum = 0.0
         for r0 in stride(from: 0, to: N, by: headRows) {
             let rows = min(headRows, N - r0)
-            _Linear.forward(out: A + a.logits, ldo: V, inp: A + a.lnf + r0 * C, ldi: C, weight: P + wte, bias: nil,
+            _Linear.forward(out: logits, ldo: V, inp: lnf + r0 * C, ldi: C, weight: P + wte, bias: nil,
                             N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
-            sum += _SoftmaxCrossEntropy.run(logits: A + a.logits, targets: a.targets + r0, N: rows, V: V, gradScale: lossScale,
+            sum += _SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: rows, V: V, gradScale: lossScale,
                                             count: count).sum
             if lossScale != nil {
-                _Linear.backward(dinp: dtmp + r0 * C, lddi: C, dweight: G + wte, dbias: nil, dout: A + a.logits, lddo: V,
-                                 inp: A + a.lnf + r0 * C, ldi: C, weight: P + wte, N: rows, IC: C, OC: V, layout: .outIn,
+                _Linear.backward(dinp: dtmp + r0 * C, lddi: C, dweight: G + wte, dbias: nil, dout: logits, lddo: V,
+                                 inp: lnf + r0 * C, ldi: C, weight: P + wte, N: rows, IC: C, OC: V, layout: .outIn,
                                  accumulateInput: false)
             }
         }
-        let loss = F(sum / Double(count))
-        guard lossScale != nil else { return loss }
+        guard lossScale != nil else { return sum }
 
         // Backward.
-        _LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: A + a.res[L], weight: P + lnfw,
-                            mean: A + a.lnfm, rstd: A + a.lnfr, N: N, C: C, accumulate: false)
+        _LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: row(a.res[L], C), weight: P + lnfw,
+                            mean: row(a.lnfm, 1), rstd: row(a.lnfr, 1), N: N, C: C, accumulate: false)
+        // The MLP's d(fc) (rows, I) and later d(qkv) (rows, 3C) share this slice's part of dfc.
+        let dfc = A + a.dfc + n0 * Swift.max(I, 3 * C)
         for l in stride(from: L - 1, through: 0, by: -1) {
             let w = layers[l]
-            let dfc = A + a.dfc
-            _Linear.backward(dinp: dfc, lddi: I, dweight: G + w.fcpw, dbias: G + w.fcpb, dout: dres, lddo: C, inp: A + a.fcg[l], ldi: I,
+            _Linear.backward(dinp: dfc, lddi: I, dweight: G + w.fcpw, dbias: G + w.fcpb, dout: dres, lddo: C, inp: row(a.fcg[l], I), ldi: I,
                              weight: P + w.fcpw, N: N, IC: I, OC: C, layout: .inOut, accumulateInput: false)
-            _GELU.backward(dinp: dfc, inp: A + a.fc[l], dout: dfc, count: N * I, kind: gelu)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.fcw, dbias: G + w.fcb, dout: dfc, lddo: I, inp: A + a.ln2[l], ldi: C,
+            _GELU.backward(dinp: dfc, inp: row(a.fc[l], I), dout: dfc, count: N * I, kind: gelu)
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.fcw, dbias: G + w.fcb, dout: dfc, lddo: I, inp: row(a.ln2[l], C), ldi: C,
                              weight: P + w.fcw, N: N, IC: C, OC: I, layout: .inOut, accumulateInput: false)
-            _LayerNorm.backward(dinp: dres, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dtmp, inp: A + a.res2[l], weight: P + w.ln2w,
-                                mean: A + a.ln2m[l], rstd: A + a.ln2r[l], N: N, C: C, accumulate: true)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: A + a.atty[l], ldi: C,
+            _LayerNorm.backward(dinp: dres, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dtmp, inp: row(a.res2[l], C), weight: P + w.ln2w,
+                                mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), N: N, C: C, accumulate: true)
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: row(a.atty[l], C), ldi: C,
                              weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
             let dqkv = dfc  // the MLP's scratch is free again
-            _Attention.backward(dqkv: dqkv, datt: A + a.datt, dout: dtmp, att: A + a.att[l], qkv: A + a.qkv[l],
+            _Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dtmp, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
                                 causal: true, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: A + a.ln1[l], ldi: C,
+            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.ln1[l], C), ldi: C,
                              weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
-            _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: A + a.res[l], weight: P + w.ln1w,
-                                mean: A + a.ln1m[l], rstd: A + a.ln1r[l], N: N, C: C, accumulate: true)
+            _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: row(a.res[l], C), weight: P + w.ln1w,
+                                mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), N: N, C: C, accumulate: true)
         }
-        batch.inputIDs.withUnsafeBufferPointer { ids in
-            _Embedding.backward(dwte: G + wte, dwpe: G + wpe, dwtt: nil, dout: dres, ids: ids.baseAddress!, types: nil, B: B, T: T, C: C)
-        }
-        return loss
+        _Embedding.backward(dwte: G + wte, dwpe: G + wpe, dwtt: nil, dout: dres, ids: ids + n0, types: nil, B: B, T: T, C: C)
+        return sum
     }
 
     /// Training FLOPs per token at sequence length `T`: 3x the forward's `2·(matrix parameters) + 2·C·V`

@@ -19,7 +19,11 @@ struct BenchCommand: ParsableCommand {
             AdamW at lr 1e-4, weight decay 0.01, clipping at 1.0, as the PyTorch reference in \
             Fixtures/bench/train_reference.py. Memory: peak_resident_bytes (VmHWM) against \
             theoretical_bytes = parameters + gradients + AdamW m and v (16 bytes per parameter) + \
-            activation_bytes, the Float activations a backward pass must keep (see _BenchMemory).
+            activation_bytes, the Float activations a backward pass must keep (see _BenchMemory). \
+            GEMM roofline (gemm_bound_tokens_per_s): after the timed steps, one forward+backward records \
+            every GEMM it issues (shape, transposes, leading dimensions, OpenBLAS threads); each distinct \
+            shape is then timed alone (best of 5 rounds of at least 5 ms) and the step's GEMM time summed: the tokens/s a \
+            step made only of its GEMMs would reach, a ceiling for this engine on this machine.
             """)
 
     @Option(help: "gpt2 or bert.") var arch: String
@@ -32,6 +36,7 @@ struct BenchCommand: ParsableCommand {
     @Option(help: "Timed steps.") var steps: Int
     @Option(help: "Untimed warm-up steps.") var warmup: Int = 2
     @Option(help: "Seed of the initialization and the batch.") var seed: UInt64 = 0
+    @Flag(help: "Also list the GEMM roofline per shape (calls, time, GFLOP/s).") var gemmDetail = false
     @Flag(help: "Print one JSON object.") var json = false
 
     func run() throws {
@@ -78,7 +83,8 @@ struct BenchCommand: ParsableCommand {
             throw CLIError("bench: --arch must be gpt2 or bert (got \"\(arch)\")")
         }
         let r = try TrainingBenchmark.measure(model: model, data: data, steps: steps, warmup: warmup,
-                                              optimizer: OptimizerConfig(weightDecay: 0.01, maxGradNorm: 1.0), seed: seed)
+                                              optimizer: OptimizerConfig(weightDecay: 0.01, maxGradNorm: 1.0), seed: seed,
+                                              roofline: true, rooflineDetail: gemmDetail)
         let report = BenchReport(result: r, parameters: model.parameters.count, activationBytes: activations,
                                  baselineResidentBytes: baseline)
         if json {
@@ -135,6 +141,15 @@ struct BenchReport: Encodable {
         var s = String(format: "%@: %.0f tokens/s, %.1f GFLOP/s, %.0f%% of the sgemm peak (%.1f GFLOP/s), %.1f ms/step, %d BLAS threads\n",
                        arch, result.tokensPerSecond, result.gflops, 100 * result.peakFraction, result.sgemmPeakGFLOPs,
                        1e3 * result.secondsPerStep, result.blasThreads)
+        if let bound = result.gemmBoundTokensPerSecond, let g = result.gemmSecondsPerStep,
+           let calls = result.gemmCallsPerStep, let shapes = result.gemmShapes {
+            s += String(format: "GEMM roofline: %.0f tokens/s if a step were only its %d GEMMs (%d shapes, each timed alone: %.1f ms/step); the step reaches %.0f%% of it\n",
+                        bound, calls, shapes, 1e3 * g, 100 * result.tokensPerSecond / bound)
+        }
+        for e in result.gemmBreakdown ?? [] {
+            s += String(format: "  %6.2f ms/step  %4d x %@  %.1f us/call, %.1f GFLOP/s\n", 1e3 * e.secondsPerStep, e.calls,
+                        e.shape.description, 1e6 * e.secondsPerCall, e.gflops)
+        }
         s += "memory: \(parameters) parameters; params+grads+AdamW \(mib(result.optimizerStateBytes)) + activations \(mib(activationBytes)) = \(mib(theoreticalBytes))"
         if let peak = result.peakResidentBytes, let ratio = memoryRatio {
             s += String(format: "; peak resident %@ (%.2fx)", mib(peak), ratio)

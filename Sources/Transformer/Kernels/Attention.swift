@@ -31,7 +31,7 @@ enum _Attention {
             let q = qkv + b * T * C3, p = att + b * H * TT
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
-                BLAS.gemmStridedBatched(.none, .transpose, m: i1 - i0, n: keys, k: hd, alpha: scale,
+                _GEMM.stridedBatched(.none, .transpose, m: i1 - i0, n: keys, k: hd, alpha: scale,
                                         a: q + i0 * C3, lda: C3, strideA: hd, b: q + C, ldb: C3, strideB: hd,
                                         beta: 0, c: p + i0 * T, ldc: T, strideC: TT, batch: H)
             }
@@ -48,7 +48,7 @@ enum _Attention {
             let q = qkv + b * T * C3, p = att + b * H * TT
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
-                BLAS.gemmStridedBatched(.none, .none, m: i1 - i0, n: hd, k: keys,
+                _GEMM.stridedBatched(.none, .none, m: i1 - i0, n: hd, k: keys,
                                         a: p + i0 * T, lda: T, strideA: TT, b: q + 2 * C, ldb: C3, strideB: hd,
                                         beta: 0, c: out + (b * T + i0) * C, ldc: C, strideC: hd, batch: H)
             }
@@ -97,9 +97,9 @@ enum _Attention {
             // dP = dO V^T ; dV += P^T dO
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
-                BLAS.gemmStridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
+                _GEMM.stridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
                                         b: q + 2 * C, ldb: C3, strideB: hd, beta: 0, c: dp + i0 * T, ldc: T, strideC: TT, batch: H)
-                BLAS.gemmStridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
+                _GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
                                         b: dO + i0 * C, ldb: C, strideB: hd, beta: 1, c: dq + 2 * C, ldc: C3, strideC: hd, batch: H)
             }
             // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale over each row's computed keys, rows split over the workers
@@ -115,9 +115,9 @@ enum _Attention {
             // dQ = dS K ; dK += dS^T Q
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
-                BLAS.gemmStridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,
+                _GEMM.stridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,
                                         b: q + C, ldb: C3, strideB: hd, beta: 0, c: dq + i0 * C3, ldc: C3, strideC: hd, batch: H)
-                BLAS.gemmStridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: dp + i0 * T, lda: T, strideA: TT,
+                _GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: dp + i0 * T, lda: T, strideA: TT,
                                         b: q + i0 * C3, ldb: C3, strideB: hd, beta: 1, c: dq + C, ldc: C3, strideC: hd, batch: H)
             }
         }

@@ -31,9 +31,9 @@ enum _Linear {
         }
         switch layout {
         case .inOut:
-            BLAS.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: OC, beta: beta, c: out, ldc: ldo)
+            _GEMM.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: OC, beta: beta, c: out, ldc: ldo)
         case .outIn:
-            BLAS.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: IC, beta: beta, c: out, ldc: ldo)
+            _GEMM.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: IC, beta: beta, c: out, ldc: ldo)
         }
     }
 
@@ -48,14 +48,14 @@ enum _Linear {
         let beta: F = accumulateInput ? 1 : 0
         switch layout {
         case .inOut:
-            BLAS.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
+            _GEMM.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
             if let dinp {
-                BLAS.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
+                _GEMM.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
             }
         case .outIn:
-            BLAS.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
+            _GEMM.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
             if let dinp {
-                BLAS.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
+                _GEMM.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
             }
         }
         if let dbias {

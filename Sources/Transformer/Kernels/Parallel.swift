@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import LinearAlgebra
 
 /// Row-parallel loops on as many workers as OpenBLAS has threads (2 on the target machine).
@@ -7,7 +8,66 @@ import LinearAlgebra
 /// writes its own rows (reductions go to per-chunk slots summed in chunk order), so results are
 /// bit-identical run to run for a given thread count.
 enum _Parallel {
-    static var workers: Int { BLASThreads.count }
+    /// 1 inside a batch slice (its kernels run on the slice's own thread); elsewhere the process's
+    /// OpenBLAS thread count, read as it was before any ``withBLASThreads(_:_:)`` region changed it.
+    static var workers: Int {
+        if let c = _ThreadContext.current, c.issuers > 1 { return 1 }
+        let held = heldCount
+        return held > 0 ? held : BLASThreads.count
+    }
+
+    /// Runs `body(i)` for `i in 0..<slices` on `slices` threads at once, with OpenBLAS held at one
+    /// thread meanwhile (restored after), so every GEMM and row-parallel kernel inside runs on the
+    /// calling worker: no BLAS fork/join, no idle BLAS threads spinning against ours. Each worker
+    /// inherits the caller's GEMM log and knows it is one of `slices` concurrent issuers.
+    static func slices(_ slices: Int, _ body: (Int) -> Void) {
+        let context = _ThreadContext(log: _ThreadContext.current?.log, issuers: slices)
+        withBLASThreads(1) {
+            withoutActuallyEscaping(body) { b in
+                let box = _Unchecked(b)
+                DispatchQueue.concurrentPerform(iterations: slices) { i in context.install { box.value(i) } }
+            }
+        }
+    }
+
+    /// A model step over `W` batch slices (``slices(_:_:)`` when W > 1): `body(i, grads)` runs slice i
+    /// and returns its loss sum; slice 0 adds its gradient into `grads`, slice i > 0 into `extra[i-1]`
+    /// (zeroed first when `backward`), added into `grads` afterwards in slice order. Returns the slices'
+    /// sums added in order. Same W -> same bits.
+    static func slicedSum<F: ModelScalar>(_ W: Int, grads: UnsafeMutablePointer<F>, extra: [_Buffer<F>], backward: Bool,
+                                          _ body: (Int, UnsafeMutablePointer<F>) -> Double) -> Double {
+        withUnsafeTemporaryAllocation(of: Double.self, capacity: W) { sums -> Double in
+            let out = sums.baseAddress!
+            func slice(_ i: Int) {
+                if i > 0, backward { extra[i - 1].zero() }
+                out[i] = body(i, i == 0 ? grads : extra[i - 1].pointer)
+            }
+            if W == 1 { slice(0) } else { slices(W, slice) }
+            if W > 1, backward {
+                let extras = extra.prefix(W - 1).map { $0.pointer }
+                chunks(extra[0].count, minimumChunk: 1 << 15) { _, r in
+                    for e in extras { for j in r { grads[j] += e[j] } }
+                }
+            }
+            return (0..<W).reduce(0) { $0 + out[$1] }
+        }
+    }
+
+    /// Runs `body` with OpenBLAS at `threads` threads, then restores the count. Regions take turns (one
+    /// lock), and while one runs ``workers`` still reports the count from before it, so a model on
+    /// another thread splits its work as it always does (the same bits).
+    static func withBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
+        regionLock.lock()
+        defer { regionLock.unlock() }
+        let saved = BLASThreads.count
+        heldCount = saved
+        BLASThreads.count = threads
+        defer { BLASThreads.count = saved; heldCount = 0 }
+        return try body()
+    }
+    private static let regionLock = NSLock()
+    /// The OpenBLAS thread count from before the current region (0: no region). Written under the lock.
+    nonisolated(unsafe) private static var heldCount = 0
 
     /// Runs `body` on `workers` contiguous chunks of `0..<n` concurrently; `body(chunk, range)`.
     static func chunks(_ n: Int, minimumChunk: Int = 1, _ body: (Int, Range<Int>) -> Void) {
@@ -25,4 +85,33 @@ enum _Parallel {
 struct _Unchecked<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
+}
+
+/// Per-thread state of the kernels: the GEMM log to record into (``GEMMRoofline``) and how many
+/// threads issue GEMMs at once (> 1 inside ``_Parallel/slices(_:_:)``). Kept in a pthread key so a
+/// recording on one thread never sees another thread's GEMMs (tests run in parallel).
+final class _ThreadContext: @unchecked Sendable {
+    let log: _GEMMLog?
+    let issuers: Int
+
+    init(log: _GEMMLog?, issuers: Int) { self.log = log; self.issuers = issuers }
+
+    private static let key: pthread_key_t = {
+        var k = pthread_key_t()
+        pthread_key_create(&k, nil)
+        return k
+    }()
+
+    /// This thread's context, or `nil` (no log, one issuer).
+    @inline(__always) static var current: _ThreadContext? {
+        pthread_getspecific(key).map { Unmanaged<_ThreadContext>.fromOpaque($0).takeUnretainedValue() }
+    }
+
+    /// Runs `body` with this context installed on the calling thread; restores the previous one after.
+    func install<R>(_ body: () throws -> R) rethrows -> R {
+        let previous = pthread_getspecific(Self.key)
+        pthread_setspecific(Self.key, Unmanaged.passUnretained(self).toOpaque())
+        defer { pthread_setspecific(Self.key, previous) }
+        return try withExtendedLifetime(self) { try body() }
+    }
 }
