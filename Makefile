@@ -43,7 +43,7 @@ bench: build
 # The demo: the default corpus from Debian text, a tokenizer, token shards (each skipped when already
 # built), then `autoscale pipeline` with Docs/examples/demo-pipeline.yaml: DDO with tiny GPT-2 proxies at
 # two small budgets, the AutoScale prediction at the target, validation trainings at the target (uniform,
-# reused DDO weights, AutoScale; three seeds) and the report in $(DEMO)/pipeline (under mpirun with one
+# reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline (under mpirun with one
 # rank per core when MPI is present); finally the Chinchilla
 # scaling-law fit when ../shared/data is present.
 # With MPI the pipeline runs one rank per core (one BLAS thread each), its trainings spread over them.

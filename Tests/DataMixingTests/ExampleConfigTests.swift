@@ -20,7 +20,7 @@ import TestSupport
         let c = try Self.load("demo-pipeline.yaml")
         #expect(c.budgets == [180_000, 360_000] && c.target == 720_000 && c.factors == [1.0 / 3, 3])
         #expect(c.settings.evalDomains?.domains == ["code", "manuals"] && c.settings.evalDomains?.weights == [1, 1])
-        #expect(c.validation == .init(seeds: [1, 2, 3], evaluations: 5))
+        #expect(c.validation == .init(seeds: [1, 2], evaluations: 5))
         #expect(c.output == "out/demo/pipeline" && c.domains == nil && c.ddoSeeds == nil)
         // The inline proxy is proxy-tiny with 4x the validation tokens and a cosine to zero.
         var expected = try ProxyConfig.load(path: Self.examples.appendingPathComponent("proxy-tiny.yaml").path)
