@@ -7,7 +7,7 @@ import Training
 
 /// `autoscale ddo run`: plans a DDO at one budget, trains a GPT-2 proxy per run on the corpus (cached in
 /// OUT/runs, resumable), and writes OUT/losses.csv and OUT/result.json.
-struct DDORunCommand: ParsableCommand {
+struct DDORunCommand: RankedCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
         abstract: "Train the DDO runs of one budget with a proxy model, then fit and allocate (losses.csv, result.json).",
@@ -36,11 +36,6 @@ struct DDORunCommand: ParsableCommand {
     /// Test hook (see Docs/cluster.md): with `AUTOSCALE_TEST_KILL_AFTER_RUNS=N`, rank 1 of an MPI job kills
     /// itself with SIGKILL right after writing the record of the N-th run it trained.
     static let killAfterRunsVariable = "AUTOSCALE_TEST_KILL_AFTER_RUNS"
-
-    func run() throws {
-        let comm = try Cluster.world()
-        try Cluster.run(comm) { try run(comm) }
-    }
 
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet)

@@ -6,7 +6,7 @@ import Training
 
 /// `autoscale pipeline CONFIG.yaml`: DDO at each small budget, the AutoScale prediction at the target, optional
 /// validation trainings at the target, and a report folder (report.json, report.html, the CSV logs).
-struct PipelineCommand: ParsableCommand {
+struct PipelineCommand: RankedCommand {
     static let configuration = CommandConfiguration(
         commandName: "pipeline",
         abstract: "The whole AutoScale job from one file: DDOs at small budgets, the prediction, validation at the target, a report.",
@@ -25,11 +25,6 @@ struct PipelineCommand: ParsableCommand {
     @Flag(help: "Print report.json instead of the tables.") var json = false
     @Flag(help: "Show every training's step and evaluation lines on stderr.") var verbose = false
     @Flag(help: "No progress or warnings on stderr.") var quiet = false
-
-    func run() throws {
-        let comm = try Cluster.world()
-        try Cluster.run(comm) { try run(comm) }
-    }
 
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet)

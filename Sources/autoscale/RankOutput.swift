@@ -4,6 +4,19 @@ import Foundation
 import LinearAlgebra
 import Training
 
+/// A command that runs on every rank of an MPI job (one process without MPI): `run()` joins the world and
+/// runs ``run(_:)`` under ``Cluster/run(_:_:)``, so a failure on any rank ends the job with its one line.
+protocol RankedCommand: ParsableCommand {
+    func run(_ comm: any Communicator) throws
+}
+
+extension RankedCommand {
+    func run() throws {
+        let comm = try Cluster.world()
+        try Cluster.run(comm) { try run(comm) }
+    }
+}
+
 /// A command's progress lines on stderr, prefixed with `rank r: ` in an MPI job of several ranks
 /// (`quiet` silences them).
 struct RankOutput {

@@ -9,7 +9,7 @@ import Transformer
 
 /// `autoscale train`: trains one GPT-2 proxy on a mixture of the corpus's domains, data-parallel under
 /// `mpirun -np K` (each rank takes 1/K of every global batch; one gradient allreduce per step).
-struct TrainCommand: ParsableCommand {
+struct TrainCommand: RankedCommand {
     static let configuration = CommandConfiguration(
         commandName: "train",
         abstract: "Train one proxy model on a data mixture (data-parallel under mpirun/srun); writes log.csv, result.json, model/.",
@@ -56,11 +56,6 @@ struct TrainCommand: ParsableCommand {
             case tokensPerSecond = "tokens_per_second", stepSeconds = "step_seconds", allreduceSeconds = "allreduce_seconds"
             case ranks, threadsPerRank = "threads_per_rank"
         }
-    }
-
-    func run() throws {
-        let comm = try Cluster.world()
-        try Cluster.run(comm) { try run(comm) }
     }
 
     func run(_ comm: any Communicator) throws {
