@@ -7,6 +7,7 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .executable(name: "autoscale", targets: ["autoscale"]),
+        .library(name: "Base", targets: ["Base"]),
         .library(name: "LinearAlgebra", targets: ["LinearAlgebra"]),
         .library(name: "Optimization", targets: ["Optimization"]),
         .library(name: "ScalingLaws", targets: ["ScalingLaws"]),
@@ -15,6 +16,8 @@ let package = Package(
         .library(name: "Training", targets: ["Training"]),
         .library(name: "Corpus", targets: ["Corpus"]),
         .library(name: "DataMixing", targets: ["DataMixing"]),
+        .library(name: "Proxies", targets: ["Proxies"]),
+        .library(name: "Pipelines", targets: ["Pipelines"]),
     ],
     traits: [
         .trait(name: "MPI", description: "Distributed runs over MPI (Open MPI or MPICH); `make` enables it when pkg-config finds `mpi`."),
@@ -35,35 +38,48 @@ let package = Package(
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", pkgConfig: "zlib",
                        providers: [.apt(["zlib1g-dev"])]),
 
-        // Layers, each importing only layers below it.
+        // Layers, each importing only layers below it (Docs/architecture.md draws them).
+        // Base: seeded RNGs, the CSV table, ordered JSON, atomic writes, token counts, rounding, field errors.
+        .target(name: "Base"),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
-        .target(name: "Optimization", dependencies: ["LinearAlgebra"]),
-        .target(name: "ScalingLaws", dependencies: ["Optimization", "LinearAlgebra"]),
+        .target(name: "Optimization", dependencies: ["Base", "LinearAlgebra"]),
+        .target(name: "ScalingLaws", dependencies: ["Base", "Optimization", "LinearAlgebra"]),
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
-        .target(name: "Transformer", dependencies: ["LinearAlgebra"]),
-        .target(name: "Training", dependencies: ["Transformer", "Cluster", "Optimization", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: ["CZlib", "Optimization", .product(name: "HeapModule", package: "swift-collections")]),
-        .target(name: "DataMixing",
-                dependencies: ["Corpus", "Training", "Cluster", "Transformer", "ScalingLaws", "Optimization", "LinearAlgebra",
+        .target(name: "Transformer", dependencies: ["Base", "LinearAlgebra"]),
+        .target(name: "Training", dependencies: ["Base", "Transformer", "Cluster", "LinearAlgebra"]),
+        .target(name: "Corpus", dependencies: ["Base", "CZlib", .product(name: "HeapModule", package: "swift-collections")]),
+        // The mixture math only: plans, objectives, fits, the allocation, the predictor.
+        .target(name: "DataMixing", dependencies: ["Base", "Optimization", "LinearAlgebra"]),
+        // Proxy configs and trainers, batch sources over the sampler, the one run cache.
+        .target(name: "Proxies",
+                dependencies: ["Base", "DataMixing", "Corpus", "Training", "Transformer", "Cluster", "LinearAlgebra",
+                               .product(name: "Yams", package: "Yams")]),
+        // The pipeline and its report (report.json, report.html, SVG).
+        .target(name: "Pipelines",
+                dependencies: ["Base", "Proxies", "DataMixing", "Corpus", "Training", "Cluster",
                                .product(name: "Yams", package: "Yams")]),
         .executableTarget(
             name: "autoscale",
             dependencies: [
-                "LinearAlgebra", "Optimization", "ScalingLaws", "Cluster", "Transformer", "Training", "Corpus", "DataMixing",
+                "Base", "LinearAlgebra", "Optimization", "ScalingLaws", "Cluster", "Transformer", "Training", "Corpus",
+                "DataMixing", "Proxies", "Pipelines",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
             ]),
 
         // Unit tests, one target per layer; end-to-end tests drive the built CLI.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
-        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "TestSupport"]),
-        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "TestSupport"]),
+        .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Base", "TestSupport"]),
+        .testTarget(name: "ScalingLawsTests", dependencies: ["ScalingLaws", "Base", "TestSupport"]),
         .testTarget(name: "ClusterTests", dependencies: ["Cluster", "TestSupport"]),
-        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Training", "TestSupport"]),
-        .testTarget(name: "TrainingTests", dependencies: ["Training", "TestSupport"]),
-        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Optimization", "TestSupport"]),
-        .testTarget(name: "DataMixingTests", dependencies: ["DataMixing", "TestSupport"]),
+        .testTarget(name: "TransformerTests", dependencies: ["Transformer", "Training", "Base", "TestSupport"]),
+        .testTarget(name: "TrainingTests", dependencies: ["Training", "Base", "TestSupport"]),
+        .testTarget(name: "CorpusTests", dependencies: ["Corpus", "Base", "TestSupport"]),
+        .testTarget(name: "DataMixingTests", dependencies: ["DataMixing", "Base", "TestSupport"]),
+        .testTarget(name: "ProxiesTests", dependencies: ["Proxies", "DataMixing", "Base", "TestSupport"]),
+        .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Proxies", "DataMixing", "Base", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["autoscale", "TestSupport"]),
     ]
 )

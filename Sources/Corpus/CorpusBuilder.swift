@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 
 /// Assembles a corpus folder from domain sources: clean, deduplicate, seeded shuffle, train/validation split.
 ///

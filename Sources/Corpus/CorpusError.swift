@@ -29,7 +29,7 @@ public enum CorpusError: Error, CustomStringConvertible, LocalizedError, Equatab
         case let .invalidArgument(message): return message
         case let .tooManyEpochs(domain, requested, unique, epochs, limit):
             return "domain '\(domain)': \(requested) tokens requested but only \(unique) unique; "
-                + "that needs \(epochs) epochs, above the limit of \(limit) (raise --max-epochs or lower the request)"
+                + "that needs \(epochs) epochs, above the limit of \(limit)"
         case let .writeFailed(path, reason): return "\(path): cannot write: \(reason)"
         }
     }

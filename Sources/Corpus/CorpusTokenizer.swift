@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Tokenizes a built corpus into shards (`corpus tokenize`): every document of each split is encoded and

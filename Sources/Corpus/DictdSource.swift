@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 
 /// Entries of dictd databases (`NAME.dict.dz` + `NAME.index`), one document per distinct definition.
 ///

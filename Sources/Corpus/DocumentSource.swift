@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 
 /// One raw document as a source yields it, before cleaning (bytes may be invalid UTF-8).
 public struct RawDocument: Sendable {

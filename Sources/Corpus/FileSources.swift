@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 
 /// Source files (e.g. the Python standard library), one document per file, indentation kept.
 /// Files are visited in a seeded order so a byte cap keeps a seeded sample of whole files.

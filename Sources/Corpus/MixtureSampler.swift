@@ -1,4 +1,4 @@
-import Optimization
+import Base
 /// A seeded, deterministic stream of fixed-length training sequences drawn from several domains in
 /// requested token quantities.
 ///
@@ -40,7 +40,7 @@ public struct MixtureSampler: Sendable {
         var windows: [[Int]] = []
         for (name, shard, q) in domains {
             guard q >= 0 else { throw CorpusError.invalidArgument("domain '\(name)': requested tokens must be >= 0") }
-            let n = Int((Double(q) / Double(t)).rounded())
+            let n = MixtureBudget.sequences(tokens: q, predictedPerSequence: t)
             let k = max(0, (shard.count - 1) / t)
             if n > 0 && k == 0 {
                 throw CorpusError.tooLittleText(domain: name, detail: "\(shard.count) tokens cannot fill one sequence of \(t + 1)")
@@ -76,20 +76,6 @@ public struct MixtureSampler: Sendable {
         self.plans = plans
         self.warnings = warnings
         self.shards = domains.map(\.shard)
-    }
-
-    /// Quantities from weights times a budget, by largest remainder so they sum to `budget` exactly.
-    public static func quantities(weights: [(String, Double)], budget: Int) throws -> [(String, Int)] {
-        guard budget >= 0 else { throw CorpusError.invalidArgument("budget must be >= 0") }
-        guard weights.allSatisfy({ $0.1 >= 0 && $0.1.isFinite }), case let total = weights.reduce(0, { $0 + $1.1 }), total > 0 else {
-            throw CorpusError.invalidArgument("weights must be finite, non-negative and not all zero")
-        }
-        let exact = weights.map { Double(budget) * $0.1 / total }
-        var q = exact.map { Int($0.rounded(.down)) }
-        let rest = budget - q.reduce(0, +)
-        let byRemainder = exact.indices.sorted { (exact[$0] - Double(q[$0]), -$0) > (exact[$1] - Double(q[$1]), -$1) }
-        for i in byRemainder.prefix(rest) { q[i] += 1 }
-        return zip(weights, q).map { ($0.0, $1) }
     }
 
     /// Number of sequences in the stream.

@@ -1,4 +1,4 @@
-import Optimization
+import Base
 /// Synthetic domains with known structure and entropy, for fast tests of the whole data pipeline.
 ///
 /// The "language" of each domain (word lists, transition tables) is fixed by `structureSeed`; the documents

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Reading and writing the Hugging Face `tokenizers` JSON format for byte-level BPE.
@@ -45,22 +46,7 @@ public enum TokenizerJSON {
         }
     }
 
-    /// JSON string literal.
-    static func quoted(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += String(format: "\\u%04x", u.value) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func quoted(_ s: String) -> String { JSONValue.quoted(s) }
 
     /// Loads a tokenizer file; every shape problem is reported as one line naming the file and field.
     public static func load(_ url: URL) throws -> BPEModel {

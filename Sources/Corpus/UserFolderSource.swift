@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 
 /// A user corpus: a folder (searched recursively) of `.txt` files, one document each, and/or `.jsonl` files
 /// with one JSON object per line whose string field `text` is a document (RedPajama style). A single file

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// The DDO objective: a weighted mean over validation domains of perplexity (`exp(loss)`, the paper's
@@ -31,23 +32,23 @@ public struct DDOObjective: Sendable, Equatable {
     }
 
     /// Parses `--eval-domains`: `d1,d2` (equal weights) or `d1=w1,d2=w2` (a missing weight is 1). Weights
-    /// must be positive and finite, names non-empty and distinct.
-    public static func parseDomains(_ spec: String, option: String = "--eval-domains") throws -> (domains: [String], weights: [Double]) {
+    /// must be positive and finite, names non-empty and distinct. Errors are ``FieldError``s on `field`.
+    public static func parseDomains(_ spec: String, field: String = "eval_domains") throws -> (domains: [String], weights: [Double]) {
         var names: [String] = [], weights: [Double] = []
         for item in spec.split(separator: ",", omittingEmptySubsequences: false) {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = parts[0].trimmingCharacters(in: .whitespaces)
             guard !name.isEmpty else {
-                throw DataMixingError.invalidArgument("\(option): empty domain name in '\(spec)'")
+                throw FieldError(field, "empty domain name in '\(spec)'")
             }
             guard !names.contains(name) else {
-                throw DataMixingError.invalidArgument("\(option): domain '\(name)' is listed twice")
+                throw FieldError(field, "domain '\(name)' is listed twice")
             }
             var w = 1.0
             if parts.count == 2 {
                 let text = parts[1].trimmingCharacters(in: .whitespaces)
                 guard let v = Double(text), v > 0, v.isFinite else {
-                    throw DataMixingError.invalidArgument("\(option): weight '\(text)' of \(name) is not a positive number")
+                    throw FieldError(field, "weight '\(text)' of \(name) is not a positive number")
                 }
                 w = v
             }

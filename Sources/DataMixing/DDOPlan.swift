@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// The runs of one DDO at one budget: a base run with per-domain token quantities `N_i` (default uniform,
@@ -5,7 +6,7 @@ import Foundation
 /// `round(f N_i)` and the other domains at their base quantities: `1 + m · |factors|` runs.
 ///
 /// Quantities are whole tokens: the base quantities are `budget · w_i` rounded by largest remainder so they
-/// sum to the budget exactly. The fit uses the quantities actually trained (from LOSSES.csv), so rounding
+/// sum to the budget exactly (Base's ``largestRemainder(_:total:)``, as the sampler's quantities). The fit uses the quantities actually trained (from LOSSES.csv), so rounding
 /// does not bias it.
 public struct DDOPlan: Sendable, Equatable {
     public struct Run: Sendable, Equatable {
@@ -30,8 +31,8 @@ public struct DDOPlan: Sendable, Equatable {
     public static func validate(factors: [Double]) throws {
         guard factors.count >= 2, Set(factors).count == factors.count,
               factors.allSatisfy({ $0 > 0 && $0.isFinite && $0 != 1 }) else {
-            throw DataMixingError.invalidArgument(
-                "--factors: need at least two distinct positive factors other than 1, got \(factors.map { String(format: "%g", $0) }.joined(separator: ","))")
+            throw FieldError("factors",
+                "need at least two distinct positive factors other than 1, got \(factors.map { String(format: "%g", $0) }.joined(separator: ","))")
         }
     }
 
@@ -53,11 +54,7 @@ public struct DDOPlan: Sendable, Equatable {
             throw DataMixingError.invalidArgument("base weights must be \(m) positive numbers")
         }
         guard budget >= m else { throw DataMixingError.invalidArgument("budget \(budget) is smaller than the number of domains") }
-        let total = w.reduce(0, +)
-        let exact = w.map { Double(budget) * $0 / total }
-        var base = exact.map { Int($0.rounded(.down)) }
-        let order = (0..<m).sorted { (exact[$0] - Double(base[$0]), $1) > (exact[$1] - Double(base[$1]), $0) }
-        for i in order.prefix(budget - base.reduce(0, +)) { base[i] += 1 }
+        let base = try MixtureBudget(domains: domains, weights: w, total: budget).tokens
 
         var runs = [Run(id: "base", tokens: base, perturbedDomain: nil, factor: 1)]
         for (i, d) in domains.enumerated() {

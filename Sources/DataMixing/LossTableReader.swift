@@ -1,5 +1,6 @@
+import Base
 import Foundation
-import ScalingLaws
+import Base
 
 extension LossTable {
     /// Reads LOSSES.csv (see ``LossTable``) with the ScalingLaws CSV ``Table`` reader; every error names

@@ -1,3 +1,4 @@
+import Base
 /// Seeded, reproducible nonparametric bootstrap.
 ///
 /// Replicate `r` resamples `n` indices uniformly with replacement from a ``Xoshiro256StarStar`` seeded
@@ -12,7 +13,7 @@ public enum Bootstrap {
         var replicateSeed = sm.next()
         for _ in 0..<replicate { replicateSeed = sm.next() }
         var rng = Xoshiro256StarStar(seed: replicateSeed)
-        return (0..<n).map { _ in rng.nextIndex(below: n) }
+        return (0..<n).map { _ in rng.below(n) }
     }
 
     /// The `q`-quantile (`0 <= q <= 1`) of `values` with linear interpolation between order statistics:

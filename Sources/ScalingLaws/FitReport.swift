@@ -1,3 +1,4 @@
+import Base
 /// The JSON objects printed by `autoscale fit --json` (and read back by `autoscale optimal`).
 extension FittedLaw {
     /// `{"law", "params", "objective", "points", "loss", "delta"?, "starts", "converged_starts",

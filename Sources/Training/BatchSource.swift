@@ -1,5 +1,11 @@
+import Base
 import Foundation
 import Transformer
+
+/// The trainer's random-number generator, Base's xoshiro256**. Batch sources draw from it (sampling, shuffling,
+/// dynamic masking), so its four state words are saved in every checkpoint: a resumed run draws exactly the
+/// numbers the uninterrupted run would.
+public typealias TrainingRNG = Xoshiro256StarStar
 
 /// Where training micro-batches come from. The data layer conforms to this; `Training` never imports it.
 ///

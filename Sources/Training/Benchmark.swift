@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import LinearAlgebra
 import Transformer
@@ -69,7 +70,7 @@ public enum TrainingBenchmark {
         var seconds = 0.0, tokens = 0
         for _ in 0..<steps {
             let r = try trainer.trainStep()
-            seconds += r.seconds; tokens += r.tokens
+            seconds += r.seconds; tokens += r.positions
         }
         let perStep = seconds / Double(steps)
         let rate = Double(tokens) / seconds

@@ -1,3 +1,4 @@
+import Base
 import Transformer
 
 /// BERT's dynamic masking (Devlin et al.; as `transformers.DataCollatorForLanguageModeling`), applied
@@ -8,8 +9,9 @@ import Transformer
 /// label = its original id and its input becomes ``maskTokenID`` with probability 0.8, a token drawn
 /// uniformly from `0..<vocabSize` with probability 0.1 (it may equal the original, as in HF), and stays
 /// unchanged with probability 0.1. Every other position gets label -100 and keeps its input.
-/// Deterministic in the generator: the draws are, per position in row-major order, one uniform
-/// Double for selection and, if selected, one for the 80/10/10 choice and one id when random.
+/// Deterministic in the generator, on every platform and Swift version (Base's own ``SeededRandomGenerator/unit()``
+/// and ``SeededRandomGenerator/below(_:)``, not the standard library's `random(in:using:)`): the draws are, per
+/// position in row-major order, one uniform Double for selection and, if selected, one for the 80/10/10 choice and one id when random.
 public struct DynamicMasking: Sendable, Equatable {
     public var maskTokenID: Int32
     public var vocabSize: Int
@@ -37,7 +39,7 @@ public struct DynamicMasking: Sendable, Equatable {
         var out = batch
         var labels = [Int32](repeating: -100, count: batch.inputIDs.count)
         for i in batch.inputIDs.indices where isEligible(batch, at: i) {
-            guard Double.random(in: 0..<1, using: &rng) < selectProbability else { continue }
+            guard rng.unit() < selectProbability else { continue }
             _select(i, in: &out, labels: &labels, using: &rng)
         }
         out.labels = labels
@@ -53,11 +55,11 @@ public struct DynamicMasking: Sendable, Equatable {
     /// Selects position `i`: label = its id; input -> [MASK] (0.8), a uniform random id (0.1), or kept (0.1).
     func _select(_ i: Int, in out: inout TokenBatch, labels: inout [Int32], using rng: inout TrainingRNG) {
         labels[i] = out.inputIDs[i]
-        let u = Double.random(in: 0..<1, using: &rng)
+        let u = rng.unit()
         if u < 0.8 {
             out.inputIDs[i] = maskTokenID
         } else if u < 0.9 {
-            out.inputIDs[i] = Int32(Int.random(in: 0..<vocabSize, using: &rng))
+            out.inputIDs[i] = Int32(rng.below(vocabSize))
         }
     }
 }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Transformer
 
@@ -35,13 +36,11 @@ public struct FlatWeightsStore: ModelWeightsStore {
     }
 }
 
-/// FNV-1a (64-bit) of every spec's name, shape and offset and the buffer length, in hex.
+/// SHA-256 of every spec's name, shape and offset and the buffer length, in hex.
 func _layoutFingerprint(_ model: any LanguageModel) -> String {
-    var h: UInt64 = 0xCBF2_9CE4_8422_2325
     let text = model.parameterSpecs.map { "\($0.name):\($0.shape):\($0.offset)" }.joined(separator: ";")
         + "#\(model.parameters.count)"
-    for b in text.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01B3 }
-    return String(h, radix: 16)
+    return SHA256.hex(Array(text.utf8))
 }
 
 /// A ``ModelWeightsStore`` from two closures, e.g. the model layer's Hugging Face checkpoint

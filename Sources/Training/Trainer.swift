@@ -1,3 +1,4 @@
+import Base
 import Cluster
 import Foundation
 import Transformer
@@ -11,8 +12,12 @@ public struct StepResult: Sendable, Equatable {
     public var learningRate: Double
     /// Global gradient norm before clipping.
     public var gradientNorm: Double
-    /// Tokens of this step's micro-batches.
+    /// Predicted tokens of this step's micro-batches (``LanguageModel/predictedPositions(in:)``: for GPT-2,
+    /// `context - 1` per sequence), the project's one token unit (Docs/architecture.md).
     public var tokens: Int
+    /// Positions the step processed (`batch size x sequence length` summed over micro-batches): what
+    /// framework benchmarks count as tokens per second.
+    public var positions: Int
     /// Wall-clock seconds of the step.
     public var seconds: Double
 }
@@ -111,7 +116,7 @@ public final class Trainer {
         model.gradients.update(repeating: 0)
         let k = config.accumulationSteps
         let scale = Float(1) / Float(k)
-        var lossSum = 0.0, stepTokens = 0
+        var lossSum = 0.0, stepTokens = 0, positions = 0
         for micro in 0..<k {
             let batch = try data.nextBatch(using: &rng)
             let l = try model.forwardBackward(batch, lossScale: scale)
@@ -119,13 +124,14 @@ public final class Trainer {
                 throw TrainingError.diverged(step: n, reason: "loss is \(l) on micro-batch \(micro + 1) of \(k)")
             }
             lossSum += Double(l)
-            stepTokens += batch.batchSize * batch.sequenceLength
+            stepTokens += model.predictedPositions(in: batch).reduce(0, +)
+            positions += batch.batchSize * batch.sequenceLength
         }
-        return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, start: start)
+        return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, positions: positions, start: start)
     }
 
     /// Divergence guard, clipping, AdamW and the averagers: the end of every step.
-    func _finishStep(loss: Double, tokens stepTokens: Int, start: UInt64) throws -> StepResult {
+    func _finishStep(loss: Double, tokens stepTokens: Int, positions: Int, start: UInt64) throws -> StepResult {
         let n = step + 1
         if let f = config.divergenceFactor, let low = lowestLoss, loss > f * low {
             throw TrainingError.diverged(step: n, reason: "loss \(loss) exceeds \(f) x the lowest loss \(low)")
@@ -143,7 +149,8 @@ public final class Trainer {
         ema?.observe(p)
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) * 1e-9
         _trainingSeconds += seconds
-        return StepResult(step: n, loss: loss, learningRate: lr, gradientNorm: norm, tokens: stepTokens, seconds: seconds)
+        return StepResult(step: n, loss: loss, learningRate: lr, gradientNorm: norm, tokens: stepTokens, positions: positions,
+                          seconds: seconds)
     }
 
     /// The data-parallel step (see ``trainStep()``).
@@ -152,9 +159,8 @@ public final class Trainer {
         let n = step + 1
         model.gradients.update(repeating: 0)
         let k = config.accumulationSteps
-        let shifted = !(model is BertForMaskedLM)
         var weighted = [Double](repeating: 0, count: k), totals = [Int](repeating: 0, count: k)
-        var stepTokens = 0
+        var stepTokens = 0, positions = 0
         for micro in 0..<k {
             let global = try data.nextBatch(using: &rng)
             let b = global.batchSize
@@ -163,12 +169,13 @@ public final class Trainer {
                     "a global batch of \(b) sequences does not split over \(comm.size) ranks (it must be a multiple of the rank count)"))
             }
             let rows = (comm.rank * b / comm.size)..<((comm.rank + 1) * b / comm.size)
-            let perRow = Self._predictedTokens(global, shifted: shifted)
+            let perRow = model.predictedPositions(in: global)
             totals[micro] = perRow.reduce(0, +)
             guard totals[micro] > 0 else {
                 throw SharedError(TrainingError.data("micro-batch \(micro + 1) of step \(n) has no token to predict"))
             }
-            stepTokens += b * global.sequenceLength
+            stepTokens += totals[micro]
+            positions += b * global.sequenceLength
             let mine = perRow[rows].reduce(0, +)
             guard mine > 0 else { continue }  // nothing to predict in this rank's rows: a zero contribution
             let part = Self._rows(global, rows)
@@ -187,7 +194,9 @@ public final class Trainer {
         }
         try comm.allreduceSum(model.gradients)
         communicationSeconds += Double(DispatchTime.now().uptimeNanoseconds - c0) * 1e-9
-        do { return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, start: start) } catch { throw SharedError(error) }
+        do {
+            return try _finishStep(loss: lossSum / Double(k), tokens: stepTokens, positions: positions, start: start)
+        } catch { throw SharedError(error) }
     }
 
     /// Rows `rows` of a batch (every per-token array sliced alike).
@@ -196,18 +205,6 @@ public final class Trainer {
         return TokenBatch(batchSize: rows.count, sequenceLength: t, inputIDs: Array(batch.inputIDs[r]),
                           labels: batch.labels.map { Array($0[r]) }, attentionMask: batch.attentionMask.map { Array($0[r]) },
                           tokenTypeIDs: batch.tokenTypeIDs.map { Array($0[r]) })
-    }
-
-    /// Positions whose loss counts: labels (default: the inputs) other than -100, skipping each row's first
-    /// position when the model predicts the next token (`shifted`, GPT-2) and not for a masked LM (BERT).
-    /// One count per row, so the global total and a rank's share come from one pass.
-    static func _predictedTokens(_ batch: TokenBatch, shifted: Bool) -> [Int] {
-        let labels = batch.labels ?? batch.inputIDs, t = batch.sequenceLength
-        return (0..<batch.batchSize).map { row in
-            var count = 0
-            for i in (shifted ? 1 : 0)..<t where labels[row * t + i] != -100 { count += 1 }
-            return count
-        }
     }
 
     /// Held-out loss of the current weights on every evaluation set.

@@ -1,3 +1,4 @@
+import Base
 /// The loop's settings (optimizer and schedule are separate: ``OptimizerConfig``, ``Schedule``).
 public struct TrainingConfig: Codable, Equatable, Sendable {
     /// Optimizer steps to run in total (a resumed run continues up to this count).

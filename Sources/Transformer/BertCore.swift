@@ -1,3 +1,4 @@
+import Base
 /// BERT encoder with masked-LM head (`BertForMaskedLM` semantics), generic over the scalar.
 ///
 /// `h0 = LN(word[ids] + pos[t] + type[tt])`; per layer (post-LN): `h1 = LN(h + attn(h))`,
@@ -65,7 +66,7 @@ final class _Bert<F: ModelScalar> {
     /// embeddings, zero biases, LayerNorm weight 1 (the padding row is not zeroed: no padding_idx
     /// gradient masking is implemented, and HF's own MLM pretraining init zeroes it only once).
     func initialize(seed: UInt64) {
-        var rng = _InitRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         params.values.zero()
         for s in params.specs {
             if s.name.hasSuffix("LayerNorm.weight") { params.fill(s.name, 1) }

@@ -1,3 +1,4 @@
+import Base
 /// GPT-2 decoder with tied LM head (`GPT2LMHeadModel` semantics), generic over the scalar so the
 /// same code runs in `Float` (training) and `Double` (finite-difference oracle).
 ///
@@ -42,7 +43,7 @@ final class _GPT2<F: ModelScalar> {
     /// GPT-2 initialization as in `GPT2PreTrainedModel._init_weights`: N(0, 0.02^2) for weights and
     /// embeddings, `c_proj` weights with std 0.02/sqrt(2 n_layer), zero biases, LayerNorm weight 1.
     func initialize(seed: UInt64) {
-        var rng = _InitRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         let std = config.initializerRange
         params.values.zero()
         for s in params.specs {

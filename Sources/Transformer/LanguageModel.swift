@@ -56,4 +56,21 @@ public protocol LanguageModel: AnyObject {
     func loss(_ batch: TokenBatch) throws -> Float
     /// Floating-point operations of one training step (forward + backward) per token, for reporting GFLOP/s.
     var trainingFLOPsPerToken: Double { get }
+    /// The number of positions of each row of `batch` whose loss counts (the model's predicted tokens): for a
+    /// next-token model (GPT-2) the labels after the first position that are not -100, for a masked LM (BERT)
+    /// every label that is not -100. The trainer counts its tokens with it and weights ranks' losses by it.
+    func predictedPositions(in batch: TokenBatch) -> [Int]
+}
+
+extension TokenBatch {
+    /// Per row, the labels (default: the inputs) other than -100, from position `shifted ? 1 : 0` on (a
+    /// next-token model has no target for its first position): ``LanguageModel/predictedPositions(in:)``.
+    public func labelledPositions(shifted: Bool) -> [Int] {
+        let labels = self.labels ?? inputIDs, t = sequenceLength
+        return (0..<batchSize).map { row in
+            var count = 0
+            for i in (shifted ? 1 : 0)..<t where labels[row * t + i] != -100 { count += 1 }
+            return count
+        }
+    }
 }

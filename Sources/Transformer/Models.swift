@@ -7,8 +7,9 @@ public class _CoreBackedModel: LanguageModel {
     private let runCore: (TokenBatch, Float?) throws -> Float
     private let flops: () -> Double
 
-    init(params: _Parameters<Float>, run: @escaping (TokenBatch, Float?) throws -> Float, flops: @escaping () -> Double) {
-        self.params = params; self.runCore = run; self.flops = flops
+    init(params: _Parameters<Float>, predictsNextToken: Bool, run: @escaping (TokenBatch, Float?) throws -> Float,
+         flops: @escaping () -> Double) {
+        self.params = params; self.predictsNextToken = predictsNextToken; self.runCore = run; self.flops = flops
     }
     public var parameterSpecs: [ParameterSpec] { params.specs }
     public var parameters: UnsafeMutableBufferPointer<Float> { params.values.buffer }
@@ -16,6 +17,10 @@ public class _CoreBackedModel: LanguageModel {
     public func forwardBackward(_ batch: TokenBatch, lossScale: Float) throws -> Float { try runCore(batch, lossScale) }
     public func loss(_ batch: TokenBatch) throws -> Float { try runCore(batch, nil) }
     public var trainingFLOPsPerToken: Double { flops() }
+    /// Next-token models (GPT-2) have no target at a row's first position; a masked LM (BERT) predicts every
+    /// labelled position.
+    let predictsNextToken: Bool
+    public func predictedPositions(in batch: TokenBatch) -> [Int] { batch.labelledPositions(shifted: predictsNextToken) }
 }
 
 /// A GPT-2 language model with the semantics of Hugging Face `GPT2LMHeadModel` (Float, for training).
@@ -30,13 +35,14 @@ public final class GPT2LMHeadModel: _CoreBackedModel {
         let core = try _GPT2<Float>(config: config)
         core.initialize(seed: seed)
         self.core = core
-        super.init(params: core.params, run: { try core.run($0, lossScale: $1) },
+        super.init(params: core.params, predictsNextToken: true, run: { try core.run($0, lossScale: $1) },
                    flops: { core.trainingFLOPsPerToken(sequenceLength: config.nPositions) })
     }
 
     /// `3 x (2·matrix params + 2·C·V + 4·L·C·k̄)` FLOPs per token at sequence length T (k̄: keys per
     /// query in the causal block GEMMs, `(T+64)/2` for T a multiple of 64).
     public func trainingFLOPsPerToken(sequenceLength: Int) -> Double { core.trainingFLOPsPerToken(sequenceLength: sequenceLength) }
+
 }
 
 /// A BERT masked-LM with the semantics of Hugging Face `BertForMaskedLM` (Float, for training).
@@ -50,11 +56,12 @@ public final class BertForMaskedLM: _CoreBackedModel {
         let core = try _Bert<Float>(config: config)
         core.initialize(seed: seed)
         self.core = core
-        super.init(params: core.params, run: { try core.run($0, lossScale: $1) },
+        super.init(params: core.params, predictsNextToken: false, run: { try core.run($0, lossScale: $1) },
                    flops: { core.trainingFLOPsPerToken(sequenceLength: config.maxPositionEmbeddings) })
     }
 
     public func trainingFLOPsPerToken(sequenceLength: Int, maskedFraction: Double = 0.15) -> Double {
         core.trainingFLOPsPerToken(sequenceLength: sequenceLength, maskedFraction: maskedFraction)
     }
+
 }

@@ -1,3 +1,4 @@
+import Base
 /// One flat parameter buffer and one flat gradient buffer of the same length, with named views.
 final class _Parameters<F: ModelScalar> {
     let specs: [ParameterSpec]
@@ -31,32 +32,9 @@ struct _LayoutBuilder {
     }
 }
 
-/// Deterministic normal samples for initialization (SplitMix64 + Box-Muller), same seed -> same weights.
-struct _InitRNG {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func nextUInt64() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in (0, 1].
-    mutating func uniform() -> Double { (Double(nextUInt64() >> 11) + 1) * 0x1p-53 }
-    mutating func normal() -> Double {
-        let u1 = uniform(), u2 = uniform()
-        return (-2 * _logD(u1)).squareRoot() * _cosD(2 * Double.pi * u2)
-    }
-}
-
-import Foundation
-@inline(__always) private func _logD(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) private func _cosD(_ x: Double) -> Double { Foundation.cos(x) }
-
 extension _Parameters {
-    /// Fills a tensor with N(0, std^2) samples.
-    func fillNormal(_ name: String, std: Double, rng: inout _InitRNG) {
+    /// Fills a tensor with N(0, std^2) samples (Base's seeded Box-Muller: same seed, same weights).
+    func fillNormal(_ name: String, std: Double, rng: inout SplitMix64) {
         let s = spec(name)!
         for i in 0..<s.count { values.pointer[s.offset + i] = F(rng.normal() * std) }
     }

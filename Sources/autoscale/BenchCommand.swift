@@ -1,3 +1,4 @@
+import Base
 import ArgumentParser
 import Foundation
 import Training
@@ -56,7 +57,7 @@ struct BenchCommand: ParsableCommand {
         case "gpt2":
             model = try GPT2LMHeadModel(config: GPT2Config(vocabSize: vocab, nPositions: ctx, nEmbd: embd,
                                                            nLayer: layers, nHead: heads), seed: seed)
-            let ids = (0..<n).map { _ in Int32(Int.random(in: 0..<vocab, using: &rng)) }
+            let ids = (0..<n).map { _ in Int32(rng.below(vocab)) }
             data = try ArrayBatchSource([TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: ids)])
             activations = _BenchMemory.gpt2ActivationBytes(B: batch, T: ctx, C: embd, H: heads, V: vocab, L: layers)
         case "bert":
@@ -68,7 +69,7 @@ struct BenchCommand: ParsableCommand {
             let sequences = (0..<4).map { _ in
                 TokenBatch(batchSize: batch, sequenceLength: ctx, inputIDs: (0..<n).map { i -> Int32 in
                     let t = i % ctx
-                    return t == 0 ? _BenchMLM.cls : t == ctx - 1 ? _BenchMLM.sep : Int32(Int.random(in: 4..<vocab, using: &rng))
+                    return t == 0 ? _BenchMLM.cls : t == ctx - 1 ? _BenchMLM.sep : Int32(4 + rng.below(vocab - 4))
                 })
             }
             data = MaskedLMBatchSource(tokens: try ArrayBatchSource(sequences),

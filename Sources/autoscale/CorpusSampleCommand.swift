@@ -1,3 +1,4 @@
+import Base
 import ArgumentParser
 import Corpus
 import Foundation
@@ -57,7 +58,9 @@ struct CorpusSampleCommand: ParsableCommand {
             guard quantities.isEmpty, let budget else {
                 throw CorpusError.invalidArgument("use either --mix, or --weight with --budget")
             }
-            quantities = try MixtureSampler.quantities(weights: Self.pairs(weight, option: "weight") { Double($0) }, budget: budget)
+            let w = try Self.pairs(weight, option: "weight") { Double($0) }
+            let mix = try MixtureBudget(domains: w.map(\.0), weights: w.map(\.1), total: budget, field: "weight")
+            quantities = Array(zip(mix.domains, mix.tokens))
         }
         guard !quantities.isEmpty else { throw CorpusError.invalidArgument("give --mix NAME=TOKENS or --weight NAME=W with --budget") }
         let domains = try quantities.map { (name: $0.0, shard: try store.shard($0.0, split: .train), tokens: $0.1) }

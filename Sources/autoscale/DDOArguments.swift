@@ -1,3 +1,4 @@
+import Base
 import DataMixing
 import Foundation
 
@@ -6,7 +7,12 @@ import Foundation
 enum DDOArguments {
     /// A token count: a plain number (`1200000`, `1.2e6`) or with a suffix `k`, `M`, `B`/`G`, `T` (powers of 1000).
     static func tokens(_ text: String, option: String) throws -> Double {
-        try TokenCount.parse(text, field: option)
+        try TokenCount.parse(text, field: field(option))
+    }
+
+    /// The setting behind an option: `--eval-domains` -> `eval_domains` (``FieldError`` renders it back).
+    static func field(_ option: String) -> String {
+        String(option.drop { $0 == "-" }).replacingOccurrences(of: "-", with: "_")
     }
 
     /// A non-negative finite multiplier bound.
@@ -61,12 +67,12 @@ enum DDOArguments {
 extension DDOArguments {
     /// `--factors`: comma-separated positive numbers or fractions (`0.333,3` or `1/3,3`).
     static func factors(_ text: String) throws -> [Double] {
-        try text.split(separator: ",", omittingEmptySubsequences: false).map { try TokenCount.factor(String($0), field: "--factors") }
+        try text.split(separator: ",", omittingEmptySubsequences: false).map { try TokenCount.factor(String($0), field: "factors") }
     }
 
     /// `--domains a,b,c` or `--domains a=2,b=1,c=1` (base weights): names and weights (`nil` when none given).
     static func domains(_ text: String) throws -> (names: [String], weights: [Double]?) {
-        let parsed = try DDOObjective.parseDomains(text)
+        let parsed = try DDOObjective.parseDomains(text, field: "domains")
         return (parsed.domains, text.contains("=") ? parsed.weights : nil)
     }
 }

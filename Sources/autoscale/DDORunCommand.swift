@@ -2,6 +2,7 @@ import ArgumentParser
 import Cluster
 import Corpus
 import DataMixing
+import Proxies
 import Foundation
 import Training
 

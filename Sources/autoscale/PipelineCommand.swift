@@ -1,6 +1,8 @@
+import Base
 import ArgumentParser
 import Cluster
 import DataMixing
+import Pipelines
 import Foundation
 import Training
 
@@ -41,14 +43,12 @@ struct PipelineCommand: RankedCommand {
         pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
         let report = try pipeline.run()
         guard comm.rank == 0 else { return }
-        let html = URL(fileURLWithPath: pipeline.config.output).appendingPathComponent("report.html")
-        try Data(report.html().utf8).write(to: html, options: .atomic)
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {
             print(String(decoding: try report.jsonData(), as: UTF8.self))
         } else {
             print(Self.describe(report), terminator: "")
-            print("report: \(html.path)")
+            print("report: \(pipeline.reportPage.path)")
         }
     }
 

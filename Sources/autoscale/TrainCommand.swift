@@ -1,7 +1,9 @@
 import ArgumentParser
+import Base
 import Cluster
 import Corpus
 import DataMixing
+import Proxies
 import Foundation
 import LinearAlgebra
 import Training
@@ -15,7 +17,7 @@ struct TrainCommand: RankedCommand {
         abstract: "Train one proxy model on a data mixture (data-parallel under mpirun/srun); writes log.csv, result.json, model/.",
         discussion: """
             --config is a proxy config as for `ddo run` (Docs/examples/proxy-tiny.yaml). Domain d gets \
-            N_d = round(w_d * N) tokens with the --weights normalized to sum 1 (default: equal weights over \
+            N_d = w_d * N tokens (largest-remainder rounding, summing to N) with the --weights normalized to sum 1 (default: equal weights over \
             every domain of the token folder); the run trains floor(sequences / batch_size) steps and evaluates \
             every mixed domain's validation split. Under mpirun -np K the batch size must be a multiple of K; \
             the loss curve equals the one-process run to float tolerance. OUT/log.csv is the training log, \
@@ -34,33 +36,9 @@ struct TrainCommand: RankedCommand {
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
 
-    /// `OUT/result.json` (keys in snake case).
-    struct Result: Codable {
-        var domains: [String]
-        var weights: [String: Double]
-        /// Requested tokens per domain, round(w_d * N).
-        var tokens: [String: Int]
-        var steps: Int
-        /// Tokens of the trained sequences (batch_size * context per step).
-        var trainedTokens: Int
-        var valLoss: [String: Double]
-        var tokensPerSecond: Double
-        /// Mean wall-clock seconds of a training step, and of its collectives (0 with one process).
-        var stepSeconds: Double
-        var allreduceSeconds: Double
-        var ranks: Int
-        var threadsPerRank: Int
-
-        enum CodingKeys: String, CodingKey {
-            case domains, weights, tokens, steps, trainedTokens = "trained_tokens", valLoss = "val_loss"
-            case tokensPerSecond = "tokens_per_second", stepSeconds = "step_seconds", allreduceSeconds = "allreduce_seconds"
-            case ranks, threadsPerRank = "threads_per_rank"
-        }
-    }
-
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
-        let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, [(String, Double, Int)]) in
+        let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, MixtureBudget) in
             try RankOutput.setThreads(threads, comm)
             var proxy = try ProxyConfig.load(path: config)
             if let seed { proxy.recipe.seed = seed }
@@ -71,61 +49,36 @@ struct TrainCommand: RankedCommand {
             let total = try DDOArguments.tokens(tokens, option: "--tokens")
             let store = try TokenStore(resolving: corpus)
             let mix = try Self.mixture(weights, store: store, tokens: total)
-            return (try ProxyTrainer(config: proxy, store: store, domains: mix.map(\.0), progress: say.training(every: 10)), mix)
+            return (try ProxyTrainer(config: proxy, store: store, domains: mix.domains, progress: say.training(every: 10)), mix)
         }
-        let outURL = URL(fileURLWithPath: out)
-        try Cluster.onRankZero(comm) { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) }
-        let run = try trainer.run(tokens: mix.map(\.2), log: outURL.appendingPathComponent("log.csv"), communicator: comm)
+        let (result, cached) = try TrainRun.train(trainer, mixture: mix, out: URL(fileURLWithPath: out), communicator: comm)
         guard comm.rank == 0 else { return }
-        let s = run.summary
-        let result = Result(
-            domains: mix.map(\.0), weights: Dictionary(uniqueKeysWithValues: mix.map { ($0.0, $0.1) }),
-            tokens: Dictionary(uniqueKeysWithValues: mix.map { ($0.0, $0.2) }), steps: s.steps, trainedTokens: s.tokens,
-            valLoss: run.losses, tokensPerSecond: s.tokensPerSecond, stepSeconds: run.stepSeconds,
-            allreduceSeconds: s.steps > 0 ? run.communicationSeconds / Double(s.steps) : 0,
-            ranks: comm.size, threadsPerRank: BLASThreads.count)
-        try Self.saveModel(run.model, to: outURL.appendingPathComponent("model"))
-        let enc = JSONEncoder()
-        enc.outputFormatting = [.prettyPrinted, .sortedKeys]
-        let data = try enc.encode(result)
-        try data.write(to: outURL.appendingPathComponent("result.json"), options: .atomic)
         if json {
-            print(String(decoding: data, as: UTF8.self))
-        } else {
-            print("trained \(s.steps) steps, \(s.tokens) tokens on \(comm.size) rank(s) x \(BLASThreads.count) thread(s): "
-                + String(format: "%.0f tok/s, %.4f s/step (allreduce %.4f s)", s.tokensPerSecond, result.stepSeconds, result.allreduceSeconds))
-            for d in result.domains {
-                let loss = run.losses[d] ?? .nan
-                print("  \(d)  tokens \(result.tokens[d] ?? 0)  " + String(format: "val loss %.4f  ppl %.2f", loss, exp(loss)))
-            }
-            print("wrote \(out)/log.csv, result.json, model/")
+            print(String(decoding: try prettyJSON(result), as: UTF8.self))
+            return
         }
+        print((cached ? "cached: \(out) already holds this run; " : "") + "trained \(result.steps) steps, "
+            + "\(result.trainedTokens) tokens on \(result.ranks) rank(s) x \(result.threadsPerRank) thread(s): "
+            + String(format: "%.0f tok/s, %.4f s/step (allreduce %.4f s)", result.tokensPerSecond, result.stepSeconds,
+                     result.allreduceSeconds))
+        for d in result.domains {
+            let loss = result.valLoss[d] ?? .nan
+            print("  \(d)  tokens \(result.tokens[d] ?? 0)  " + String(format: "val loss %.4f  ppl %.2f", loss, exp(loss)))
+        }
+        print("wrote \(out)/log.csv, result.json, model/")
     }
 
-    /// Domains, normalized weights and tokens round(w_d * N): from `--weights`, else every domain equally.
-    static func mixture(_ spec: String?, store: TokenStore, tokens: Double) throws -> [(String, Double, Int)] {
+    /// The mixture: `--weights` (normalized), else every domain equally; tokens split by largest remainder.
+    static func mixture(_ spec: String?, store: TokenStore, tokens: Double) throws -> MixtureBudget {
         let names: [String], raw: [Double]
         if let spec {
-            (names, raw) = try DDOObjective.parseDomains(spec, option: "--weights")
+            (names, raw) = try DDOObjective.parseDomains(spec, field: "weights")
         } else {
             names = store.manifest.domains.map(\.name)
             raw = names.map { _ in 1 }
         }
         for d in names { _ = try store.manifest.domain(d) }
-        let sum = raw.reduce(0, +)
-        return zip(names, raw).map { d, w in (d, w / sum, Int((w / sum * tokens).rounded())) }
-    }
-
-    /// Saves into a fresh sibling folder, then swaps it in: `model/` is never half written.
-    static func saveModel(_ model: GPT2LMHeadModel, to url: URL) throws {
-        let fm = FileManager.default
-        let partial = url.deletingLastPathComponent().appendingPathComponent(".\(url.lastPathComponent).partial-\(getpid())")
-        try? fm.removeItem(at: partial)
-        try Checkpoint.save(model, to: partial)
-        if fm.fileExists(atPath: url.path) {
-            _ = try fm.replaceItemAt(url, withItemAt: partial)
-        } else {
-            try fm.moveItem(at: partial, to: url)
-        }
+        guard tokens < Double(Int.max / 2) else { throw FieldError("tokens", "\(tokens) tokens is beyond any budget this tool trains") }
+        return try MixtureBudget(domains: names, weights: raw, total: Int(tokens.rounded()))
     }
 }

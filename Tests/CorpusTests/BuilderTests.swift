@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -92,7 +93,7 @@ struct BuilderTests {
         #expect(leftovers.isEmpty)
         try tmp.write("notcorpus/file.txt", "precious")
         let spec = try DomainSpec.parse("w=\(tmp.path("small").path)")
-        #expect(throws: CorpusError.writeFailed(path: tmp.path("notcorpus").path, reason: "exists and is not an earlier output (no corpus.json); refusing to replace it")) {
+        #expect(throws: OutputError(path: tmp.path("notcorpus").path, reason: "exists and is not an earlier output (no corpus.json); refusing to replace it")) {
             try CorpusBuilder(options: Self.options(val: 1)).build([spec], out: tmp.path("notcorpus"))
         }
     }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -60,16 +61,6 @@ struct SamplerTests {
         #expect(uses.count == 10 && uses.values.allSatisfy { $0 >= 2 && $0 <= 3 })
         #expect(throws: CorpusError.tooManyEpochs(domain: "small", requested: 3_100, unique: 1_000, epochs: 4, limit: 3)) {
             try MixtureSampler(domains: [("small", s[0], 3_100)], sequenceLength: 100, seed: 3, maxEpochs: 3)
-        }
-    }
-
-    @Test func weightsTimesBudget() throws {
-        let q = try MixtureSampler.quantities(weights: [("a", 1), ("b", 1), ("c", 1)], budget: 100)
-        #expect(q.map(\.1) == [34, 33, 33])
-        let r = try MixtureSampler.quantities(weights: [("a", 0.5), ("b", 0.25), ("c", 0)], budget: 1_000_001)
-        #expect(r.map(\.1).reduce(0, +) == 1_000_001 && r[2].1 == 0 && abs(r[0].1 - 666_667) <= 1)
-        #expect(throws: CorpusError.invalidArgument("weights must be finite, non-negative and not all zero")) {
-            try MixtureSampler.quantities(weights: [("a", 0)], budget: 10)
         }
     }
 

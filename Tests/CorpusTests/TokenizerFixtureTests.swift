@@ -1,5 +1,5 @@
+import Base
 import Foundation
-import Optimization
 import Testing
 import TestSupport
 @testable import Corpus
@@ -11,8 +11,8 @@ struct TokenizerFixtureTests {
     struct Reference: Decodable { var tokenizers: [String: [String: Entry]] }
     struct Samples: Decodable { var domains: [String: String]; var edge: [String: String]; var invalid_utf8: [String: [UInt8]] }
 
-    static let reference = try! Fixture.json(Reference.self, "corpus/hf_ids.json")
-    static let samples = try! Fixture.json(Samples.self, "corpus/samples.json")
+    static func reference() throws -> Reference { try Fixture.shared(Reference.self, "corpus/hf_ids.json") }
+    static func samples() throws -> Samples { try Fixture.shared(Samples.self, "corpus/samples.json") }
 
     static func tokenizer(_ name: String) throws -> BPETokenizer {
         BPETokenizer(model: try TokenizerJSON.load(Fixture.url("corpus/\(name)")))
@@ -21,7 +21,7 @@ struct TokenizerFixtureTests {
     @Test(arguments: ["tokenizer.json", "tokenizer_bert.json", "hf_trained_tokenizer.json"])
     func idsEqualHuggingFace(file: String) throws {
         let tok = try Self.tokenizer(file)
-        let entries = try #require(Self.reference.tokenizers[file])
+        let entries = try #require(try Self.reference().tokenizers[file])
         #expect(entries.count == 53)
         for (key, e) in entries.sorted(by: { $0.key < $1.key }) {
             let ids = tok.encode(e.text)
@@ -30,16 +30,16 @@ struct TokenizerFixtureTests {
         }
     }
 
-    @Test func everyDomainIsCovered() {
-        let domains = Set(Self.samples.domains.keys.map { String($0.split(separator: "_")[0]) })
+    @Test func everyDomainIsCovered() throws {
+        let domains = Set(try Self.samples().domains.keys.map { String($0.split(separator: "_")[0]) })
         #expect(domains == ["dictionary", "lexicon", "computing", "code", "quotes", "manuals"])
     }
 
     /// Raw invalid UTF-8: our replacement (maximal subparts) gives Python's `errors="replace"` text and HF's ids.
     @Test func invalidUTF8IsReplacedLikePython() throws {
         let tok = try Self.tokenizer("tokenizer.json")
-        let entries = try #require(Self.reference.tokenizers["tokenizer.json"])
-        for (name, bytes) in Self.samples.invalid_utf8 {
+        let entries = try #require(try Self.reference().tokenizers["tokenizer.json"])
+        for (name, bytes) in try Self.samples().invalid_utf8 {
             let e = try #require(entries["invalid/\(name)"])
             let (repaired, count) = TextCleaning.repairUTF8(bytes)
             #expect(repaired == Array(e.text.utf8), "\(name)")
@@ -51,7 +51,7 @@ struct TokenizerFixtureTests {
 
     @Test func roundTripOnEverySample() throws {
         let tok = try Self.tokenizer("tokenizer.json")
-        for text in Array(Self.samples.domains.values) + Array(Self.samples.edge.values) {
+        for text in Array(try Self.samples().domains.values) + Array(try Self.samples().edge.values) {
             #expect(try tok.decode(tok.encode(text)) == text)
         }
     }

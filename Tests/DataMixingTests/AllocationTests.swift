@@ -4,7 +4,8 @@ import TestSupport
 @testable import DataMixing
 
 @Suite struct AllocationTests {
-    let ref = DDOReference.shared
+    let ref: DDOReference
+    init() throws { ref = try DDOReference.shared() }
 
     /// Random 2-12 domain instances, interior and near-edge budgets: the KKT allocation meets the budget to
     /// 1e-12 relative, respects the bounds, its objective is no worse than SLSQP's (1e-11 relative) and the

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -49,9 +50,11 @@ import TestSupport
         }
         let parsed = try DDOObjective.parseDomains("p=3, q")
         #expect(parsed.domains == ["p", "q"] && parsed.weights == [3, 1])
-        #expect(throws: DataMixingError.self) { try DDOObjective.parseDomains("p,p") }
-        #expect(throws: DataMixingError.self) { try DDOObjective.parseDomains("p=-1") }
-        #expect(throws: DataMixingError.self) { try DDOObjective.parseDomains("p,") }
+        #expect(throws: FieldError("eval_domains", "domain 'p' is listed twice")) { try DDOObjective.parseDomains("p,p") }
+        #expect(throws: FieldError("weights", "weight '-1' of p is not a positive number")) {
+            try DDOObjective.parseDomains("p=-1", field: "weights")
+        }
+        #expect(throws: FieldError.self) { try DDOObjective.parseDomains("p,") }
     }
 
     /// Broken tables give one line naming the file and line.
@@ -85,7 +88,8 @@ import TestSupport
 }
 
 @Suite struct LossTableFileTests {
-    let ref = DDOReference.shared.pipeline
+    let ref: DDOReference.Pipeline
+    init() throws { ref = try DDOReference.shared().pipeline }
 
     /// The whole DDO from Fixtures/ddo/losses_3domains.csv (rows shuffled, base not first): the points, the
     /// exact fits (smallest-b solution of scipy's root finder, 1e-6 relative) and the allocation (SLSQP on those

@@ -1,3 +1,4 @@
+import Base
 import Testing
 @testable import DataMixing
 
@@ -27,9 +28,12 @@ import Testing
         #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["only"], budget: 100) }
         #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a", "a"], budget: 100) }
         #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a,b", "c"], budget: 100) }
-        #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a", "b"], budget: 100, factors: [3]) }
-        #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a", "b"], budget: 100, factors: [1, 3]) }
-        #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a", "b"], budget: 100, factors: [-1, 3]) }
+        // Bad factors name the setting (rendered `--factors:` by the CLI, `factors:` in a pipeline file).
+        #expect(throws: FieldError("factors", "need at least two distinct positive factors other than 1, got 3")) {
+            try DDOPlan(domains: ["a", "b"], budget: 100, factors: [3])
+        }
+        #expect(throws: FieldError.self) { try DDOPlan(domains: ["a", "b"], budget: 100, factors: [1, 3]) }
+        #expect(throws: FieldError.self) { try DDOPlan(domains: ["a", "b"], budget: 100, factors: [-1, 3]) }
         #expect(throws: DataMixingError.self) { try DDOPlan(domains: ["a", "b"], budget: 4, factors: [0.1, 3]) }
     }
 }

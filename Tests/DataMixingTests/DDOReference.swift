@@ -40,5 +40,6 @@ struct DDOReference: Decodable {
     var predictor: [PredictorCase]
     var pipeline: Pipeline
 
-    nonisolated(unsafe) static let shared: DDOReference = try! Fixture.json(DDOReference.self, "ddo/reference.json")
+    /// The fixture, read once; a missing or malformed file fails the test that asks, not the whole suite.
+    static func shared() throws -> DDOReference { try Fixture.shared(DDOReference.self, "ddo/reference.json") }
 }

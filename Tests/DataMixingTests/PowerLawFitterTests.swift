@@ -4,7 +4,8 @@ import TestSupport
 @testable import DataMixing
 
 @Suite struct PowerLawFitterTests {
-    let ref = DDOReference.shared
+    let ref: DDOReference
+    init() throws { ref = try DDOReference.shared() }
 
     func cost(_ curve: PowerLawCurve, _ x: [Double], _ y: [Double]) -> Double {
         0.5 * zip(x, y).reduce(0) { $0 + ($1.1 - curve.value($1.0)) * ($1.1 - curve.value($1.0)) }

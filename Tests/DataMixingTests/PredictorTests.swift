@@ -4,7 +4,8 @@ import TestSupport
 @testable import DataMixing
 
 @Suite struct PredictorTests {
-    let ref = DDOReference.shared
+    let ref: DDOReference
+    init() throws { ref = try DDOReference.shared() }
 
     /// Two budgets, by hand: N(200) = (100, 100), N(400) = (300, 100). The geometric rule gives
     /// N_a(u) = 100·3^u, N_b = 100: budget 1000 is u = 2, the paper's recursion N(S2)²/N(S1) = (900, 100);

@@ -2,19 +2,10 @@ import Foundation
 import Testing
 import TestSupport
 
-/// Whether `mpirun` is on PATH and the binary reports an MPI build (`cluster check --json`: `mpiBuilt`).
-enum MPIBuild {
-    static let available: Bool = {
-        guard CLI.mpirun != nil, let r = try? CLI.run(["cluster", "check", "--json", "--tickets", "1"]), r.status == 0,
-              let j = try? JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any] else { return false }
-        return j["mpiBuilt"] as? Bool == true
-    }()
-}
-
 /// Distributed runs under `mpirun -np 2` against the one-process runs (issue 7). They run only when
 /// `mpirun` is on PATH and the binary was built with the MPI trait (`make test` does both); otherwise they
 /// are skipped with that reason.
-@Suite(.enabled(if: MPIBuild.available, "needs mpirun and an autoscale built with --traits MPI"), .serialized)
+@Suite(.enabled(if: CLI.mpiBuild, "needs mpirun and an autoscale built with --traits MPI"), .serialized)
 struct DistributedCLITests {
 
     static let proxyConfig = Fixture.root.deletingLastPathComponent().appendingPathComponent("Docs/examples/proxy-tiny.yaml").path

@@ -44,7 +44,8 @@ struct LinalgFixture: Decodable {
     let indefinite: [[Double]]
     let rank_deficient_tall: [[Double]]
 
-    static let shared: LinalgFixture = try! Fixture.json(LinalgFixture.self, "linalg/linalg.json")
+    /// The fixture, read once; a missing or malformed file fails the test that asks, not the whole suite.
+    static func shared() throws -> LinalgFixture { try Fixture.shared(LinalgFixture.self, "linalg/linalg.json") }
 }
 
 func M<T: LinearAlgebraScalar>(_ rows: [[Double]], as _: T.Type = Double.self) -> Matrix<T> {
@@ -52,7 +53,8 @@ func M<T: LinearAlgebraScalar>(_ rows: [[Double]], as _: T.Type = Double.self) -
 }
 
 @Suite struct BLASTests {
-    let f = LinalgFixture.shared
+    let f: LinalgFixture
+    init() throws { f = try LinalgFixture.shared() }
 
     /// Double GEMM, all four transpose combinations: agrees with numpy to 1e-12 absolute (entries are O(1)-O(10)).
     @Test func gemmDouble() throws {

@@ -15,7 +15,8 @@ func signNormalizedColumns(_ q: Matrix<Double>) -> Matrix<Double> {
 }
 
 @Suite struct LAPACKTests {
-    let f = LinalgFixture.shared
+    let f: LinalgFixture
+    init() throws { f = try LinalgFixture.shared() }
 
     /// gelsd on a full-rank overdetermined, a rank-deficient (rank 3 of 4) and an underdetermined
     /// problem: minimum-norm solution, residuals and singular values agree with numpy.linalg.lstsq to 1e-10.

@@ -1,3 +1,4 @@
+import Base
 import Optimization
 import Testing
 import TestSupport
@@ -22,7 +23,7 @@ import TestSupport
 
 @Test func bootstrapIsReproducibleAndCoversTheMean() {
     var rng = Xoshiro256StarStar(seed: 1)
-    let data = (0..<200).map { _ in rng.nextUnit() }
+    let data = (0..<200).map { _ in rng.unit() }
     let mean = { (idx: [Int]) -> Double? in idx.reduce(0) { $0 + data[$1] } / Double(idx.count) }
     let a = Bootstrap.replicate(count: data.count, replicates: 300, seed: 9, mean)
     let b = Bootstrap.replicate(count: data.count, replicates: 300, seed: 9, mean)
@@ -35,5 +36,5 @@ import TestSupport
     // Uniform(0,1) mean has standard error sqrt(1/12/200) ≈ 0.0204; the 95% interval is about ±0.04.
     #expect(hi - lo > 0.05 && hi - lo < 0.11)
     var r2 = Xoshiro256StarStar(seed: 3)
-    #expect((0..<1000).allSatisfy { _ in (0..<7).contains(r2.nextIndex(below: 7)) })
+    #expect((0..<1000).allSatisfy { _ in (0..<7).contains(r2.below(7)) })
 }

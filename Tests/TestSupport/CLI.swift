@@ -69,6 +69,13 @@ public enum CLI {
         return nil
     }
 
+    /// Whether `mpirun` is on PATH and the binary reports an MPI build (`cluster check --json`: `mpiBuilt`).
+    public static let mpiBuild: Bool = {
+        guard mpirun != nil, let r = try? run(["cluster", "check", "--json", "--tickets", "1"]), r.status == 0,
+              let j = try? JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any] else { return false }
+        return j["mpiBuilt"] as? Bool == true
+    }()
+
     /// Runs the autoscale binary under `mpirun -np ranks` (oversubscribed; as root when root).
     public static func mpi(ranks: Int, _ arguments: [String], directory: URL? = nil,
                            environment: [String: String] = [:]) throws -> Result {
@@ -80,9 +87,31 @@ public enum CLI {
     }
 }
 
-/// A fresh temporary directory, removed by the caller when done.
+/// A fresh temporary directory, removed by the caller when done (or use ``TempDir``, removed when released).
 public func makeTemporaryDirectory(_ prefix: String = "autoscale-test") throws -> URL {
     let u = FileManager.default.temporaryDirectory.appendingPathComponent("\(prefix)-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
     return u
+}
+
+/// The tests' one temporary folder: fresh, removed when the test releases it (or at ``cleanup()``).
+public final class TempDir {
+    public let url: URL
+    public init(_ prefix: String = "autoscale-test") throws { url = try makeTemporaryDirectory(prefix) }
+    deinit { cleanup() }
+
+    public func cleanup() { try? FileManager.default.removeItem(at: url) }
+
+    public func path(_ relative: String) -> URL { url.appendingPathComponent(relative) }
+
+    @discardableResult
+    public func write(_ relative: String, _ bytes: [UInt8]) throws -> URL {
+        let u = path(relative)
+        try FileManager.default.createDirectory(at: u.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(bytes).write(to: u)
+        return u
+    }
+
+    @discardableResult
+    public func write(_ relative: String, _ text: String) throws -> URL { try write(relative, Array(text.utf8)) }
 }

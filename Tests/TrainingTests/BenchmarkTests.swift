@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 import Transformer
 
@@ -22,7 +23,7 @@ import Transformer
     }
 
     @Test func closureStoreIsUsedByCheckpoints() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         final class Calls: @unchecked Sendable { var saved = 0, loaded = 0 }
         let calls = Calls()

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Training
 import Transformer
@@ -16,6 +17,8 @@ final class BigramModel: LanguageModel {
     var wte: Int { 0 }
     var proj: Int { vocab * dim }
     var bias: Int { vocab * dim + dim * dim }
+    /// Next-token targets, as GPT-2: no target at a row's first position.
+    func predictedPositions(in batch: TokenBatch) -> [Int] { batch.labelledPositions(shifted: true) }
 
     init(vocab: Int, dim: Int) {
         self.vocab = vocab; self.dim = dim

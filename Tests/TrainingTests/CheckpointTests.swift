@@ -21,7 +21,7 @@ import Transformer
 
     /// Written files read back bit for bit; the header is 8-byte aligned as the format asks.
     @Test func roundTrip() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let url = dir.url.appendingPathComponent("x.safetensors")
         let a: [Float] = [1, -2.5, .leastNonzeroMagnitude, .greatestFiniteMagnitude, -0.0, .pi]
@@ -37,7 +37,7 @@ import Transformer
 
     /// Truncated and malformed files fail with one line naming the file and the problem.
     @Test func rejectsBrokenFiles() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let url = dir.url.appendingPathComponent("x.safetensors")
         try _TensorFile.write([("a", [4], [1, 2, 3, 4])], metadata: [:], to: url)
@@ -61,7 +61,7 @@ import Transformer
     /// A checkpoint holds the documented files, and restoring into a model of another shape, from a
     /// damaged checkpoint, or with another optimizer configuration fails clearly.
     @Test func layoutAndMismatches() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let (t, _) = try makeTrainer(steps: 4, averaging: AveragingConfig(emaDecay: 0.9))
         _ = try t.run()
@@ -102,7 +102,7 @@ import Transformer
 
     /// 64-bit values (seed, RNG words) survive the JSON state exactly.
     @Test func largeSeedRoundTrips() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let seed = UInt64.max - 12_345
         let (a, _) = try makeTrainer(steps: 4, seed: seed)
@@ -116,7 +116,7 @@ import Transformer
 
     /// The default weight store writes one `parameters` tensor that restores bit for bit.
     @Test func flatWeightsStore() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let a = BigramModel(vocab: 7, dim: 4, seed: 5), b = BigramModel(vocab: 7, dim: 4, seed: 6)
         try FlatWeightsStore().saveWeights(of: a, to: dir.url)

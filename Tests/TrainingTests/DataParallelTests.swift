@@ -1,3 +1,4 @@
+import Base
 import Cluster
 import Foundation
 import Testing
@@ -35,8 +36,8 @@ import Transformer
     @Test func predictedTokensAndRowSlices() {
         let batch = TokenBatch(batchSize: 2, sequenceLength: 3, inputIDs: [1, 2, 3, 4, 5, 6], labels: [1, -100, 3, 4, 5, -100],
                                attentionMask: [1, 1, 1, 1, 1, 0], tokenTypeIDs: [0, 0, 0, 1, 1, 1])
-        #expect(Trainer._predictedTokens(batch, shifted: true) == [1, 1])    // positions 1..2 of each row: 3, 5
-        #expect(Trainer._predictedTokens(batch, shifted: false) == [2, 2])
+        #expect(batch.labelledPositions(shifted: true) == [1, 1])    // positions 1..2 of each row: 3, 5
+        #expect(batch.labelledPositions(shifted: false) == [2, 2])
         let row1 = Trainer._rows(batch, 1..<2)
         #expect(row1.batchSize == 1 && row1.inputIDs == [4, 5, 6] && row1.labels == [4, 5, -100])
         #expect(row1.attentionMask == [1, 1, 0] && row1.tokenTypeIDs == [1, 1, 1])

@@ -1,3 +1,4 @@
+import Base
 import Testing
 import Training
 import Transformer
@@ -16,7 +17,7 @@ struct DynamicMaskingTests {
         for b in 0..<B {
             let real = T - b
             for t in 0..<T {
-                let id: Int32 = t >= real ? pad : t == 0 ? cls : t == real - 1 ? sep : Int32(Int.random(in: 4..<V, using: &rng))
+                let id: Int32 = t >= real ? pad : t == 0 ? cls : t == real - 1 ? sep : Int32(4 + rng.below(V - 4))
                 ids.append(id); attention.append(t < real ? 1 : 0)
             }
         }

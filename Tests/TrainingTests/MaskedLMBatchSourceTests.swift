@@ -1,5 +1,7 @@
+import Base
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 import Transformer
 
@@ -80,12 +82,12 @@ struct MaskedLMBatchSourceTests {
     /// A tiny BERT trained 8 steps on masked batches equals, bit for bit, the same run stopped at
     /// step 4, checkpointed, and resumed into a freshly initialized model.
     @Test func bertTrainingResumesExactly() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         var gen = TrainingRNG(seed: 21)
         let sequences = (0..<3).map { _ in
             TokenBatch(batchSize: 2, sequenceLength: 12, inputIDs: (0..<24).map { i -> Int32 in
-                i % 12 == 0 ? 1 : i % 12 == 11 ? 2 : Int32(Int.random(in: 4..<40, using: &gen))
+                i % 12 == 0 ? 1 : i % 12 == 11 ? 2 : Int32(4 + gen.below(36))
             })
         }
         func trainer(modelSeed: UInt64, checkpoints: Bool) throws -> (Trainer, BertForMaskedLM) {

@@ -1,17 +1,9 @@
+import Base
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 import Transformer
-
-/// A fresh temporary directory, removed by the caller with `cleanup()`.
-struct TemporaryDirectory {
-    let url: URL
-    init() throws {
-        url = FileManager.default.temporaryDirectory.appendingPathComponent("training-tests-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-    }
-    func cleanup() { try? FileManager.default.removeItem(at: url) }
-}
 
 /// Held-out batches drawn once from their own seed.
 func heldOut(seed: UInt64, batches: Int, vocab: Int = 11) throws -> ArrayBatchSource {
@@ -62,4 +54,5 @@ final class ScriptedLossModel: LanguageModel {
         return calls < script.count ? script[calls] : l
     }
     func loss(_ batch: TokenBatch) throws -> Float { try inner.loss(batch) }
+    func predictedPositions(in batch: TokenBatch) -> [Int] { inner.predictedPositions(in: batch) }
 }

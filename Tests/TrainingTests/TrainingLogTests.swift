@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import TestSupport
 @testable import Training
 
 @Suite struct TrainingLogTests {
@@ -10,7 +11,7 @@ import Testing
 
     /// Rows print exact Doubles, leave unevaluated cells empty; resuming keeps rows up to the step.
     @Test func writeAndResume() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let url = dir.url.appendingPathComponent("log.csv")
         let log = try TrainingLog(url: url, evaluationNames: ["a", "b"])
@@ -37,7 +38,7 @@ import Testing
 
     /// Resuming into a log with other columns, or a malformed row, fails naming the line.
     @Test func rejectsForeignLogs() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let url = dir.url.appendingPathComponent("log.csv")
         try "step,tokens,lr,train_loss,tokens_per_s\n".write(to: url, atomically: true, encoding: .utf8)

@@ -5,11 +5,7 @@ import TestSupport
 
 /// safetensors reading/writing and HF directory load/save.
 struct CheckpointTests {
-    func tempDir() throws -> URL {
-        let u = FileManager.default.temporaryDirectory.appendingPathComponent("engine-test-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: u, withIntermediateDirectories: true)
-        return u
-    }
+    func tempDir() throws -> URL { try makeTemporaryDirectory("engine-test") }
 
     @Test func safetensorsRoundTrip() throws {
         let tensors: [(name: String, tensor: SafeTensors.Tensor)] = [

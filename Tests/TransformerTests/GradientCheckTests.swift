@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -10,7 +11,7 @@ import TestSupport
 struct GradientCheckTests {
     /// Random weights of size `scale` (LayerNorm weights near 1), so every nonlinearity is exercised.
     func randomize<F: ModelScalar>(_ p: _Parameters<F>, seed: UInt64) {
-        var rng = _InitRNG(seed: seed)
+        var rng = SplitMix64(seed: seed)
         for s in p.specs {
             let isLNWeight = s.name.hasSuffix("ln_1.weight") || s.name.hasSuffix("ln_2.weight") || s.name.hasSuffix("ln_f.weight")
                 || s.name.hasSuffix("LayerNorm.weight")

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -13,7 +14,7 @@ struct KernelTests {
         var qkv: [Double]?, dqkv: [Double]?, mask: [Int32]?, logits: [Double]?, targets: [Int32]?, loss: Double?, dlogits: [Double]?
         var ids: [Int32]?, types: [Int32]?, wte: [Double]?, wpe: [Double]?, wtt: [Double]?, dwte: [Double]?, dwpe: [Double]?, dwtt: [Double]?
     }
-    static let cases: [String: Case] = try! Fixture.json([String: Case].self, "engine/kernels.json")
+    static func cases() throws -> [String: Case] { try Fixture.shared([String: Case].self, "engine/kernels.json") }
 
     /// `max|a - b| / max|b|`.
     func err<F: BinaryFloatingPoint>(_ a: [F], _ b: [Double]) -> Double {
@@ -21,8 +22,8 @@ struct KernelTests {
     }
     func tol<F: ModelScalar>(_: F.Type) -> Double { F.self == Double.self ? 1e-12 : 2e-6 }
 
-    func layerNorm<F: ModelScalar>(_: F.Type) {
-        let c = Self.cases["layernorm"]!
+    func layerNorm<F: ModelScalar>(_: F.Type) throws {
+        let c = try #require(try Self.cases()["layernorm"])
         let N = c.N!, C = c.C!
         var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: N * C), mean = [F](repeating: 0, count: N), rstd = mean
@@ -37,11 +38,11 @@ struct KernelTests {
                             N: N, C: C, accumulate: true)
         #expect(err(dx, c.dx!.map { 2 * $0 }) < tol(F.self))
     }
-    @Test func layerNormDouble() { layerNorm(Double.self) }
-    @Test func layerNormFloat() { layerNorm(Float.self) }
+    @Test func layerNormDouble() throws { try layerNorm(Double.self) }
+    @Test func layerNormFloat() throws { try layerNorm(Float.self) }
 
-    func linear<F: ModelScalar>(_: F.Type, _ name: String, _ layout: _WeightLayout) {
-        let c = Self.cases[name]!
+    func linear<F: ModelScalar>(_: F.Type, _ name: String, _ layout: _WeightLayout) throws {
+        let c = try #require(try Self.cases()[name])
         let N = c.N!, IC = c.IC!, OC = c.OC!
         var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: N * OC), dx = [F](repeating: 0, count: N * IC)
@@ -55,11 +56,11 @@ struct KernelTests {
         _Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: true)
         #expect(err(out, c.out!.map { 2 * $0 }) < tol(F.self))
     }
-    @Test func linearConv1D() { linear(Double.self, "linear_conv1d", .inOut); linear(Float.self, "linear_conv1d", .inOut) }
-    @Test func linearNN() { linear(Double.self, "linear_nn", .outIn); linear(Float.self, "linear_nn", .outIn) }
+    @Test func linearConv1D() throws { try linear(Double.self, "linear_conv1d", .inOut); try linear(Float.self, "linear_conv1d", .inOut) }
+    @Test func linearNN() throws { try linear(Double.self, "linear_nn", .outIn); try linear(Float.self, "linear_nn", .outIn) }
 
-    func gelu<F: ModelScalar>(_: F.Type, _ name: String, _ kind: GELUKind) {
-        let c = Self.cases[name]!
+    func gelu<F: ModelScalar>(_: F.Type, _ name: String, _ kind: GELUKind) throws {
+        let c = try #require(try Self.cases()[name])
         let n = c.count!
         var x = c.x!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: n), dx = out
@@ -67,11 +68,11 @@ struct KernelTests {
         _GELU.backward(dinp: &dx, inp: &x, dout: &d, count: n, kind: kind)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
     }
-    @Test func geluTanh() { gelu(Double.self, "gelu_tanh", .tanh); gelu(Float.self, "gelu_tanh", .tanh) }
-    @Test func geluErf() { gelu(Double.self, "gelu_erf", .erf); gelu(Float.self, "gelu_erf", .erf) }
+    @Test func geluTanh() throws { try gelu(Double.self, "gelu_tanh", .tanh); try gelu(Float.self, "gelu_tanh", .tanh) }
+    @Test func geluErf() throws { try gelu(Double.self, "gelu_erf", .erf); try gelu(Float.self, "gelu_erf", .erf) }
 
-    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool, block: Int = _Attention.defaultBlock) {
-        let c = Self.cases[name]!
+    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool, block: Int = _Attention.defaultBlock) throws {
+        let c = try #require(try Self.cases()[name])
         let B = c.B!, T = c.T!, C = c.C!, H = c.H!
         var qkv = c.qkv!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C), att = [F](repeating: 0, count: B * H * T * T), datt = att
@@ -85,18 +86,18 @@ struct KernelTests {
                             block: block)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dqkv, c.dqkv!) < tol(F.self))
     }
-    @Test func attentionCausal() { attention(Double.self, "attention_causal", causal: true); attention(Float.self, "attention_causal", causal: true) }
+    @Test func attentionCausal() throws { try attention(Double.self, "attention_causal", causal: true); try attention(Float.self, "attention_causal", causal: true) }
     /// Causal blocks of 2 query rows over T = 5 (blocks 0..<2, 2..<4, 4..<5), and of 1 row.
-    @Test func attentionCausalBlocked() {
+    @Test func attentionCausalBlocked() throws {
         for block in [1, 2] {
-            attention(Double.self, "attention_causal", causal: true, block: block)
-            attention(Float.self, "attention_causal", causal: true, block: block)
+            try attention(Double.self, "attention_causal", causal: true, block: block)
+            try attention(Float.self, "attention_causal", causal: true, block: block)
         }
     }
-    @Test func attentionPadded() { attention(Double.self, "attention_padded", causal: false); attention(Float.self, "attention_padded", causal: false) }
+    @Test func attentionPadded() throws { try attention(Double.self, "attention_padded", causal: false); try attention(Float.self, "attention_padded", causal: false) }
 
-    func crossEntropy<F: ModelScalar>(_: F.Type) {
-        let c = Self.cases["cross_entropy"]!
+    func crossEntropy<F: ModelScalar>(_: F.Type) throws {
+        let c = try #require(try Self.cases()["cross_entropy"])
         var z = c.logits!.map { F($0) }
         let (sum, count) = _SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: nil)
         #expect(count == 4)
@@ -105,11 +106,11 @@ struct KernelTests {
         #expect(sum2 == sum)
         #expect(err(z, c.dlogits!) < tol(F.self))
     }
-    @Test func crossEntropyDouble() { crossEntropy(Double.self) }
-    @Test func crossEntropyFloat() { crossEntropy(Float.self) }
+    @Test func crossEntropyDouble() throws { try crossEntropy(Double.self) }
+    @Test func crossEntropyFloat() throws { try crossEntropy(Float.self) }
 
-    func embedding<F: ModelScalar>(_: F.Type) {
-        let c = Self.cases["embedding"]!
+    func embedding<F: ModelScalar>(_: F.Type) throws {
+        let c = try #require(try Self.cases()["embedding"])
         let B = c.B!, T = c.T!, C = c.C!
         var wte = c.wte!.map { F($0) }, wpe = c.wpe!.map { F($0) }, wtt = c.wtt!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C)
@@ -119,7 +120,7 @@ struct KernelTests {
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dwte, c.dwte!) < tol(F.self))
         #expect(err(dwpe, c.dwpe!) < tol(F.self)); #expect(err(dwtt, c.dwtt!) < tol(F.self))
     }
-    @Test func embeddingBothTypes() { embedding(Double.self); embedding(Float.self) }
+    @Test func embeddingBothTypes() throws { try embedding(Double.self); try embedding(Float.self) }
 
     /// The fast Float exp/tanh against the C library over their whole useful range.
     @Test func fastMathAccuracy() {
@@ -201,7 +202,7 @@ struct KernelTests {
     /// gives exactly the values of `forward` and `backward`, for both kinds and a ragged count.
     @Test func valueAndSlopeEqualsForwardAndBackward() {
         let n = 9_003
-        var rng = _InitRNG(seed: 4)
+        var rng = SplitMix64(seed: 4)
         let x: [Float] = (0..<n).map { _ in Float(rng.normal() * 3) }
         let d: [Float] = (0..<n).map { _ in Float(rng.normal()) }
         for kind in [GELUKind.erf, .tanh] {

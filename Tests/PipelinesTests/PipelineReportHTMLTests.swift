@@ -1,3 +1,4 @@
+import Base
 import Foundation
 #if canImport(FoundationXML)
 import FoundationXML
@@ -5,6 +6,7 @@ import FoundationXML
 import Testing
 import TestSupport
 @testable import DataMixing
+@testable import Pipelines
 
 /// The HTML report on a small synthetic pipeline report: three domains (one named `a<b&c`, one with a flat
 /// fit), DDO at 1k and 3k tokens, the real predictor's extrapolation to 30k, two seeds of validation.

@@ -1,22 +1,28 @@
+import Base
+import DataMixing
 import Foundation
 import Training
 import Yams
+
+/// Reads a YAML file into its node: one line naming the file when it is missing, unreadable or not YAML.
+/// The one prologue of the proxy and pipeline config loaders.
+public func readYAML(path: String) throws -> Node? {
+    let text: String
+    do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+        throw DataMixingError.invalidInput(location: path, message: FileManager.default.fileExists(atPath: path)
+            ? "cannot read the file" : "no such file")
+    }
+    do { return try Yams.compose(yaml: text) } catch {
+        throw DataMixingError.invalidInput(location: path, message:
+            "not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML")
+    }
+}
 
 extension ProxyConfig {
     /// Reads a proxy config file (YAML; see `Docs/examples/proxy-tiny.yaml`). Errors are one line naming the
     /// file and key.
     public static func load(path: String) throws -> ProxyConfig {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw DataMixingError.invalidInput(location: path, message: FileManager.default.fileExists(atPath: path)
-                ? "cannot read the file" : "no such file")
-        }
-        let node: Node?
-        do { node = try Yams.compose(yaml: text) } catch {
-            throw DataMixingError.invalidInput(location: path, message:
-                "not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML")
-        }
-        guard let node else {
+        guard let node = try readYAML(path: path) else {
             throw DataMixingError.invalidInput(location: path, message: "expected a mapping of keys (see Docs/examples/proxy-tiny.yaml)")
         }
         return try ProxyConfig(yaml: node, location: path)
@@ -40,10 +46,9 @@ extension ProxyConfig {
         do {
             let settings = try YAMLDecoder().decode(Settings.self, from: Node.mapping(proxyMap))
             let recipe = try YAMLDecoder().decode(TrainingRecipe.self, from: Node.mapping(recipeMap))
-            try self.init(settings: settings, recipe: recipe)
-        } catch let e as DataMixingError {
-            if case let .invalidInput(field, message) = e { throw fail("\(field): \(message)") }
-            throw e
+            try self.init(settings: settings, recipe: recipe, source: location)
+        } catch let e as FieldError {
+            throw fail("\(e.field): \(e.message)")
         } catch let e as DecodingError {
             throw fail(TrainingRecipe.describe(e))
         } catch {

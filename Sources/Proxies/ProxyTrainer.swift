@@ -1,3 +1,5 @@
+import DataMixing
+import Base
 import Cluster
 import Corpus
 import Foundation
@@ -41,8 +43,16 @@ public struct ProxyConfig: Sendable, Equatable {
     /// Optimizer, schedule, seed, ...; `steps` is overwritten per run.
     public var recipe: TrainingRecipe
 
-    public init(settings: Settings, recipe: TrainingRecipe) throws {
-        func bad(_ f: String, _ r: String) -> DataMixingError { .invalidInput(location: f, message: r) }
+    /// Where the config was read from (a file, or `file: proxy` for an inline mapping); errors about its keys
+    /// that arise later, in training, name it (``located(_:)``).
+    public var source: String
+
+    /// Two configs are equal when they train alike, wherever they were read from.
+    public static func == (a: ProxyConfig, b: ProxyConfig) -> Bool { a.settings == b.settings && a.recipe == b.recipe }
+
+    /// Checks the settings and the recipe; a bad value throws a ``FieldError`` naming its key.
+    public init(settings: Settings, recipe: TrainingRecipe, source: String = "proxy config") throws {
+        func bad(_ f: String, _ r: String) -> FieldError { FieldError(f, r) }
         let s = settings
         guard s.model.arch == "gpt2" else { throw bad("model.arch", "'\(s.model.arch)' is not supported (only gpt2)") }
         guard s.context >= 2 else { throw bad("context", "must be >= 2, got \(s.context)") }
@@ -51,6 +61,7 @@ public struct ProxyConfig: Sendable, Equatable {
         if let e = s.maxEpochs, e < 1 { throw bad("max_epochs", "must be >= 1, got \(e)") }
         self.settings = settings
         self.recipe = recipe
+        self.source = source
         // Validate everything but the step count, which each run sets (a run too short for the warmup fails then).
         var probe = recipe
         probe.steps = 1 << 30
@@ -59,6 +70,13 @@ public struct ProxyConfig: Sendable, Equatable {
     }
 
     public var seed: UInt64 { recipe.seed ?? 0 }
+
+    /// `error`, or, when it is a ``FieldError`` on one of this config's keys, the same message located in
+    /// the config's file (`file: max_epochs: ...`): the value came from there, not from an option.
+    public func located(_ error: Error) -> Error {
+        guard let e = error as? FieldError, Settings.keys.contains(e.field) else { return error }
+        return DataMixingError.invalidInput(location: source, message: "\(e.field): \(e.message)")
+    }
 
     /// The GPT-2 shape for a vocabulary (dropout 0: the proxy runs are deterministic).
     public func modelConfig(vocabSize: Int) throws -> GPT2Config {
@@ -146,21 +164,6 @@ public final class ProxyTrainer {
             + "domains \(store.manifest.domains.filter { domains.contains($0.name) })"
     }
 
-    /// Ties `output` to this trainer: writes `output/proxy.txt` (the ``fingerprint``) or, when it exists with
-    /// another fingerprint, throws (cached runs of another configuration must not be mixed in).
-    public func claim(_ output: URL) throws {
-        let url = output.appendingPathComponent("proxy.txt")
-        let text = fingerprint + "\n"
-        if let old = try? String(contentsOf: url, encoding: .utf8) {
-            guard old == text else {
-                throw DataMixingError.invalidInput(location: url.path, message:
-                    "the runs in this folder were trained with another proxy config, seed or corpus; use a new --out")
-            }
-            return
-        }
-        try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true)
-        try Data(text.utf8).write(to: url, options: .atomic)
-    }
 
     /// Trains the proxy on `tokens[i]` tokens of `domains[i]` and returns the validation loss per domain;
     /// `log`, when given, receives the run's CSV training log (``TrainingLog``; validation every
@@ -191,14 +194,24 @@ public final class ProxyTrainer {
     /// requires the batch size to be a multiple of `K` and says so at the first step), every rank ends with the same weights and evaluates them, and
     /// only rank 0 writes `log`. `nil` or one rank: the one-process run.
     public func run(tokens: [Int], log: URL? = nil, communicator: (any Communicator)? = nil) throws -> Run {
+        do { return try _run(tokens: tokens, log: log, communicator: communicator) } catch { throw config.located(error) }
+    }
+
+    func _run(tokens: [Int], log: URL?, communicator: (any Communicator)?) throws -> Run {
         let s = config.settings
-        let sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
+        let sampler: MixtureSampler
+        do {
+            sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
                                          sequenceLength: s.context - 1, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
+        } catch let e as CorpusError {
+            guard case .tooManyEpochs = e else { throw e }
+            throw FieldError("max_epochs", "\(e) (raise max_epochs or train fewer tokens of that domain)")
+        }
         if !progress.quiet { for w in sampler.warnings { progress.write(w) } }
         let steps = sampler.count / s.batchSize
         guard steps >= 1 else {
-            throw DataMixingError.invalidArgument(
-                "a run of \(tokens.reduce(0, +)) tokens gives \(sampler.count) sequences, fewer than one batch of \(s.batchSize); raise --tokens")
+            throw DataMixingError.invalidArgument("a run of \(tokens.reduce(0, +)) tokens gives \(sampler.count) sequences, "
+                + "fewer than one batch of \(s.batchSize): the budget is too small for this proxy")
         }
         var recipe = config.recipe
         recipe.steps = steps
@@ -216,8 +229,8 @@ public final class ProxyTrainer {
 }
 
 extension DDOExperiment {
-    /// Runs the plan with `proxy` as the trainer (``ProxyTrainer/claim(_:)`` first, so a folder's cached runs
-    /// all come from one configuration).
+    /// Runs the plan with `proxy` as the trainer (the folder's ``RunCache`` claimed with the proxy's
+    /// fingerprint first, so a folder's cached runs all come from one configuration).
     /// With several ranks, rank 0 claims the folder and each run trains on the rank that draws it (see
     /// ``run(communicator:progress:train:)``).
     public func run(proxy: ProxyTrainer, communicator: any Communicator = LocalCommunicator(),
@@ -225,7 +238,7 @@ extension DDOExperiment {
         guard proxy.domains == plan.domains else {
             throw DataMixingError.invalidArgument("the proxy trainer's domains \(proxy.domains) differ from the plan's \(plan.domains)")
         }
-        try Cluster.onRankZero(communicator) { try proxy.claim(output) }
+        try Cluster.onRankZero(communicator) { try cache.claim(fingerprint: proxy.fingerprint) }
         return try run(communicator: communicator, progress: progress) { try proxy.train(tokens: $0.tokens) }
     }
 }

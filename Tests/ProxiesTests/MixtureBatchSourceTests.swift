@@ -1,9 +1,11 @@
+import Base
 import Corpus
 import Foundation
 import Testing
 import TestSupport
 import Training
 @testable import DataMixing
+import Proxies
 
 /// The proxy's training batches are the mixture sampler's sequences in stream order, B at a time, and
 /// a checkpointed cursor resumes exactly.

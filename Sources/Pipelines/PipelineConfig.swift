@@ -1,3 +1,6 @@
+import Proxies
+import DataMixing
+import Base
 import Foundation
 import Yams
 
@@ -24,6 +27,8 @@ public struct PipelineConfig: Sendable {
         public var evaluations: Int
     }
 
+    /// The file it was read from (errors found later, in training, name its keys).
+    public var source: String
     public var corpus: String
     public var output: String
     public var proxy: ProxyConfig
@@ -40,17 +45,17 @@ public struct PipelineConfig: Sendable {
 
     /// Reads and checks a pipeline file; every error is one line naming the file and key.
     public static func load(path: String) throws -> PipelineConfig {
+        // Values are parsed by the libraries, which throw a FieldError naming the setting; here it is a key.
+        do { return try _load(path: path) } catch let e as FieldError {
+            throw DataMixingError.invalidInput(location: path, message: "\(e.field): \(e.message)")
+        }
+    }
+
+    static func _load(path: String) throws -> PipelineConfig {
         func fail(_ key: String?, _ message: String) -> DataMixingError {
             .invalidInput(location: path, message: key.map { "\($0): \(message)" } ?? message)
         }
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw fail(nil, FileManager.default.fileExists(atPath: path) ? "cannot read the file" : "no such file")
-        }
-        let root: Node?
-        do { root = try Yams.compose(yaml: text) } catch {
-            throw fail(nil, "not valid YAML: \(error)".split(separator: "\n").first.map(String.init) ?? "not valid YAML")
-        }
+        let root = try readYAML(path: path)
         guard case .mapping(let map)? = root else { throw fail(nil, "expected a mapping of keys (see Docs/autoscale.md)") }
         for key in map.keys.map({ $0.string ?? "?" }) where !keys.contains(key) {
             throw fail(key, "unknown key (expected one of \(keys.joined(separator: ", ")))")
@@ -72,16 +77,6 @@ public struct PipelineConfig: Sendable {
                 return s
             }
         }
-        func wrap<T>(_ key: String, _ body: () throws -> T) throws -> T {
-            do { return try body() } catch let e as DataMixingError {
-                if case .invalidArgument(let m) = e {
-                    let prefix = ["\(key): ", "--\(key): "].first { m.hasPrefix($0) }
-                    throw fail(key, prefix.map { String(m.dropFirst($0.count)) } ?? m)
-                }
-                throw e
-            }
-        }
-
         let proxy: ProxyConfig
         switch map["proxy"] {
         case nil: throw fail("proxy", "missing (a proxy config file or an inline mapping)")
@@ -90,20 +85,20 @@ public struct PipelineConfig: Sendable {
         }
         let budgetTexts = try list("budgets") ?? []
         guard budgetTexts.count >= 2 else { throw fail("budgets", "need two or more small budgets, e.g. [120k, 360k]") }
-        let budgets = try wrap("budgets") { try budgetTexts.map { Int(try TokenCount.parse($0, field: "budgets").rounded()) } }
+        let budgets = try budgetTexts.map { Int(try TokenCount.parse($0, field: "budgets").rounded()) }
         guard Set(budgets).count == budgets.count else { throw fail("budgets", "must be distinct") }
-        let target = try wrap("target") { Int(try TokenCount.parse(try required("target"), field: "target").rounded()) }
+        let target = Int(try TokenCount.parse(try required("target"), field: "target").rounded())
         guard target > budgets.max()! else {
             throw fail("target", "\(target) tokens is not above the largest small budget \(budgets.max()!)")
         }
-        let factors = try wrap("factors") { try (list("factors") ?? ["1/3", "3"]).map { try TokenCount.factor($0, field: "factors") } }
-        try wrap("factors") { try DDOPlan.validate(factors: factors) }
+        let factors = try (list("factors") ?? ["1/3", "3"]).map { try TokenCount.factor($0, field: "factors") }
+        try DDOPlan.validate(factors: factors)
         var settings = DDOSettings()
         if let o = try scalar("objective") {
             guard let k = DDOObjective.Kind(rawValue: o) else { throw fail("objective", "'\(o)' is not one of mean-ppl, mean-loss") }
             settings.objective = k
         }
-        if let e = try scalar("eval_domains") { settings.evalDomains = try wrap("eval_domains") { try DDOObjective.parseDomains(e, option: "eval_domains") } }
+        if let e = try scalar("eval_domains") { settings.evalDomains = try DDOObjective.parseDomains(e, field: "eval_domains") }
 
         func seedList(_ node: Node?, _ key: String) throws -> [UInt64] {
             guard case .sequence(let s)? = node, !s.isEmpty else { throw fail(key, "expected a non-empty list of seeds, e.g. [1, 2]") }
@@ -129,7 +124,7 @@ public struct PipelineConfig: Sendable {
             }
             validation = Validation(seeds: seeds, evaluations: evaluations)
         }
-        return PipelineConfig(corpus: try required("corpus"), output: try required("out"), proxy: proxy,
+        return PipelineConfig(source: path, corpus: try required("corpus"), output: try required("out"), proxy: proxy,
                               domains: try list("domains"), budgets: budgets.sorted(), factors: factors,
                               settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
     }

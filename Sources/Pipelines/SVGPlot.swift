@@ -1,3 +1,6 @@
+import Proxies
+import Base
+import DataMixing
 import Foundation
 
 /// One axis scale: data values on `[lo, hi]` mapped to pixels on `[start, end]`.

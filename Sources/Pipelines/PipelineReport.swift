@@ -1,3 +1,6 @@
+import Proxies
+import Base
+import DataMixing
 import Foundation
 
 /// What `autoscale pipeline` found: `report.json` in the report folder, and the data of `report.html`.

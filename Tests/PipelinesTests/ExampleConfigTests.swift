@@ -2,6 +2,8 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DataMixing
+@testable import Pipelines
+import Proxies
 
 /// The shipped configurations under `Docs/examples/` load, and say what `Docs/autoscale.md` and the README
 /// say they do (the demo's numbers were measured with exactly these settings).

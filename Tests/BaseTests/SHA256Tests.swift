@@ -1,5 +1,5 @@
+import Base
 import Testing
-@testable import Corpus
 
 /// FIPS 180-4 / NIST example vectors.
 struct SHA256Tests {

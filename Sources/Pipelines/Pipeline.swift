@@ -1,7 +1,9 @@
+import Proxies
+import DataMixing
+import Base
 import Cluster
 import Corpus
 import Foundation
-import ScalingLaws
 import Training
 
 /// `autoscale pipeline`: DDO at each small budget, the AutoScale prediction at the target, and optionally
@@ -36,13 +38,15 @@ public final class Pipeline {
     }
 
     var output: URL { URL(fileURLWithPath: config.output) }
+    /// The report page, `report.html` (offline HTML with inline SVG), written with `report.json`.
+    public var reportPage: URL { output.appendingPathComponent("report.html") }
 
     /// The objective's validation domains and weights (every domain, equal weights, by default).
     var objectiveDomains: (domains: [String], weights: [Double]) {
         config.settings.evalDomains ?? (domains, [Double](repeating: 1, count: domains.count))
     }
 
-    /// Runs every stage (reusing cached results) and writes `report.json`.
+    /// Runs every stage (reusing cached results) and writes `report.json` and `report.html`.
     public func run() throws -> PipelineReport {
         try Cluster.onRankZero(communicator) { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
         // 1. DDO at each small budget.
@@ -67,17 +71,19 @@ public final class Pipeline {
             let mixtures = try [("uniform", domains.map { _ in 1.0 / Double(domains.count) }),
                                 (largest.folder, domains.map { largest.result.weights[$0]! }),
                                 ("autoscale", domains.map { prediction.weights[$0]! })].map { name, w in
-                let q = try MixtureSampler.quantities(weights: Array(zip(domains, w)), budget: config.target)
+                let q = try MixtureBudget(domains: domains, weights: w, total: config.target)
                 return PipelineReport.Mixture(name: name, weights: Dictionary(uniqueKeysWithValues: zip(domains, w)),
-                                              tokens: Dictionary(uniqueKeysWithValues: q))
+                                              tokens: Dictionary(uniqueKeysWithValues: zip(domains, q.tokens)))
             }
             let trainers = try v.seeds.map { try validationTrainer(seed: $0, evaluations: v.evaluations) }
-            try Cluster.onRankZero(communicator) { for (seed, t) in zip(v.seeds, trainers) { try t.claim(validationFolder(seed)) } }
+            try Cluster.onRankZero(communicator) {
+                for (seed, t) in zip(v.seeds, trainers) { try RunCache(folder: validationFolder(seed)).claim(fingerprint: t.fingerprint) }
+            }
             let jobs = v.seeds.indices.flatMap { s in mixtures.map { (s, $0) } }
             let records = try distributedMap(count: jobs.count, communicator: communicator) { j in
                 try validationRun(jobs[j].1, seed: v.seeds[jobs[j].0], trainer: trainers[jobs[j].0])
             }
-            let runs = try records.map { try run($0) }
+            let runs = try zip(jobs, records).map { try run($1, seed: v.seeds[$0.0]) }
             validation = summarize(seeds: v.seeds, mixtures: mixtures, runs: runs)
         }
         let (od, ow) = objectiveDomains
@@ -85,7 +91,10 @@ public final class Pipeline {
                                     objectiveDomains: Dictionary(uniqueKeysWithValues: zip(od, ow)),
                                     budgets: config.budgets, target: config.target, ddo: entries, prediction: prediction,
                                     validation: validation, warnings: warnings)
-        try Cluster.onRankZero(communicator) { try report.jsonData().write(to: output.appendingPathComponent("report.json"), options: .atomic) }
+        try Cluster.onRankZero(communicator) {
+            try AtomicFile.write(report.jsonData(), to: output.appendingPathComponent("report.json"))
+            try AtomicFile.write(report.html(), to: reportPage)
+        }
         return report
     }
 
@@ -131,14 +140,6 @@ public final class Pipeline {
         return (entry, analysis.warnings.map { "\(folder): \($0)" })
     }
 
-    /// A cached validation run: the final losses and the tokens they were trained on.
-    struct RunRecord: Codable, Equatable {
-        var mixture: String
-        var seed: UInt64
-        var tokens: [String: Int]
-        var losses: [String: Double]
-    }
-
     func validationFolder(_ seed: UInt64) -> URL { output.appendingPathComponent("validation/seed-\(seed)") }
 
     /// The proxy of the validation runs with `seed`: `evaluations` validation points over a run at the target.
@@ -150,32 +151,25 @@ public final class Pipeline {
         return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
     }
 
-    /// Trains (or reads from the cache) one mixture at the target with one seed.
+    /// Trains (or reads from the validation folder's ``RunCache``) one mixture at the target with one seed.
     func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, trainer: ProxyTrainer) throws -> RunRecord {
-        let dir = validationFolder(seed)
-        let recordURL = dir.appendingPathComponent("\(mixture.name).json")
-        let logURL = dir.appendingPathComponent("\(mixture.name).csv")
-        if let record = (try? Data(contentsOf: recordURL)).flatMap({ try? JSONDecoder().decode(RunRecord.self, from: $0) }),
-           record.tokens == mixture.tokens, FileManager.default.fileExists(atPath: logURL.path) {
+        let cache = RunCache(folder: validationFolder(seed))
+        let logURL = cache.folder.appendingPathComponent("\(mixture.name).csv")
+        if let record = cache.cached(mixture.name, tokens: mixture.tokens), FileManager.default.fileExists(atPath: logURL.path) {
             progress("validation \(mixture.name) seed \(seed): cached")
             return record
         }
         progress("validation \(mixture.name) seed \(seed): training on \(config.target) tokens")
         let losses = try trainer.train(tokens: domains.map { mixture.tokens[$0]! }, log: logURL)
-        for (d, l) in losses where !l.isFinite {
-            throw DataMixingError.invalidInput(location: "validation \(mixture.name) seed \(seed)", message: "validation loss of \(d) is \(l)")
-        }
-        let fresh = RunRecord(mixture: mixture.name, seed: seed, tokens: mixture.tokens, losses: losses)
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try e.encode(fresh).write(to: recordURL, options: .atomic)
+        let fresh = RunRecord(id: mixture.name, tokens: mixture.tokens, losses: losses)
+        try cache.store(fresh)
         return fresh
     }
 
     /// The report's run: objective values and the validation curve read back from the CSV log.
-    func run(_ r: RunRecord) throws -> PipelineReport.Run {
-        let folder = "validation/seed-\(r.seed)"
-        let log = validationFolder(r.seed).appendingPathComponent("\(r.mixture).csv")
+    func run(_ r: RunRecord, seed: UInt64) throws -> PipelineReport.Run {
+        let folder = "validation/seed-\(seed)"
+        let log = validationFolder(seed).appendingPathComponent("\(r.id).csv")
         let (od, ow) = objectiveDomains
         let meanLoss = DDOObjective(kind: .meanLoss, domains: od, weights: ow)
         let objective = DDOObjective(kind: config.settings.objective ?? .meanPPL, domains: od, weights: ow)
@@ -193,7 +187,7 @@ public final class Pipeline {
             curve.append(.init(tokens: Int(row[tokenColumn]) ?? 0, meanLoss: meanLoss.value(values)))
         }
         let finals = od.map { r.losses[$0]! }
-        return PipelineReport.Run(mixture: r.mixture, seed: r.seed, losses: r.losses, meanLoss: meanLoss.value(finals),
+        return PipelineReport.Run(mixture: r.id, seed: seed, losses: r.losses, meanLoss: meanLoss.value(finals),
                                   objective: objective.value(finals), curve: curve,
                                   log: "\(folder)/\(log.lastPathComponent)")
     }

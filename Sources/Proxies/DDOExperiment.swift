@@ -1,23 +1,18 @@
+import Base
+import DataMixing
 import Cluster
 import Foundation
 
 /// Runs a ``DDOPlan`` through a caller-supplied trainer and fits it: the engine of `autoscale ddo run`.
 ///
 /// The trainer is a closure "train this mixture, return the validation loss of every validation domain".
-/// Each finished run is cached as `<output>/runs/<id>.json` (written atomically, so an interrupted run leaves
-/// nothing and is trained again); a run whose cache file exists with the same token quantities is not
-/// trained again, so a DDO can be stopped and resumed, or extended with more factors (new run ids). After
+/// Each finished run is a ``RunRecord`` in the folder's ``RunCache`` (`<output>/runs/<id>.json`, written
+/// atomically, so an interrupted run leaves nothing and is trained again); a run whose record exists with the
+/// same token quantities is not trained again, so a DDO can be stopped and resumed, or extended with more
+/// factors (new run ids). After
 /// all runs, `<output>/losses.csv` (the ``LossTable`` format) and `<output>/result.json` (the
 /// ``MixtureResult`` of ``DDO/analyze(_:settings:)``) are written atomically.
 public struct DDOExperiment: Sendable {
-    /// One cached run.
-    public struct Record: Codable, Sendable, Equatable {
-        public var id: String
-        public var tokens: [String: Int]
-        /// Validation loss per validation domain.
-        public var losses: [String: Double]
-    }
-
     public var plan: DDOPlan
     public var output: URL
     public var settings: DDOSettings
@@ -33,15 +28,13 @@ public struct DDOExperiment: Sendable {
 
     public var lossesURL: URL { output.appendingPathComponent("losses.csv") }
     public var resultURL: URL { output.appendingPathComponent("result.json") }
-    public func recordURL(_ run: DDOPlan.Run) -> URL { output.appendingPathComponent("runs/\(run.id).json") }
+    /// The folder's run cache: records in `runs/`, the trainer's fingerprint in `proxy.txt`.
+    public var cache: RunCache { RunCache(folder: output, recordsIn: "runs") }
+
+    func tokens(_ run: DDOPlan.Run) -> [String: Int] { Dictionary(uniqueKeysWithValues: zip(plan.domains, run.tokens)) }
 
     /// The cached record of `run`, if present, readable and for the same quantities.
-    public func cached(_ run: DDOPlan.Run) -> Record? {
-        guard let data = try? Data(contentsOf: recordURL(run)),
-              let r = try? JSONDecoder().decode(Record.self, from: data),
-              r.tokens == Dictionary(uniqueKeysWithValues: zip(plan.domains, run.tokens)) else { return nil }
-        return r
-    }
+    public func cached(_ run: DDOPlan.Run) -> RunRecord? { cache.cached(run.id, tokens: tokens(run)) }
 
     /// Trains the runs that are not cached (in plan order), then writes `losses.csv` and `result.json` and
     /// returns the fit. `progress` receives one line per run.
@@ -56,10 +49,8 @@ public struct DDOExperiment: Sendable {
     public func run(communicator: any Communicator = LocalCommunicator(), progress: (String) -> Void = { _ in },
                     train: (DDOPlan.Run) throws -> [String: Double]) throws -> DDOAnalysis {
         let many = communicator.size > 1
-        try Cluster.onRankZero(communicator) {
-            try FileManager.default.createDirectory(at: output.appendingPathComponent("runs"), withIntermediateDirectories: true)
-        }
-        let records: [Record]
+        try Cluster.onRankZero(communicator) { try RunCache.makeFolder(cache.records) }
+        let records: [RunRecord]
         do {
             records = try distributedMap(count: plan.runs.count, communicator: communicator) { n in
                 try runOne(n, progress: progress, train: train)
@@ -73,7 +64,7 @@ public struct DDOExperiment: Sendable {
     }
 
     /// Run `n` of the plan: its cached record, or trains it and writes the record atomically.
-    func runOne(_ n: Int, progress: (String) -> Void, train: (DDOPlan.Run) throws -> [String: Double]) throws -> Record {
+    func runOne(_ n: Int, progress: (String) -> Void, train: (DDOPlan.Run) throws -> [String: Double]) throws -> RunRecord {
         let run = plan.runs[n]
         let tag = "run \(n + 1)/\(plan.runs.count) \(run.id)"
         if let r = cached(run) {
@@ -81,20 +72,14 @@ public struct DDOExperiment: Sendable {
             return r
         }
         progress("\(tag): training on " + zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " "))
-        let losses = try train(run)
-        for (d, v) in losses where !v.isFinite {
-            throw DataMixingError.invalidInput(location: "run \(run.id)", message: "validation loss of \(d) is \(v)")
-        }
-        let r = Record(id: run.id, tokens: Dictionary(uniqueKeysWithValues: zip(plan.domains, run.tokens)), losses: losses)
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try e.encode(r).write(to: recordURL(run), options: .atomic)
+        let r = RunRecord(id: run.id, tokens: tokens(run), losses: try train(run))
+        try cache.store(r)
         afterRecord?(run)
         return r
     }
 
     /// Checks the records, writes `losses.csv` and `result.json` when `write`, returns the fit.
-    func fit(_ records: [Record], write: Bool) throws -> DDOAnalysis {
+    func fit(_ records: [RunRecord], write: Bool) throws -> DDOAnalysis {
         let validation = records[0].losses.keys.sorted()
         guard !validation.isEmpty else {
             throw DataMixingError.invalidInput(location: "run \(records[0].id)", message: "the trainer returned no validation losses")

@@ -49,6 +49,14 @@ public indirect enum JSONValue: Sendable, Equatable {
         }
     }
 
+    /// `s` as a JSON string literal: quotes, backslashes and control characters escaped (`\n`, `\r`, `\t`,
+    /// else `\u00XX`), everything else as is. The project's one JSON string escaper.
+    public static func quoted(_ s: String) -> String {
+        var out = ""
+        _escape(s, into: &out)
+        return out
+    }
+
     static func _escape(_ s: String, into out: inout String) {
         out += "\""
         for u in s.unicodeScalars {

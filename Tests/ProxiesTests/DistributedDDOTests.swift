@@ -2,6 +2,7 @@ import Cluster
 import Foundation
 import Testing
 @testable import DataMixing
+import Proxies
 
 /// ``DDOExperiment/run(communicator:progress:train:)`` over 3 ranks simulated by threads
 /// (`Cluster.ThreadCommunicator`): the same bytes as one process, and a run failing on one rank reaches

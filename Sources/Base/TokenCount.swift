@@ -3,14 +3,14 @@ import Foundation
 /// Parsing of the human-friendly numbers of the command line and of pipeline files.
 public enum TokenCount {
     /// A token count: a plain number (`1200000`, `1.2e6`) or one with a suffix `k`, `M`, `B`/`G`, `T`
-    /// (powers of 1000). `field` names the option or key in the error.
+    /// (powers of 1000). `field` is the setting's snake_case name (a ``FieldError``).
     public static func parse(_ text: String, field: String) throws -> Double {
         let t = text.trimmingCharacters(in: .whitespaces)
         let scales: [Character: Double] = ["k": 1e3, "K": 1e3, "M": 1e6, "B": 1e9, "G": 1e9, "T": 1e12]
         var body = Substring(t), scale = 1.0
         if let last = t.last, let s = scales[last] { body = t.dropLast(); scale = s }
         guard let v = Double(body), v.isFinite, v > 0 else {
-            throw DataMixingError.invalidArgument("\(field): '\(text)' is not a positive token count (e.g. 1200000, 1.2e6 or 1.2M)")
+            throw FieldError(field, "'\(text)' is not a positive token count (e.g. 1200000, 1.2e6 or 1.2M)")
         }
         return v * scale
     }
@@ -23,7 +23,7 @@ public enum TokenCount {
             ? Double(parts[0]).flatMap { n in Double(parts[1]).map { n / $0 } }
             : Double(s)
         guard let v = value, v.isFinite, v > 0 else {
-            throw DataMixingError.invalidArgument("\(field): '\(s)' is not a positive number or fraction")
+            throw FieldError(field, "'\(s)' is not a positive number or fraction")
         }
         return v
     }

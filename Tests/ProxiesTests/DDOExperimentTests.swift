@@ -2,6 +2,7 @@ import Foundation
 import Testing
 import TestSupport
 @testable import DataMixing
+import Proxies
 
 @Suite struct DDOExperimentTests {
     /// A stand-in trainer: validation loss of each domain falls with a mix of the training quantities.
@@ -34,7 +35,7 @@ import TestSupport
         let again = try exp.run { trainer.train($0) }
         #expect(trainer.calls.count == 5)
         #expect(again.allocation == first.allocation)
-        try FileManager.default.removeItem(at: exp.recordURL(plan.runs[3]))
+        try FileManager.default.removeItem(at: exp.cache.url(plan.runs[3].id))
         _ = try exp.run { trainer.train($0) }
         #expect(trainer.calls.suffix(1) == [plan.runs[3].id])
         let wider = DDOExperiment(plan: try DDOPlan(domains: ["p", "q"], budget: 20000, factors: [1.0 / 3, 0.5, 2, 3]), output: dir)

@@ -1,3 +1,6 @@
+import Proxies
+import DataMixing
+import Base
 import Foundation
 
 /// The offline HTML page of `autoscale pipeline` (`report.html`).
