@@ -1,5 +1,5 @@
 /// Validation of a ``TokenBatch`` against a model's sizes, before any kernel reads it.
-enum _BatchCheck {
+enum BatchCheck {
     static func shape(_ batch: TokenBatch, maxLength: Int) throws {
         let B = batch.batchSize, T = batch.sequenceLength
         guard B > 0, T > 0 else { throw ModelError.batch("batch size and sequence length must be positive (got \(B) x \(T))") }

@@ -22,7 +22,7 @@ extension TokenBatch {
                 if width < 0 { width = row.count }
                 guard row.count == width else { throw fail("\"\(key)\"[\(r)] has \(row.count) values, row 0 has \(width)") }
                 for (c, x) in row.enumerated() {
-                    guard let n = x as? NSNumber, !_isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
+                    guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
                           abs(n.doubleValue) <= Double(Int32.max) else {
                         throw fail("\"\(key)\"[\(r)][\(c)] is not an integer")
                     }

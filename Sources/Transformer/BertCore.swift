@@ -4,9 +4,9 @@
 /// `h2 = LN(h1 + W_out gelu(W_in h1))`; head on the positions with a label (others cost nothing
 /// and contribute nothing): `t = LN(gelu(W_t h))`, `logits = t · word^T + bias`; loss = mean CE
 /// over labels != -100.
-final class _Bert<F: ModelScalar> {
+final class BertCore<F: ModelScalar> {
     let config: BertConfig
-    let params: _Parameters<F>
+    let params: ParameterStore<F>
     private let C: Int, L: Int, H: Int, V: Int, I: Int
     private let eps: F
     private let gelu: GELUKind
@@ -21,7 +21,7 @@ final class _Bert<F: ModelScalar> {
         self.config = config
         C = config.hiddenSize; L = config.numHiddenLayers; H = config.numAttentionHeads; V = config.vocabSize
         I = config.intermediateSize; eps = F(config.layerNormEps); gelu = config.gelu
-        var b = _LayoutBuilder()
+        var b = LayoutBuilder()
         let e = "bert.embeddings."
         word = b.add(e + "word_embeddings.weight", [V, C], decay: false)
         pos = b.add(e + "position_embeddings.weight", [config.maxPositionEmbeddings, C], decay: false)
@@ -58,7 +58,7 @@ final class _Bert<F: ModelScalar> {
         tlnw = b.add("cls.predictions.transform.LayerNorm.weight", [C], decay: false)
         tlnb = b.add("cls.predictions.transform.LayerNorm.bias", [C], decay: false)
         decb = b.add("cls.predictions.bias", [V], decay: false)
-        params = _Parameters(specs: b.specs)
+        params = ParameterStore(specs: b.specs)
     }
 
     /// BERT initialization (`BertPreTrainedModel._init_weights`): N(0, 0.02^2) for weights and
@@ -85,7 +85,7 @@ final class _Bert<F: ModelScalar> {
     /// in the backward pass into the scratch `x`).
     private final class Acts {
         let B: Int, T: Int, workers: Int
-        let buffer: _Buffer<F>
+        let buffer: AlignedBuffer<F>
         var embm = 0, embr = 0
         var h: [Int] = []  // h[0] = embeddings after LN; h[l+1] = output of layer l
         var qkv: [Int] = [], att: [Int] = [], ctx: [Int] = [], a: [Int] = [], h1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = []
@@ -97,14 +97,14 @@ final class _Bert<F: ModelScalar> {
         /// Per worker: attention backward scratch (H, T, T).
         var datt: [Int] = []
         /// Gradients of slices 1..<workers (slice 0 adds into the model's own).
-        let extraGrads: [_Buffer<F>]
+        let extraGrads: [AlignedBuffer<F>]
         /// N zeros: the token types of a batch that gives none (allocated once per shape, not per step).
         let zeroTypes: UnsafeMutablePointer<Int32>
 
         init(B: Int, T: Int, C: Int, H: Int, I: Int, L: Int, workers: Int, parameters: Int) {
             self.B = B; self.T = T; self.workers = workers
             let N = B * T
-            var r = _Arena<F>()
+            var r = Arena<F>()
             embm = r.reserve(N); embr = r.reserve(N)
             for _ in 0...L { h.append(r.reserve(N * C)) }
             for _ in 0..<L {
@@ -115,8 +115,8 @@ final class _Bert<F: ModelScalar> {
             x = r.reserve(N * Swift.max(I, 4 * C))
             dres = r.reserve(N * C); dtmp = r.reserve(N * C)
             for _ in 0..<workers { datt.append(r.reserve(H * T * T)) }
-            buffer = _Buffer(count: r.total)
-            extraGrads = (1..<Swift.max(workers, 1)).map { _ in _Buffer(count: parameters) }
+            buffer = AlignedBuffer(count: r.total)
+            extraGrads = (1..<Swift.max(workers, 1)).map { _ in AlignedBuffer(count: parameters) }
             zeroTypes = .allocate(capacity: Swift.max(N, 1)); zeroTypes.initialize(repeating: 0, count: N)
         }
         deinit { zeroTypes.deallocate() }
@@ -126,7 +126,7 @@ final class _Bert<F: ModelScalar> {
     /// has more; dynamic masking varies M from step to step).
     private final class Head {
         let capacity: Int, rowsPerChunk: Int
-        let buffer: _Buffer<F>
+        let buffer: AlignedBuffer<F>
         var g = 0, t = 0, tg = 0, tl = 0, tlm = 0, tlr = 0, dg = 0, dt = 0, logits = 0
         /// Labelled rows of the current slice (slice-relative row indices in `rows`).
         var used = 0
@@ -134,11 +134,11 @@ final class _Bert<F: ModelScalar> {
 
         init(capacity: Int, rowsPerChunk: Int, C: Int, V: Int) {
             self.capacity = capacity; self.rowsPerChunk = rowsPerChunk
-            var r = _Arena<F>()
+            var r = Arena<F>()
             g = r.reserve(capacity * C); t = r.reserve(capacity * C); tg = r.reserve(capacity * C); tl = r.reserve(capacity * C)
             tlm = r.reserve(capacity); tlr = r.reserve(capacity); dg = r.reserve(capacity * C); dt = r.reserve(capacity * C)
             logits = r.reserve(Swift.min(capacity, rowsPerChunk) * V)
-            buffer = _Buffer(count: r.total)
+            buffer = AlignedBuffer(count: r.total)
             rows = .allocate(capacity: capacity); targets = .allocate(capacity: capacity)
         }
         deinit { rows.deallocate(); targets.deallocate() }
@@ -165,17 +165,17 @@ final class _Bert<F: ModelScalar> {
 
     func validate(_ batch: TokenBatch) throws {
         let T = batch.sequenceLength
-        try _BatchCheck.shape(batch, maxLength: config.maxPositionEmbeddings)
-        try _BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: T)
+        try BatchCheck.shape(batch, maxLength: config.maxPositionEmbeddings)
+        try BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: T)
         guard let labels = batch.labels else { throw ModelError.batch("BERT needs labels (-100 where no prediction is made)") }
-        try _BatchCheck.ids(labels, name: "labels", below: V, allowIgnore: true, T: T)
-        if let tt = batch.tokenTypeIDs { try _BatchCheck.ids(tt, name: "token_type_ids", below: config.typeVocabSize, T: T) }
-        if let m = batch.attentionMask { try _BatchCheck.ids(m, name: "attention_mask", below: 2, T: T) }
+        try BatchCheck.ids(labels, name: "labels", below: V, allowIgnore: true, T: T)
+        if let tt = batch.tokenTypeIDs { try BatchCheck.ids(tt, name: "token_type_ids", below: config.typeVocabSize, T: T) }
+        if let m = batch.attentionMask { try BatchCheck.ids(m, name: "attention_mask", below: 2, T: T) }
         if !labels.contains(where: { $0 != -100 }) { throw ModelError.batch("no position has a label (all labels are -100)") }
     }
 
     /// Mean loss over the labelled positions; with `lossScale`, adds `lossScale · dloss/dparams` to the
-    /// gradients. As GPT-2 (``_GPT2/run(_:lossScale:)``): with W = min(OpenBLAS threads, B) > 1 the batch
+    /// gradients. As GPT-2 (``GPT2Core/run(_:lossScale:)``): with W = min(OpenBLAS threads, B) > 1 the batch
     /// rows split into W slices that run forward and backward at once, one thread each (OpenBLAS at one
     /// thread), each with its own MLM head buffers over its own labelled rows; gradients of slices > 0
     /// go to their own buffers, added in slice order; same thread count -> same bits.
@@ -184,7 +184,7 @@ final class _Bert<F: ModelScalar> {
         let B = batch.batchSize, T = batch.sequenceLength
         let labels = batch.labels!
         let M = labels.reduce(0) { $0 + ($1 != -100 ? 1 : 0) }
-        let W = Swift.max(1, Swift.min(_Parallel.workers, B))
+        let W = Swift.max(1, Swift.min(Parallel.workers, B))
         let a = activations(B: B, T: T, workers: W)
         var hds: [Head] = []
         for i in 0..<W {
@@ -199,8 +199,8 @@ final class _Bert<F: ModelScalar> {
             (types ?? []).withUnsafeBufferPointer { ttb in
                 let ids = idb.baseAddress!, mk = mask == nil ? nil : mkb.baseAddress!
                 let tt = types == nil ? UnsafePointer(a.zeroTypes) : ttb.baseAddress!
-                return _Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
-                    self._slice(a, hds[i], rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, types: tt,
+                return Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
+                    self.runSlice(a, hds[i], rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, types: tt,
                                 mask: mk, grads: grads, lossScale: lossScale, count: M)
                 }
             }
@@ -210,7 +210,7 @@ final class _Bert<F: ModelScalar> {
 
     /// Forward (and backward with `lossScale`) of batch rows `rows` with head buffers `hd` (its labelled
     /// rows), on `worker`'s scratch, adding gradients into `grads`; returns the slice's summed loss.
-    private func _slice(_ a: Acts, _ hd: Head, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
+    private func runSlice(_ a: Acts, _ hd: Head, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>,
                         mask: UnsafePointer<Int32>?, grads G: UnsafeMutablePointer<F>, lossScale: F?, count M: Int) -> Double {
         let T = a.T, B = rows.count, N = B * T, n0 = rows.lowerBound * T
         let P = params.values.pointer, A = a.buffer.pointer, Hb = hd.buffer.pointer, m = hd.used
@@ -219,29 +219,29 @@ final class _Bert<F: ModelScalar> {
         let X = row(a.x, Swift.max(I, 4 * C)), mk = mask.map { $0 + n0 }
         // x = word[ids] + pos[t] + type[tt] (N, C)
         func embed() {
-            _Embedding.forward(out: X, ids: ids + n0, types: types + n0, wte: P + word, wpe: P + pos, wtt: P + type, B: B, T: T, C: C)
+            Embedding.forward(out: X, ids: ids + n0, types: types + n0, wte: P + word, wpe: P + pos, wtt: P + type, B: B, T: T, C: C)
         }
         embed()
-        _LayerNorm.forward(out: row(a.h[0], C), mean: row(a.embm, 1), rstd: row(a.embr, 1), inp: X, weight: P + elnw, bias: P + elnb,
+        LayerNorm.forward(out: row(a.h[0], C), mean: row(a.embm, 1), rstd: row(a.embr, 1), inp: X, weight: P + elnw, bias: P + elnb,
                            N: N, C: C, eps: eps)
         for l in 0..<L {
             let w = layers[l]
-            _Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.h[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
+            Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.h[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
                             N: N, IC: C, OC: 3 * C, layout: .outIn, accumulate: false)
-            _Attention.forward(out: row(a.ctx[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: mk,
+            Attention.forward(out: row(a.ctx[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: mk,
                                causal: false, B: B, T: T, C: C, H: H)
             row(a.a[l], C).update(from: row(a.h[l], C), count: N * C)
-            _Linear.forward(out: row(a.a[l], C), ldo: C, inp: row(a.ctx[l], C), ldi: C, weight: P + w.ow, bias: P + w.ob,
+            Linear.forward(out: row(a.a[l], C), ldo: C, inp: row(a.ctx[l], C), ldi: C, weight: P + w.ow, bias: P + w.ob,
                             N: N, IC: C, OC: C, layout: .outIn, accumulate: true)
-            _LayerNorm.forward(out: row(a.h1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.a[l], C),
+            LayerNorm.forward(out: row(a.h1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.a[l], C),
                                weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
-            _Linear.forward(out: row(a.inter[l], I), ldo: I, inp: row(a.h1[l], C), ldi: C, weight: P + w.iw, bias: P + w.ib,
+            Linear.forward(out: row(a.inter[l], I), ldo: I, inp: row(a.h1[l], C), ldi: C, weight: P + w.iw, bias: P + w.ib,
                             N: N, IC: C, OC: I, layout: .outIn, accumulate: false)
-            _GELU.forward(out: X, inp: row(a.inter[l], I), count: N * I, kind: gelu)
+            GELU.forward(out: X, inp: row(a.inter[l], I), count: N * I, kind: gelu)
             row(a.o[l], C).update(from: row(a.h1[l], C), count: N * C)
-            _Linear.forward(out: row(a.o[l], C), ldo: C, inp: X, ldi: I, weight: P + w.outw, bias: P + w.outb,
+            Linear.forward(out: row(a.o[l], C), ldo: C, inp: X, ldi: I, weight: P + w.outw, bias: P + w.outb,
                             N: N, IC: I, OC: C, layout: .outIn, accumulate: true)
-            _LayerNorm.forward(out: row(a.h[l + 1], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.o[l], C),
+            LayerNorm.forward(out: row(a.h[l + 1], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.o[l], C),
                                weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
         }
         // MLM head on this slice's m labelled rows only.
@@ -249,20 +249,20 @@ final class _Bert<F: ModelScalar> {
         var sum = 0.0
         if m > 0 {
             for i in 0..<m { (Hb + hd.g + i * C).update(from: hL + hd.rows[i] * C, count: C) }
-            _Linear.forward(out: Hb + hd.t, ldo: C, inp: Hb + hd.g, ldi: C, weight: P + tw, bias: P + tb, N: m, IC: C, OC: C,
+            Linear.forward(out: Hb + hd.t, ldo: C, inp: Hb + hd.g, ldi: C, weight: P + tw, bias: P + tb, N: m, IC: C, OC: C,
                             layout: .outIn, accumulate: false)
-            _GELU.forward(out: Hb + hd.tg, inp: Hb + hd.t, count: m * C, kind: gelu)
-            _LayerNorm.forward(out: Hb + hd.tl, mean: Hb + hd.tlm, rstd: Hb + hd.tlr, inp: Hb + hd.tg, weight: P + tlnw, bias: P + tlnb,
+            GELU.forward(out: Hb + hd.tg, inp: Hb + hd.t, count: m * C, kind: gelu)
+            LayerNorm.forward(out: Hb + hd.tl, mean: Hb + hd.tlm, rstd: Hb + hd.tlr, inp: Hb + hd.tg, weight: P + tlnw, bias: P + tlnb,
                                N: m, C: C, eps: eps)
             // Decoder + loss (+ the decoder's backward) in chunks of rows.
             for r0 in stride(from: 0, to: m, by: hd.rowsPerChunk) {
                 let rows = Swift.min(hd.rowsPerChunk, m - r0)
-                _Linear.forward(out: Hb + hd.logits, ldo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, bias: P + decb,
+                Linear.forward(out: Hb + hd.logits, ldo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, bias: P + decb,
                                 N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
-                sum += _SoftmaxCrossEntropy.run(logits: Hb + hd.logits, targets: hd.targets + r0, N: rows, V: V,
+                sum += SoftmaxCrossEntropy.run(logits: Hb + hd.logits, targets: hd.targets + r0, N: rows, V: V,
                                                 gradScale: lossScale, count: M).sum
                 if lossScale != nil {
-                    _Linear.backward(dinp: Hb + hd.dt + r0 * C, lddi: C, dweight: G + word, dbias: G + decb, dout: Hb + hd.logits,
+                    Linear.backward(dinp: Hb + hd.dt + r0 * C, lddi: C, dweight: G + word, dbias: G + decb, dout: Hb + hd.logits,
                                      lddo: V, inp: Hb + hd.tl + r0 * C, ldi: C, weight: P + word, N: rows, IC: C, OC: V,
                                      layout: .outIn, accumulateInput: false)
                 }
@@ -274,10 +274,10 @@ final class _Bert<F: ModelScalar> {
         dres.update(repeating: 0, count: N * C)
         if m > 0 {
             // Backward through the rest of the head.
-            _LayerNorm.backward(dinp: Hb + hd.dg, dweight: G + tlnw, dbias: G + tlnb, dout: Hb + hd.dt, inp: Hb + hd.tg, weight: P + tlnw,
+            LayerNorm.backward(dinp: Hb + hd.dg, dweight: G + tlnw, dbias: G + tlnb, dout: Hb + hd.dt, inp: Hb + hd.tg, weight: P + tlnw,
                                 mean: Hb + hd.tlm, rstd: Hb + hd.tlr, N: m, C: C, accumulate: false)
-            _GELU.backward(dinp: Hb + hd.dg, inp: Hb + hd.t, dout: Hb + hd.dg, count: m * C, kind: gelu)
-            _Linear.backward(dinp: Hb + hd.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: Hb + hd.dg, lddo: C, inp: Hb + hd.g, ldi: C,
+            GELU.backward(dinp: Hb + hd.dg, inp: Hb + hd.t, dout: Hb + hd.dg, count: m * C, kind: gelu)
+            Linear.backward(dinp: Hb + hd.dt, lddi: C, dweight: G + tw, dbias: G + tb, dout: Hb + hd.dg, lddo: C, inp: Hb + hd.g, ldi: C,
                              weight: P + tw, N: m, IC: C, OC: C, layout: .outIn, accumulateInput: false)
             for i in 0..<m { (dres + hd.rows[i] * C).update(from: Hb + hd.dt + i * C, count: C) }
         }
@@ -285,33 +285,33 @@ final class _Bert<F: ModelScalar> {
         // Encoder layers; dres = d(output of layer l) on entry.
         for l in stride(from: L - 1, through: 0, by: -1) {
             let w = layers[l]
-            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dres, inp: row(a.o[l], C), weight: P + w.ln2w,
+            LayerNorm.backward(dinp: dtmp, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dres, inp: row(a.o[l], C), weight: P + w.ln2w,
                                 mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), N: N, C: C, accumulate: false)
             // The GELU output again (not kept) into X, its slope over the intermediate (not needed after
             // this), then d(GELU output) written over X (the weight gradient reads X first) times the slope.
-            _GELU.valueAndSlope(out: X, inputToSlope: row(a.inter[l], I), count: N * I, kind: gelu)
-            _Linear.backward(dinp: X, lddi: I, dweight: G + w.outw, dbias: G + w.outb, dout: dtmp, lddo: C, inp: X,
+            GELU.valueAndSlope(out: X, inputToSlope: row(a.inter[l], I), count: N * I, kind: gelu)
+            Linear.backward(dinp: X, lddi: I, dweight: G + w.outw, dbias: G + w.outb, dout: dtmp, lddo: C, inp: X,
                              ldi: I, weight: P + w.outw, N: N, IC: I, OC: C, layout: .outIn, accumulateInput: false)
-            _GELU.applySlope(X, slope: row(a.inter[l], I), count: N * I)
+            GELU.applySlope(X, slope: row(a.inter[l], I), count: N * I)
             dres.update(from: dtmp, count: N * C)  // residual path into h1
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: X, lddo: I, inp: row(a.h1[l], C), ldi: C,
+            Linear.backward(dinp: dres, lddi: C, dweight: G + w.iw, dbias: G + w.ib, dout: X, lddo: I, inp: row(a.h1[l], C), ldi: C,
                              weight: P + w.iw, N: N, IC: C, OC: I, layout: .outIn, accumulateInput: true)
-            _LayerNorm.backward(dinp: dtmp, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dres, inp: row(a.a[l], C), weight: P + w.ln1w,
+            LayerNorm.backward(dinp: dtmp, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dres, inp: row(a.a[l], C), weight: P + w.ln1w,
                                 mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), N: N, C: C, accumulate: false)
             // dtmp = d(a); its residual part goes to h[l], the rest through the output dense and attention.
             dres.update(from: dtmp, count: N * C)
             let dctx = X, dqkv = X + N * C  // (N,C) then (N,3C) in this slice's scratch
-            _Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: row(a.ctx[l], C), ldi: C,
+            Linear.backward(dinp: dctx, lddi: C, dweight: G + w.ow, dbias: G + w.ob, dout: dtmp, lddo: C, inp: row(a.ctx[l], C), ldi: C,
                              weight: P + w.ow, N: N, IC: C, OC: C, layout: .outIn, accumulateInput: false)
-            _Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dctx, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
+            Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dctx, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
                                 causal: false, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.h[l], C),
+            Linear.backward(dinp: dres, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.h[l], C),
                              ldi: C, weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .outIn, accumulateInput: true)
         }
         embed()  // the embedding sum again (not kept)
-        _LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: X, weight: P + elnw,
+        LayerNorm.backward(dinp: dtmp, dweight: G + elnw, dbias: G + elnb, dout: dres, inp: X, weight: P + elnw,
                             mean: row(a.embm, 1), rstd: row(a.embr, 1), N: N, C: C, accumulate: false)
-        _Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids + n0, types: types + n0,
+        Embedding.backward(dwte: G + word, dwpe: G + pos, dwtt: G + type, dout: dtmp, ids: ids + n0, types: types + n0,
                             B: B, T: T, C: C)
         return sum
     }

@@ -1,6 +1,6 @@
 /// A heap buffer of `count` zero-initialized elements, 64-byte aligned, freed with its owner.
 /// Kernels work on its raw pointer; nothing in a hot loop allocates.
-final class _Buffer<F: ModelScalar> {
+final class AlignedBuffer<F: ModelScalar> {
     let pointer: UnsafeMutablePointer<F>
     let count: Int
 
@@ -18,7 +18,7 @@ final class _Buffer<F: ModelScalar> {
 
 /// Carves one allocation into named-by-position slices (a bump allocator): the activations
 /// of one (B, T) shape are laid out once and reused by every step with that shape.
-struct _Arena<F: ModelScalar> {
+struct Arena<F: ModelScalar> {
     private(set) var sizes: [Int] = []
     /// Reserves `count` elements and returns the slice's offset.
     mutating func reserve(_ count: Int) -> Int {

@@ -13,7 +13,7 @@ public enum Checkpoint {
     /// Loads a GPT-2 or BERT model from an HF directory, by `model_type` in `config.json`.
     public static func load(_ directory: URL) throws -> any LanguageModel {
         let configURL = directory.appendingPathComponent("config.json")
-        let json = try _ConfigIO.read(configURL)
+        let json = try ConfigIO.read(configURL)
         switch json["model_type"] as? String {
         case "gpt2": return try loadGPT2(directory)
         case "bert": return try loadBert(directory)
@@ -23,32 +23,32 @@ public enum Checkpoint {
     }
 
     public static func loadGPT2(_ directory: URL) throws -> GPT2LMHeadModel {
-        let (json, file) = try _config(directory)
+        let (json, file) = try readConfig(directory)
         let model = try GPT2LMHeadModel(config: GPT2Config(json: json, file: file), seed: 0)
         model.configBase = json
-        try _fill(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
+        try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
                   ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"], prefix: "transformer.")
         return model
     }
 
     public static func loadBert(_ directory: URL) throws -> BertForMaskedLM {
-        let (json, file) = try _config(directory)
+        let (json, file) = try readConfig(directory)
         let model = try BertForMaskedLM(config: BertConfig(json: json, file: file), seed: 0)
         model.configBase = json
-        try _fill(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
+        try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
                   ignored: ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias", "bert.embeddings.position_ids"],
                   ignoredSuffixes: [], prefix: nil)
         return model
     }
 
-    static func _config(_ directory: URL) throws -> (_JSONObject, String) {
+    static func readConfig(_ directory: URL) throws -> (JSONObject, String) {
         let url = directory.appendingPathComponent("config.json")
-        return (try _ConfigIO.read(url), url.path)
+        return (try ConfigIO.read(url), url.path)
     }
 
     /// Saves `model` (a GPT-2 or BERT model of this module) into `directory` (created if needed).
     public static func save(_ model: any LanguageModel, to directory: URL) throws {
-        let config: _JSONObject
+        let config: JSONObject
         switch model {
         case let g as GPT2LMHeadModel: config = g.config.json(base: g.configBase)
         case let b as BertForMaskedLM: config = b.config.json(base: b.configBase)
@@ -62,7 +62,7 @@ public enum Checkpoint {
         try SafeTensors.write(tensors(of: model.parameterSpecs, in: UnsafeBufferPointer(model.parameters)),
                               to: directory.appendingPathComponent("model.safetensors"))
         let url = directory.appendingPathComponent("config.json")
-        do { try _ConfigIO.encode(full).write(to: url, options: .atomic) } catch {
+        do { try ConfigIO.encode(full).write(to: url, options: .atomic) } catch {
             throw ModelError.io(file: url.path, message: "cannot write: \(error.localizedDescription)")
         }
     }
@@ -74,7 +74,7 @@ public enum Checkpoint {
         }
     }
 
-    static func _fill<F: ModelScalar>(_ params: _Parameters<F>, from url: URL, ignored: Set<String>, ignoredSuffixes: [String],
+    static func fillParameters<F: ModelScalar>(_ params: ParameterStore<F>, from url: URL, ignored: Set<String>, ignoredSuffixes: [String],
                                       prefix: String?) throws {
         let (tensors, _) = try SafeTensors.read(url)
         var seen = Set<String>()

@@ -3,9 +3,9 @@
 ///
 /// Per layer (pre-LN): `x += attn(ln_1(x))`, `x += mlp(ln_2(x))`; then `ln_f`, `logits = h · wte^T`,
 /// loss = mean CE of `logits[:, t]` against `labels[:, t+1]` (shift inside; -100 ignored).
-final class _GPT2<F: ModelScalar> {
+final class GPT2Core<F: ModelScalar> {
     let config: GPT2Config
-    let params: _Parameters<F>
+    let params: ParameterStore<F>
     private let C: Int, L: Int, H: Int, V: Int, I: Int
     private let eps: F
     private let gelu: GELUKind
@@ -19,7 +19,7 @@ final class _GPT2<F: ModelScalar> {
         self.config = config
         C = config.nEmbd; L = config.nLayer; H = config.nHead; V = config.vocabSize; I = config.innerSize
         eps = F(config.layerNormEpsilon); gelu = config.gelu
-        var b = _LayoutBuilder()
+        var b = LayoutBuilder()
         wte = b.add("transformer.wte.weight", [V, C], decay: false)
         wpe = b.add("transformer.wpe.weight", [config.nPositions, C], decay: false)
         var ls: [Layer] = []
@@ -36,7 +36,7 @@ final class _GPT2<F: ModelScalar> {
         layers = ls
         lnfw = b.add("transformer.ln_f.weight", [C], decay: false)
         lnfb = b.add("transformer.ln_f.bias", [C], decay: false)
-        params = _Parameters(specs: b.specs)
+        params = ParameterStore(specs: b.specs)
     }
 
     /// GPT-2 initialization as in `GPT2PreTrainedModel._init_weights`: N(0, 0.02^2) for weights and
@@ -63,7 +63,7 @@ final class _GPT2<F: ModelScalar> {
 
     private final class Acts {
         let B: Int, T: Int, workers: Int
-        let buffer: _Buffer<F>
+        let buffer: AlignedBuffer<F>
         var res: [Int] = [], ln1: [Int] = [], ln1m: [Int] = [], ln1r: [Int] = [], qkv: [Int] = [], att: [Int] = []
         var atty: [Int] = [], res2: [Int] = [], ln2: [Int] = [], ln2m: [Int] = [], ln2r: [Int] = [], fc: [Int] = [], fcg: [Int] = []
         var lnf = 0, lnfm = 0, lnfr = 0
@@ -71,13 +71,13 @@ final class _GPT2<F: ModelScalar> {
         /// Per worker: LM-head logits chunk (headRows, V) and attention scratch (H, T, T).
         var logits: [Int] = [], datt: [Int] = []
         /// Gradients of slices 1..<workers (slice 0 adds into the model's own).
-        let extraGrads: [_Buffer<F>]
+        let extraGrads: [AlignedBuffer<F>]
         let targets: UnsafeMutablePointer<Int32>
 
         init(B: Int, T: Int, C: Int, H: Int, V: Int, I: Int, L: Int, headRows: Int, workers: Int, parameters: Int) {
             self.B = B; self.T = T; self.workers = workers
             let N = B * T
-            var a = _Arena<F>()
+            var a = Arena<F>()
             for _ in 0...L { res.append(a.reserve(N * C)) }
             for _ in 0..<L {
                 ln1.append(a.reserve(N * C)); ln1m.append(a.reserve(N)); ln1r.append(a.reserve(N))
@@ -92,8 +92,8 @@ final class _GPT2<F: ModelScalar> {
             for _ in 0..<workers {
                 logits.append(a.reserve(Swift.min(rowsPerWorker, headRows) * V)); datt.append(a.reserve(H * T * T))
             }
-            buffer = _Buffer(count: a.total)
-            extraGrads = (1..<Swift.max(workers, 1)).map { _ in _Buffer(count: parameters) }
+            buffer = AlignedBuffer(count: a.total)
+            extraGrads = (1..<Swift.max(workers, 1)).map { _ in AlignedBuffer(count: parameters) }
             targets = .allocate(capacity: N)
         }
         deinit { targets.deallocate() }
@@ -112,12 +112,12 @@ final class _GPT2<F: ModelScalar> {
     // MARK: forward / backward
 
     func validate(_ batch: TokenBatch) throws {
-        try _BatchCheck.shape(batch, maxLength: config.nPositions)
+        try BatchCheck.shape(batch, maxLength: config.nPositions)
         if batch.attentionMask != nil || batch.tokenTypeIDs != nil {
             throw ModelError.batch("GPT-2 takes no attention_mask or token_type_ids (every sequence is full length)")
         }
-        try _BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: batch.sequenceLength)
-        if let l = batch.labels { try _BatchCheck.ids(l, name: "labels", below: V, allowIgnore: true, T: batch.sequenceLength) }
+        try BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: batch.sequenceLength)
+        if let l = batch.labels { try BatchCheck.ids(l, name: "labels", below: V, allowIgnore: true, T: batch.sequenceLength) }
         let labels = batch.labels ?? batch.inputIDs
         let T = batch.sequenceLength
         var any = false
@@ -129,7 +129,7 @@ final class _GPT2<F: ModelScalar> {
     ///
     /// With W = min(OpenBLAS threads, B) > 1, the batch rows split into W contiguous slices (slice i:
     /// rows `i·B/W ..< (i+1)·B/W`) that run forward and backward at once, one thread each, with
-    /// OpenBLAS at one thread (``_Parallel/slices(_:_:)``): sequences never interact, so only the loss
+    /// OpenBLAS at one thread (``Parallel/slices(_:_:)``): sequences never interact, so only the loss
     /// sum and the gradients need combining. Slice 0 adds its gradient into the model's, slice i > 0
     /// into its own buffer, added afterwards in slice order; the loss is the slices' sums added in
     /// order over the whole batch's label count. The split depends only on B and the thread count,
@@ -137,7 +137,7 @@ final class _GPT2<F: ModelScalar> {
     func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
         try validate(batch)
         let B = batch.batchSize, T = batch.sequenceLength, N = B * T
-        let W = Swift.max(1, Swift.min(_Parallel.workers, B))
+        let W = Swift.max(1, Swift.min(Parallel.workers, B))
         let a = activations(B: B, T: T, workers: W)
         let labels = batch.labels ?? batch.inputIDs
         for b in 0..<B {
@@ -147,8 +147,8 @@ final class _GPT2<F: ModelScalar> {
         for n in 0..<N where a.targets[n] != -100 { count += 1 }
         let sum = batch.inputIDs.withUnsafeBufferPointer { idBuffer in
             let ids = idBuffer.baseAddress!
-            return _Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
-                self._slice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
+            return Parallel.slicedSum(W, grads: params.grads.pointer, extra: a.extraGrads, backward: lossScale != nil) { i, grads in
+                self.runSlice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
                             lossScale: lossScale, count: count)
             }
         }
@@ -157,36 +157,36 @@ final class _GPT2<F: ModelScalar> {
 
     /// Forward (and backward when `lossScale != nil`) of batch rows `rows`, on `worker`'s scratch,
     /// adding gradients into `grads`; returns the slice's summed loss (the mean divides by `count`).
-    private func _slice(_ a: Acts, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, grads G: UnsafeMutablePointer<F>,
+    private func runSlice(_ a: Acts, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>, grads G: UnsafeMutablePointer<F>,
                         lossScale: F?, count: Int) -> Double {
         let T = a.T, B = rows.count, N = B * T, n0 = rows.lowerBound * T
         let P = params.values.pointer, A = a.buffer.pointer
         // Row-indexed activations of this slice start n0 rows in; attention probabilities b0 (H,T,T) blocks in.
         func row(_ off: Int, _ width: Int) -> UnsafeMutablePointer<F> { A + off + n0 * width }
         let attOffset = rows.lowerBound * H * T * T
-        _Embedding.forward(out: row(a.res[0], C), ids: ids + n0, types: nil, wte: P + wte, wpe: P + wpe, wtt: nil, B: B, T: T, C: C)
+        Embedding.forward(out: row(a.res[0], C), ids: ids + n0, types: nil, wte: P + wte, wpe: P + wpe, wtt: nil, B: B, T: T, C: C)
         for l in 0..<L {
             let w = layers[l]
-            _LayerNorm.forward(out: row(a.ln1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.res[l], C),
+            LayerNorm.forward(out: row(a.ln1[l], C), mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), inp: row(a.res[l], C),
                                weight: P + w.ln1w, bias: P + w.ln1b, N: N, C: C, eps: eps)
-            _Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.ln1[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
+            Linear.forward(out: row(a.qkv[l], 3 * C), ldo: 3 * C, inp: row(a.ln1[l], C), ldi: C, weight: P + w.qkvw, bias: P + w.qkvb,
                             N: N, IC: C, OC: 3 * C, layout: .inOut, accumulate: false)
-            _Attention.forward(out: row(a.atty[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: nil,
+            Attention.forward(out: row(a.atty[l], C), att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C), keyMask: nil,
                                causal: true, B: B, T: T, C: C, H: H)
             row(a.res2[l], C).update(from: row(a.res[l], C), count: N * C)
-            _Linear.forward(out: row(a.res2[l], C), ldo: C, inp: row(a.atty[l], C), ldi: C, weight: P + w.projw, bias: P + w.projb,
+            Linear.forward(out: row(a.res2[l], C), ldo: C, inp: row(a.atty[l], C), ldi: C, weight: P + w.projw, bias: P + w.projb,
                             N: N, IC: C, OC: C, layout: .inOut, accumulate: true)
-            _LayerNorm.forward(out: row(a.ln2[l], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.res2[l], C),
+            LayerNorm.forward(out: row(a.ln2[l], C), mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), inp: row(a.res2[l], C),
                                weight: P + w.ln2w, bias: P + w.ln2b, N: N, C: C, eps: eps)
-            _Linear.forward(out: row(a.fc[l], I), ldo: I, inp: row(a.ln2[l], C), ldi: C, weight: P + w.fcw, bias: P + w.fcb,
+            Linear.forward(out: row(a.fc[l], I), ldo: I, inp: row(a.ln2[l], C), ldi: C, weight: P + w.fcw, bias: P + w.fcb,
                             N: N, IC: C, OC: I, layout: .inOut, accumulate: false)
-            _GELU.forward(out: row(a.fcg[l], I), inp: row(a.fc[l], I), count: N * I, kind: gelu)
+            GELU.forward(out: row(a.fcg[l], I), inp: row(a.fc[l], I), count: N * I, kind: gelu)
             row(a.res[l + 1], C).update(from: row(a.res2[l], C), count: N * C)
-            _Linear.forward(out: row(a.res[l + 1], C), ldo: C, inp: row(a.fcg[l], I), ldi: I, weight: P + w.fcpw, bias: P + w.fcpb,
+            Linear.forward(out: row(a.res[l + 1], C), ldo: C, inp: row(a.fcg[l], I), ldi: I, weight: P + w.fcpw, bias: P + w.fcpb,
                             N: N, IC: I, OC: C, layout: .inOut, accumulate: true)
         }
         let lnf = row(a.lnf, C)
-        _LayerNorm.forward(out: lnf, mean: row(a.lnfm, 1), rstd: row(a.lnfr, 1), inp: row(a.res[L], C),
+        LayerNorm.forward(out: lnf, mean: row(a.lnfm, 1), rstd: row(a.lnfr, 1), inp: row(a.res[L], C),
                            weight: P + lnfw, bias: P + lnfb, N: N, C: C, eps: eps)
         // LM head + loss in chunks of `headRows` rows: logits (rows,V) stay in cache from the GEMM through
         // softmax-CE to the two backward GEMMs, and the full (N,V) logits are never stored.
@@ -195,12 +195,12 @@ final class _GPT2<F: ModelScalar> {
         var sum = 0.0
         for r0 in stride(from: 0, to: N, by: headRows) {
             let rows = min(headRows, N - r0)
-            _Linear.forward(out: logits, ldo: V, inp: lnf + r0 * C, ldi: C, weight: P + wte, bias: nil,
+            Linear.forward(out: logits, ldo: V, inp: lnf + r0 * C, ldi: C, weight: P + wte, bias: nil,
                             N: rows, IC: C, OC: V, layout: .outIn, accumulate: false)
-            sum += _SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: rows, V: V, gradScale: lossScale,
+            sum += SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: rows, V: V, gradScale: lossScale,
                                             count: count).sum
             if lossScale != nil {
-                _Linear.backward(dinp: dtmp + r0 * C, lddi: C, dweight: G + wte, dbias: nil, dout: logits, lddo: V,
+                Linear.backward(dinp: dtmp + r0 * C, lddi: C, dweight: G + wte, dbias: nil, dout: logits, lddo: V,
                                  inp: lnf + r0 * C, ldi: C, weight: P + wte, N: rows, IC: C, OC: V, layout: .outIn,
                                  accumulateInput: false)
             }
@@ -208,30 +208,30 @@ final class _GPT2<F: ModelScalar> {
         guard lossScale != nil else { return sum }
 
         // Backward.
-        _LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: row(a.res[L], C), weight: P + lnfw,
+        LayerNorm.backward(dinp: dres, dweight: G + lnfw, dbias: G + lnfb, dout: dtmp, inp: row(a.res[L], C), weight: P + lnfw,
                             mean: row(a.lnfm, 1), rstd: row(a.lnfr, 1), N: N, C: C, accumulate: false)
         // The MLP's d(fc) (rows, I) and later d(qkv) (rows, 3C) share this slice's part of dfc.
         let dfc = A + a.dfc + n0 * Swift.max(I, 3 * C)
         for l in stride(from: L - 1, through: 0, by: -1) {
             let w = layers[l]
-            _Linear.backward(dinp: dfc, lddi: I, dweight: G + w.fcpw, dbias: G + w.fcpb, dout: dres, lddo: C, inp: row(a.fcg[l], I), ldi: I,
+            Linear.backward(dinp: dfc, lddi: I, dweight: G + w.fcpw, dbias: G + w.fcpb, dout: dres, lddo: C, inp: row(a.fcg[l], I), ldi: I,
                              weight: P + w.fcpw, N: N, IC: I, OC: C, layout: .inOut, accumulateInput: false)
-            _GELU.backward(dinp: dfc, inp: row(a.fc[l], I), dout: dfc, count: N * I, kind: gelu)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.fcw, dbias: G + w.fcb, dout: dfc, lddo: I, inp: row(a.ln2[l], C), ldi: C,
+            GELU.backward(dinp: dfc, inp: row(a.fc[l], I), dout: dfc, count: N * I, kind: gelu)
+            Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.fcw, dbias: G + w.fcb, dout: dfc, lddo: I, inp: row(a.ln2[l], C), ldi: C,
                              weight: P + w.fcw, N: N, IC: C, OC: I, layout: .inOut, accumulateInput: false)
-            _LayerNorm.backward(dinp: dres, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dtmp, inp: row(a.res2[l], C), weight: P + w.ln2w,
+            LayerNorm.backward(dinp: dres, dweight: G + w.ln2w, dbias: G + w.ln2b, dout: dtmp, inp: row(a.res2[l], C), weight: P + w.ln2w,
                                 mean: row(a.ln2m[l], 1), rstd: row(a.ln2r[l], 1), N: N, C: C, accumulate: true)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: row(a.atty[l], C), ldi: C,
+            Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.projw, dbias: G + w.projb, dout: dres, lddo: C, inp: row(a.atty[l], C), ldi: C,
                              weight: P + w.projw, N: N, IC: C, OC: C, layout: .inOut, accumulateInput: false)
             let dqkv = dfc  // the MLP's scratch is free again
-            _Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dtmp, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
+            Attention.backward(dqkv: dqkv, datt: A + a.datt[worker], dout: dtmp, att: A + a.att[l] + attOffset, qkv: row(a.qkv[l], 3 * C),
                                 causal: true, B: B, T: T, C: C, H: H)
-            _Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.ln1[l], C), ldi: C,
+            Linear.backward(dinp: dtmp, lddi: C, dweight: G + w.qkvw, dbias: G + w.qkvb, dout: dqkv, lddo: 3 * C, inp: row(a.ln1[l], C), ldi: C,
                              weight: P + w.qkvw, N: N, IC: C, OC: 3 * C, layout: .inOut, accumulateInput: false)
-            _LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: row(a.res[l], C), weight: P + w.ln1w,
+            LayerNorm.backward(dinp: dres, dweight: G + w.ln1w, dbias: G + w.ln1b, dout: dtmp, inp: row(a.res[l], C), weight: P + w.ln1w,
                                 mean: row(a.ln1m[l], 1), rstd: row(a.ln1r[l], 1), N: N, C: C, accumulate: true)
         }
-        _Embedding.backward(dwte: G + wte, dwpe: G + wpe, dwtt: nil, dout: dres, ids: ids + n0, types: nil, B: B, T: T, C: C)
+        Embedding.backward(dwte: G + wte, dwpe: G + wpe, dwtt: nil, dout: dres, ids: ids + n0, types: nil, B: B, T: T, C: C)
         return sum
     }
 
@@ -241,8 +241,8 @@ final class _GPT2<F: ModelScalar> {
     func trainingFLOPsPerToken(sequenceLength T: Int) -> Double {
         let matmul = Double(L) * Double(3 * C * C + C * C + 2 * C * I)
         var keys = 0
-        for i0 in stride(from: 0, to: T, by: _Attention.defaultBlock) {
-            let i1 = min(T, i0 + _Attention.defaultBlock)
+        for i0 in stride(from: 0, to: T, by: Attention.defaultBlock) {
+            let i1 = min(T, i0 + Attention.defaultBlock)
             keys += (i1 - i0) * i1
         }
         let meanKeys = Double(keys) / Double(max(T, 1))

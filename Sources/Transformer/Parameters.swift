@@ -1,15 +1,15 @@
 /// One flat parameter buffer and one flat gradient buffer of the same length, with named views.
-final class _Parameters<F: ModelScalar> {
+final class ParameterStore<F: ModelScalar> {
     let specs: [ParameterSpec]
-    let values: _Buffer<F>
-    let grads: _Buffer<F>
+    let values: AlignedBuffer<F>
+    let grads: AlignedBuffer<F>
     private let index: [String: Int]
 
     init(specs: [ParameterSpec]) {
         self.specs = specs
         let total = specs.map { $0.offset + $0.count }.max() ?? 0
-        values = _Buffer(count: total)
-        grads = _Buffer(count: total)
+        values = AlignedBuffer(count: total)
+        grads = AlignedBuffer(count: total)
         index = Dictionary(uniqueKeysWithValues: specs.enumerated().map { ($1.name, $0) })
     }
 
@@ -19,7 +19,7 @@ final class _Parameters<F: ModelScalar> {
 }
 
 /// Appends tensors one after another into a flat layout.
-struct _LayoutBuilder {
+struct LayoutBuilder {
     private(set) var specs: [ParameterSpec] = []
     private(set) var total = 0
     @discardableResult
@@ -46,15 +46,15 @@ struct _InitRNG {
     mutating func uniform() -> Double { (Double(nextUInt64() >> 11) + 1) * 0x1p-53 }
     mutating func normal() -> Double {
         let u1 = uniform(), u2 = uniform()
-        return (-2 * _logD(u1)).squareRoot() * _cosD(2 * Double.pi * u2)
+        return (-2 * naturalLog(u1)).squareRoot() * cosine(2 * Double.pi * u2)
     }
 }
 
 import Foundation
-@inline(__always) private func _logD(_ x: Double) -> Double { Foundation.log(x) }
-@inline(__always) private func _cosD(_ x: Double) -> Double { Foundation.cos(x) }
+@inline(__always) private func naturalLog(_ x: Double) -> Double { Foundation.log(x) }
+@inline(__always) private func cosine(_ x: Double) -> Double { Foundation.cos(x) }
 
-extension _Parameters {
+extension ParameterStore {
     /// Fills a tensor with N(0, std^2) samples.
     func fillNormal(_ name: String, std: Double, rng: inout _InitRNG) {
         let s = spec(name)!

@@ -57,10 +57,10 @@ public enum SafeTensors {
             guard let info = value as? [String: Any] else { throw fail("entry \"\(name)\" is not an object") }
             guard let ds = info["dtype"] as? String else { throw fail("tensor \"\(name)\" has no dtype") }
             guard let dtype = DType(rawValue: ds) else { throw fail("tensor \"\(name)\" has unsupported dtype \(ds) (F32, F64, F16, BF16)") }
-            guard let shapeAny = info["shape"] as? [Any], let shape = _ints(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+            guard let shapeAny = info["shape"] as? [Any], let shape = jsonInts(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor \"\(name)\" has no valid shape")
             }
-            guard let offAny = info["data_offsets"] as? [Any], let off = _ints(offAny), off.count == 2 else {
+            guard let offAny = info["data_offsets"] as? [Any], let off = jsonInts(offAny), off.count == 2 else {
                 throw fail("tensor \"\(name)\" has no valid data_offsets")
             }
             let count = shape.reduce(1, *)
@@ -104,7 +104,7 @@ public enum SafeTensors {
     public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = ["format": "pt"]) throws -> Data {
         var header = "{"
         if !metadata.isEmpty {
-            header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(_quote($0.key)):\(_quote($0.value))" }.joined(separator: ",") + "}"
+            header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(jsonQuote($0.key)):\(jsonQuote($0.value))" }.joined(separator: ",") + "}"
         }
         var offset = 0
         for (i, (name, t)) in tensors.enumerated() {
@@ -112,7 +112,7 @@ public enum SafeTensors {
                 throw ModelError.safetensors(file: name, message: "shape \(t.shape) does not match \(t.values.count) values")
             }
             let end = offset + 4 * t.values.count
-            header += (i > 0 || !metadata.isEmpty ? "," : "") + "\(_quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            header += (i > 0 || !metadata.isEmpty ? "," : "") + "\(jsonQuote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         header += "}"
@@ -140,16 +140,16 @@ public enum SafeTensors {
     }
 }
 
-private func _ints(_ a: [Any]) -> [Int]? {
+private func jsonInts(_ a: [Any]) -> [Int]? {
     var r: [Int] = []
     for x in a {
-        guard let n = x as? NSNumber, !_isJSONBool(x), n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else { return nil }
+        guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else { return nil }
         r.append(n.intValue)
     }
     return r
 }
 
-private func _quote(_ s: String) -> String {
+private func jsonQuote(_ s: String) -> String {
     let d = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
     return String(decoding: d.dropFirst().dropLast(), as: UTF8.self)
 }

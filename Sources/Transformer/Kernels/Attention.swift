@@ -15,7 +15,7 @@ import LinearAlgebra
 /// Causal attention works on blocks of `block` query rows: rows `i0..<i1` only meet keys `0..<i1`,
 /// so the GEMMs skip the (all-zero) upper triangle beyond the block diagonal; with 4 blocks that is
 /// 10/16 of the full T x T work. Bidirectional attention is one block of all T rows.
-enum _Attention {
+enum Attention {
     /// Query rows per causal block.
     static let defaultBlock = 64
 
@@ -31,16 +31,16 @@ enum _Attention {
             let q = qkv + b * T * C3, p = att + b * H * TT
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
-                _GEMM.stridedBatched(.none, .transpose, m: i1 - i0, n: keys, k: hd, alpha: scale,
+                GEMM.stridedBatched(.none, .transpose, m: i1 - i0, n: keys, k: hd, alpha: scale,
                                         a: q + i0 * C3, lda: C3, strideA: hd, b: q + C, ldb: C3, strideB: hd,
                                         beta: 0, c: p + i0 * T, ldc: T, strideC: TT, batch: H)
             }
         }
         // P = softmax(S) row by row, rows split over the workers
-        _Parallel.chunks(B * H * T, minimumChunk: 64) { _, rows in
+        Parallel.chunks(B * H * T, minimumChunk: 64) { _, rows in
             for r in rows {
                 let i = r % T, b = r / (H * T)
-                _softmaxRow(att + r * T, count: T, allowed: causal ? i + 1 : T, mask: keyMask.map { $0 + b * T })
+                softmaxRow(att + r * T, count: T, allowed: causal ? i + 1 : T, mask: keyMask.map { $0 + b * T })
             }
         }
         // O[i0..<i1] = P[i0..<i1, 0..<keys] V[0..<keys]
@@ -48,7 +48,7 @@ enum _Attention {
             let q = qkv + b * T * C3, p = att + b * H * TT
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), keys = causal ? i1 : T
-                _GEMM.stridedBatched(.none, .none, m: i1 - i0, n: hd, k: keys,
+                GEMM.stridedBatched(.none, .none, m: i1 - i0, n: hd, k: keys,
                                         a: p + i0 * T, lda: T, strideA: TT, b: q + 2 * C, ldb: C3, strideB: hd,
                                         beta: 0, c: out + (b * T + i0) * C, ldc: C, strideC: hd, batch: H)
             }
@@ -57,7 +57,7 @@ enum _Attention {
 
     /// In-place softmax of `row[0..<allowed]` restricted to `mask[j] != 0`; other entries become 0.
     @inline(__always)
-    static func _softmaxRow<F: ModelScalar>(_ row: UnsafeMutablePointer<F>, count: Int, allowed: Int, mask: UnsafePointer<Int32>?) {
+    static func softmaxRow<F: ModelScalar>(_ row: UnsafeMutablePointer<F>, count: Int, allowed: Int, mask: UnsafePointer<Int32>?) {
         if let mask {
             var mx = -F.infinity
             for j in 0..<allowed where mask[j] != 0 { mx = Swift.max(mx, row[j]) }
@@ -73,9 +73,9 @@ enum _Attention {
             let inv = 1 / sum
             for j in 0..<allowed { row[j] *= inv }
         } else {
-            let mx = _Vec.max(row, allowed)
-            let sum = _Vec.expShiftSum(row, allowed, shift: mx)
-            _Vec.scale(row, allowed, 1 / sum)
+            let mx = Vec8.max(row, allowed)
+            let sum = Vec8.expShiftSum(row, allowed, shift: mx)
+            Vec8.scale(row, allowed, 1 / sum)
         }
         for j in allowed..<count { row[j] = 0 }
     }
@@ -97,27 +97,27 @@ enum _Attention {
             // dP = dO V^T ; dV += P^T dO
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
-                _GEMM.stridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
+                GEMM.stridedBatched(.none, .transpose, m: rows, n: keys, k: hd, a: dO + i0 * C, lda: C, strideA: hd,
                                         b: q + 2 * C, ldb: C3, strideB: hd, beta: 0, c: dp + i0 * T, ldc: T, strideC: TT, batch: H)
-                _GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
+                GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: p + i0 * T, lda: T, strideA: TT,
                                         b: dO + i0 * C, ldb: C, strideB: hd, beta: 1, c: dq + 2 * C, ldc: C3, strideC: hd, batch: H)
             }
             // dS = P ∘ (dP - rowsum(P ∘ dP)) * scale over each row's computed keys, rows split over the workers
-            _Parallel.chunks(H * T, minimumChunk: 64) { _, rows in
+            Parallel.chunks(H * T, minimumChunk: 64) { _, rows in
                 for r in rows {
                     let i = r % T
                     let keys = causal ? Swift.min(T, (i / step + 1) * step) : T
                     let pr = p + r * T, dr = dp + r * T
-                    let s = _Vec.dot(pr, dr, keys)
+                    let s = Vec8.dot(pr, dr, keys)
                     for j in 0..<keys { dr[j] = pr[j] * (dr[j] - s) * scale }
                 }
             }
             // dQ = dS K ; dK += dS^T Q
             for i0 in stride(from: 0, to: T, by: step) {
                 let i1 = Swift.min(T, i0 + step), rows = i1 - i0, keys = causal ? i1 : T
-                _GEMM.stridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,
+                GEMM.stridedBatched(.none, .none, m: rows, n: hd, k: keys, a: dp + i0 * T, lda: T, strideA: TT,
                                         b: q + C, ldb: C3, strideB: hd, beta: 0, c: dq + i0 * C3, ldc: C3, strideC: hd, batch: H)
-                _GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: dp + i0 * T, lda: T, strideA: TT,
+                GEMM.stridedBatched(.transpose, .none, m: keys, n: hd, k: rows, a: dp + i0 * T, lda: T, strideA: TT,
                                         b: q + i0 * C3, ldb: C3, strideB: hd, beta: 1, c: dq + C, ldc: C3, strideC: hd, batch: H)
             }
         }

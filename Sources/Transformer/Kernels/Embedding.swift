@@ -4,7 +4,7 @@
 /// Backward: the rows are gathered, so their gradients scatter-add:
 /// `dwte[ids[b,t],:] += dout[b,t,:]`, `dwpe[t,:] += dout[b,t,:]`, `dwtt[types[b,t],:] += dout[b,t,:]`.
 /// Ids must already be validated (`0 <= id < rows`).
-enum _Embedding {
+enum Embedding {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>?,
         wte: UnsafePointer<F>, wpe: UnsafePointer<F>, wtt: UnsafePointer<F>?, B: Int, T: Int, C: Int

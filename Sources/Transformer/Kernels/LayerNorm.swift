@@ -5,7 +5,7 @@
 /// `out = xhat * weight + bias`; mean and rstd (N) are saved for the backward pass.
 /// Backward, with `g = dout * weight`:
 /// `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`, `dweight += sum_n dout*xhat`, `dbias += sum_n dout`.
-enum _LayerNorm {
+enum LayerNorm {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, mean: UnsafeMutablePointer<F>, rstd: UnsafeMutablePointer<F>,
         inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>, N: Int, C: Int, eps: F

@@ -1,25 +1,25 @@
 import LinearAlgebra
 
 /// Layout of a weight matrix in the checkpoint.
-enum _WeightLayout {
+enum WeightLayout {
     /// GPT-2 `Conv1D`: `[in, out]`, `y = x W + b`.
     case inOut
     /// `nn.Linear`: `[out, in]`, `y = x W^T + b`.
     case outIn
 }
 
-/// Fully connected layer on GEMM: `out (N,OC) = inp (N,IC) · W + b` (W per ``_WeightLayout``).
+/// Fully connected layer on GEMM: `out (N,OC) = inp (N,IC) · W + b` (W per ``WeightLayout``).
 ///
 /// Rows may be strided (`ldo`, `ldi`, `lddo`, `lddi` are leading dimensions), which lets the fused
 /// q|k|v projection and the residual stream share buffers. Backward:
 /// `dinp = dout · W^T` (overwrite or accumulate), `dW += inp^T · dout` (`[in,out]`) or
 /// `dout^T · inp` (`[out,in]`), `db += sum_n dout[n,:]`.
-enum _Linear {
+enum Linear {
     /// `accumulate`: `out += inp·W + b` (a fused residual add) instead of `out = inp·W + b`.
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, ldo: Int, inp: UnsafePointer<F>, ldi: Int,
         weight: UnsafePointer<F>, bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int,
-        layout: _WeightLayout, accumulate: Bool
+        layout: WeightLayout, accumulate: Bool
     ) {
         var beta: F = accumulate ? 1 : 0
         if let bias {
@@ -31,9 +31,9 @@ enum _Linear {
         }
         switch layout {
         case .inOut:
-            _GEMM.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: OC, beta: beta, c: out, ldc: ldo)
+            GEMM.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: OC, beta: beta, c: out, ldc: ldo)
         case .outIn:
-            _GEMM.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: IC, beta: beta, c: out, ldc: ldo)
+            GEMM.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: IC, beta: beta, c: out, ldc: ldo)
         }
     }
 
@@ -43,19 +43,19 @@ enum _Linear {
     static func backward<F: ModelScalar>(
         dinp: UnsafeMutablePointer<F>?, lddi: Int, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>?,
         dout: UnsafePointer<F>, lddo: Int, inp: UnsafePointer<F>, ldi: Int, weight: UnsafePointer<F>,
-        N: Int, IC: Int, OC: Int, layout: _WeightLayout, accumulateInput: Bool
+        N: Int, IC: Int, OC: Int, layout: WeightLayout, accumulateInput: Bool
     ) {
         let beta: F = accumulateInput ? 1 : 0
         switch layout {
         case .inOut:
-            _GEMM.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
+            GEMM.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
             if let dinp {
-                _GEMM.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
+                GEMM.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
             }
         case .outIn:
-            _GEMM.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
+            GEMM.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
             if let dinp {
-                _GEMM.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
+                GEMM.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
             }
         }
         if let dbias {

@@ -1,7 +1,7 @@
 /// Row primitives on contiguous values, eight lanes at a time (`SIMD8`) with a scalar tail.
 /// Explicit vectors because LLVM keeps strict floating-point order and would not vectorize the
 /// reductions (max, sum) by itself. Sums are therefore taken in 8 interleaved partial sums.
-enum _Vec {
+enum Vec8 {
     @inline(__always) static func load<F: ModelScalar>(_ p: UnsafePointer<F>) -> SIMD8<F> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<F>.self)
     }
