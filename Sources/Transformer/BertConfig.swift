@@ -39,10 +39,12 @@ public struct BertConfig: Sendable, Equatable {
             try ConfigIO.positive(v, k, file)
         }
         if hiddenSize % numAttentionHeads != 0 {
-            throw ModelError.config(file: file, message: "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
+            throw ModelError.config(file: file,
+                message: "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
         }
         if GELUKind(huggingFaceName: hiddenAct) == nil {
-            throw ModelError.config(file: file, message: "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new)")
+            throw ModelError.config(file: file,
+                message: "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new)")
         }
         if !(layerNormEps > 0) { throw ModelError.config(file: file, message: "layer_norm_eps must be positive") }
     }
@@ -65,12 +67,16 @@ public struct BertConfig: Sendable, Equatable {
                   initializerRange: try ConfigIO.double(o, "initializer_range", f, default: 0.02),
                   padTokenID: try ConfigIO.int(o, "pad_token_id", f, default: 0))
         let pe = try ConfigIO.string(o, "position_embedding_type", f, default: "absolute")
-        if pe != "absolute" { throw ModelError.config(file: f, message: "position_embedding_type \"\(pe)\" is not supported (absolute)") }
+        if pe != "absolute" {
+            throw ModelError.config(file: f, message: "position_embedding_type \"\(pe)\" is not supported (absolute)")
+        }
         if try ConfigIO.bool(o, "is_decoder", f, default: false) {
-            throw ModelError.config(file: f, message: "is_decoder=true is not supported (BertForMaskedLM is bidirectional)")
+            throw ModelError.config(file: f,
+                message: "is_decoder=true is not supported (BertForMaskedLM is bidirectional)")
         }
         if try !ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
-            throw ModelError.config(file: f, message: "tie_word_embeddings=false is not supported (the decoder is tied)")
+            throw ModelError.config(file: f,
+                message: "tie_word_embeddings=false is not supported (the decoder is tied)")
         }
         try validate(file: f)
     }

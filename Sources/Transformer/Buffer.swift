@@ -6,7 +6,8 @@ final class AlignedBuffer<F: ModelScalar> {
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * MemoryLayout<F>.stride, alignment: 64)
+        let bytes = Swift.max(1, count) * MemoryLayout<F>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointer = raw.bindMemory(to: F.self, capacity: Swift.max(1, count))
         pointer.initialize(repeating: 0, count: Swift.max(1, count))
     }

@@ -17,7 +17,8 @@ public enum Checkpoint {
         switch json["model_type"] as? String {
         case "gpt2": return try loadGPT2(directory)
         case "bert": return try loadBert(directory)
-        case let t?: throw ModelError.config(file: configURL.path, message: "model_type \"\(t)\" is not supported (gpt2, bert)")
+        case let t?:
+            throw ModelError.config(file: configURL.path, message: "model_type \"\(t)\" is not supported (gpt2, bert)")
         case nil: throw ModelError.config(file: configURL.path, message: "missing field \"model_type\"")
         }
     }
@@ -27,7 +28,8 @@ public enum Checkpoint {
         let model = try GPT2LMHeadModel(config: GPT2Config(json: json, file: file), seed: 0)
         model.configBase = json
         try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
-                  ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"], prefix: "transformer.")
+                           ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"],
+                           prefix: "transformer.")
         return model
     }
 
@@ -36,8 +38,9 @@ public enum Checkpoint {
         let model = try BertForMaskedLM(config: BertConfig(json: json, file: file), seed: 0)
         model.configBase = json
         try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
-                  ignored: ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias", "bert.embeddings.position_ids"],
-                  ignoredSuffixes: [], prefix: nil)
+                           ignored: ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias",
+                                     "bert.embeddings.position_ids"],
+                           ignoredSuffixes: [], prefix: nil)
         return model
     }
 
@@ -52,7 +55,8 @@ public enum Checkpoint {
         switch model {
         case let g as GPT2LMHeadModel: config = g.config.json(base: g.configBase)
         case let b as BertForMaskedLM: config = b.config.json(base: b.configBase)
-        default: throw ModelError.io(file: directory.path, message: "only GPT2LMHeadModel and BertForMaskedLM can be saved")
+        default:
+            throw ModelError.io(file: directory.path, message: "only GPT2LMHeadModel and BertForMaskedLM can be saved")
         }
         var full = config
         full["dtype"] = "float32"
@@ -68,14 +72,16 @@ public enum Checkpoint {
     }
 
     /// The named tensors of a flat buffer (parameters or gradients), sorted by name as transformers does.
-    public static func tensors(of specs: [ParameterSpec], in buffer: UnsafeBufferPointer<Float>) -> [(name: String, tensor: SafeTensors.Tensor)] {
+    public static func tensors(
+        of specs: [ParameterSpec], in buffer: UnsafeBufferPointer<Float>
+    ) -> [(name: String, tensor: SafeTensors.Tensor)] {
         specs.sorted { $0.name < $1.name }.map { s in
             (s.name, SafeTensors.Tensor(shape: s.shape, values: Array(buffer[s.offset..<(s.offset + s.count)])))
         }
     }
 
-    static func fillParameters<F: ModelScalar>(_ params: ParameterStore<F>, from url: URL, ignored: Set<String>, ignoredSuffixes: [String],
-                                      prefix: String?) throws {
+    static func fillParameters<F: ModelScalar>(_ params: ParameterStore<F>, from url: URL, ignored: Set<String>,
+                                               ignoredSuffixes: [String], prefix: String?) throws {
         let (tensors, _) = try SafeTensors.read(url)
         var seen = Set<String>()
         for (rawName, t) in tensors.sorted(by: { $0.key < $1.key }) {
@@ -83,10 +89,12 @@ public enum Checkpoint {
             var name = rawName
             if params.spec(name) == nil, let prefix, params.spec(prefix + name) != nil { name = prefix + name }
             guard let s = params.spec(name) else {
-                throw ModelError.checkpoint(file: url.path, message: "unexpected tensor \"\(rawName)\" (not a parameter of this model)")
+                throw ModelError.checkpoint(file: url.path,
+                    message: "unexpected tensor \"\(rawName)\" (not a parameter of this model)")
             }
             guard t.shape == s.shape else {
-                throw ModelError.checkpoint(file: url.path, message: "tensor \"\(rawName)\" has shape \(t.shape), the config needs \(s.shape)")
+                throw ModelError.checkpoint(file: url.path,
+                    message: "tensor \"\(rawName)\" has shape \(t.shape), the config needs \(s.shape)")
             }
             guard seen.insert(name).inserted else {
                 throw ModelError.checkpoint(file: url.path, message: "tensor \"\(name)\" appears twice")

@@ -43,18 +43,24 @@ enum ConfigIO {
 
     static func string(_ o: JSONObject, _ key: String, _ file: String, default d: String) throws -> String {
         guard let v = o[key], !(v is NSNull) else { return d }
-        guard let s = v as? String else { throw ModelError.config(file: file, message: "field \"\(key)\" must be a string") }
+        guard let s = v as? String else {
+            throw ModelError.config(file: file, message: "field \"\(key)\" must be a string")
+        }
         return s
     }
 
     static func bool(_ o: JSONObject, _ key: String, _ file: String, default d: Bool) throws -> Bool {
         guard let v = o[key], !(v is NSNull) else { return d }
-        guard isJSONBool(v), let b = v as? Bool else { throw ModelError.config(file: file, message: "field \"\(key)\" must be true or false") }
+        guard isJSONBool(v), let b = v as? Bool else {
+            throw ModelError.config(file: file, message: "field \"\(key)\" must be true or false")
+        }
         return b
     }
 
     static func positive(_ value: Int, _ key: String, _ file: String) throws {
-        if value <= 0 { throw ModelError.config(file: file, message: "field \"\(key)\" must be positive, got \(value)") }
+        if value <= 0 {
+            throw ModelError.config(file: file, message: "field \"\(key)\" must be positive, got \(value)")
+        }
     }
 
     static func encode(_ o: JSONObject) throws -> Data {

@@ -19,8 +19,9 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 
     public var description: String {
-        "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k) ld \(lda),\(ldb),\(ldc)\(accumulate ? " beta=1" : "")"
-            + " threads \(threads)\(concurrency > 1 ? " x\(concurrency) concurrent" : "")"
+        "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k) ld \(lda),\(ldb),\(ldc)"
+            + (accumulate ? " beta=1" : "") + " threads \(threads)"
+            + (concurrency > 1 ? " x\(concurrency) concurrent" : "")
     }
 }
 
@@ -45,7 +46,8 @@ enum GEMM {
         if let c = ThreadContext.current, let log = c.log, F.self == Float.self {
             log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: 1)
         }
-        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
     }
 
     /// `batch` GEMMs whose operands start `strideA`, `strideB`, `strideC` apart (attention heads).
@@ -59,7 +61,8 @@ enum GEMM {
             log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: batch)
         }
         BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, strideA: strideA,
-                                b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)
+                                b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC,
+                                batch: batch)
     }
 
     private static func shape(_ tA: Transpose, _ tB: Transpose, _ m: Int, _ n: Int, _ k: Int,

@@ -44,9 +44,12 @@ public struct GPT2Config: Sendable, Equatable {
             throw ModelError.config(file: file, message: "n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))")
         }
         if GELUKind(huggingFaceName: activation) == nil {
-            throw ModelError.config(file: file, message: "activation_function \"\(activation)\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)")
+            throw ModelError.config(file: file,
+                message: "activation_function \"\(activation)\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)")
         }
-        if !(layerNormEpsilon > 0) { throw ModelError.config(file: file, message: "layer_norm_epsilon must be positive") }
+        if !(layerNormEpsilon > 0) {
+            throw ModelError.config(file: file, message: "layer_norm_epsilon must be positive")
+        }
     }
 
     /// Reads a `config.json` object; unsupported GPT-2 variants are rejected.
@@ -65,8 +68,10 @@ public struct GPT2Config: Sendable, Equatable {
                   embdPdrop: try ConfigIO.double(o, "embd_pdrop", f, default: 0.1),
                   attnPdrop: try ConfigIO.double(o, "attn_pdrop", f, default: 0.1),
                   initializerRange: try ConfigIO.double(o, "initializer_range", f, default: 0.02),
-                  bosTokenID: o["bos_token_id"] == nil || o["bos_token_id"] is NSNull ? nil : try ConfigIO.int(o, "bos_token_id", f),
-                  eosTokenID: o["eos_token_id"] == nil || o["eos_token_id"] is NSNull ? nil : try ConfigIO.int(o, "eos_token_id", f))
+                  bosTokenID: o["bos_token_id"] == nil || o["bos_token_id"] is NSNull
+                      ? nil : try ConfigIO.int(o, "bos_token_id", f),
+                  eosTokenID: o["eos_token_id"] == nil || o["eos_token_id"] is NSNull
+                      ? nil : try ConfigIO.int(o, "eos_token_id", f))
         if try !ConfigIO.bool(o, "scale_attn_weights", f, default: true) {
             throw ModelError.config(file: f, message: "scale_attn_weights=false is not supported")
         }
@@ -74,7 +79,8 @@ public struct GPT2Config: Sendable, Equatable {
             throw ModelError.config(file: f, message: "scale_attn_by_inverse_layer_idx=true is not supported")
         }
         if try !ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
-            throw ModelError.config(file: f, message: "tie_word_embeddings=false is not supported (the LM head is tied)")
+            throw ModelError.config(file: f,
+                message: "tie_word_embeddings=false is not supported (the LM head is tied)")
         }
         try validate(file: f)
     }

@@ -2,12 +2,16 @@ import Foundation
 
 /// The ``LanguageModel`` members shared by the concrete models: a flat Float parameter store
 /// and the core's forward(+backward) pass.
+///
+/// Public for a technical reason only (hence the `_`): the public classes ``GPT2LMHeadModel`` and
+/// ``BertForMaskedLM`` inherit from it, and a public class needs a public superclass.
 public class _CoreBackedModel: LanguageModel {
     let params: ParameterStore<Float>
     private let runCore: (TokenBatch, Float?) throws -> Float
     private let flops: () -> Double
 
-    init(params: ParameterStore<Float>, run: @escaping (TokenBatch, Float?) throws -> Float, flops: @escaping () -> Double) {
+    init(params: ParameterStore<Float>, run: @escaping (TokenBatch, Float?) throws -> Float,
+         flops: @escaping () -> Double) {
         self.params = params; self.runCore = run; self.flops = flops
     }
     public var parameterSpecs: [ParameterSpec] { params.specs }
@@ -36,7 +40,9 @@ public final class GPT2LMHeadModel: _CoreBackedModel {
 
     /// `3 x (2·matrix params + 2·C·V + 4·L·C·k̄)` FLOPs per token at sequence length T (k̄: keys per
     /// query in the causal block GEMMs, `(T+64)/2` for T a multiple of 64).
-    public func trainingFLOPsPerToken(sequenceLength: Int) -> Double { core.trainingFLOPsPerToken(sequenceLength: sequenceLength) }
+    public func trainingFLOPsPerToken(sequenceLength: Int) -> Double {
+        core.trainingFLOPsPerToken(sequenceLength: sequenceLength)
+    }
 }
 
 /// A BERT masked-LM with the semantics of Hugging Face `BertForMaskedLM` (Float, for training).

@@ -32,6 +32,8 @@ struct LayoutBuilder {
 }
 
 /// Deterministic normal samples for initialization (SplitMix64 + Box-Muller), same seed -> same weights.
+/// (It keeps its `_` for no technical reason: the cores' initialization lines that name it are not
+/// edited in this change; rename it together with them.)
 struct _InitRNG {
     private var state: UInt64
     init(seed: UInt64) { state = seed }

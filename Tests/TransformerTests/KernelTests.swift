@@ -46,13 +46,14 @@ struct KernelTests {
         var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: N * OC), dx = [F](repeating: 0, count: N * IC)
         var dw = [F](repeating: 0, count: IC * OC), db = [F](repeating: 0, count: OC)
-        Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: false)
-        Linear.backward(dinp: &dx, lddi: IC, dweight: &dw, dbias: &db, dout: &d, lddo: OC, inp: &x, ldi: IC, weight: &w,
-                         N: N, IC: IC, OC: OC, layout: layout, accumulateInput: false)
+        let shape = LinearShape(N: N, IC: IC, OC: OC, layout: layout)
+        Linear.forward(out: &out, inp: &x, weight: &w, bias: &b, shape: shape, accumulate: false)
+        Linear.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, shape: shape,
+                        accumulateInput: false)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
         #expect(err(dw, c.dw!) < tol(F.self)); #expect(err(db, c.db!) < tol(F.self))
         // accumulate: out += x W + b (the fused residual add)
-        Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: true)
+        Linear.forward(out: &out, inp: &x, weight: &w, bias: &b, shape: shape, accumulate: true)
         #expect(err(out, c.out!.map { 2 * $0 }) < tol(F.self))
     }
     @Test func linearConv1D() { linear(Double.self, "linear_conv1d", .inOut); linear(Float.self, "linear_conv1d", .inOut) }
@@ -76,13 +77,14 @@ struct KernelTests {
         var qkv = c.qkv!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C), att = [F](repeating: 0, count: B * H * T * T), datt = att
         var dqkv = [F](repeating: 0, count: B * T * 3 * C)
+        let shape = AttentionShape(B: B, T: T, NH: H, HS: C / H)
         if let mask = c.mask {
-            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, B: B, T: T, C: C, H: H, block: block)
+            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, shape: shape, block: block)
         } else {
-            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, B: B, T: T, C: C, H: H, block: block)
+            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, shape: shape, block: block)
         }
-        Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, causal: causal, B: B, T: T, C: C, H: H,
-                            block: block)
+        Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, causal: causal, shape: shape,
+                           block: block)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dqkv, c.dqkv!) < tol(F.self))
     }
     @Test func attentionCausal() { attention(Double.self, "attention_causal", causal: true); attention(Float.self, "attention_causal", causal: true) }
@@ -126,18 +128,18 @@ struct KernelTests {
         var worstExp = 0.0, worstTanh = 0.0
         var x: Float = -87
         while x < 88 {
-            worstExp = max(worstExp, abs(Double(_FastMath.exp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)))
+            worstExp = max(worstExp, abs(Double(FastMath.exp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)))
             x += 0.0137
         }
         x = -20
         while x < 20 {
-            worstTanh = max(worstTanh, abs(Double(_FastMath.tanh(x)) - Foundation.tanh(Double(x))))
+            worstTanh = max(worstTanh, abs(Double(FastMath.tanh(x)) - Foundation.tanh(Double(x))))
             x += 0.00113
         }
         #expect(worstExp < 3e-7)
         #expect(worstTanh < 3e-7)
-        #expect(_FastMath.exp(-200) < 1e-37)
-        #expect(_FastMath.tanh(100) == 1 && _FastMath.tanh(-100) == -1)
+        #expect(FastMath.exp(-200) < 1e-37)
+        #expect(FastMath.tanh(100) == 1 && FastMath.tanh(-100) == -1)
     }
 
     /// The vectorized Float erf against the C library's Double erf on a dense grid of [-6, 6] plus
@@ -152,7 +154,7 @@ struct KernelTests {
         while xs.count % 8 != 0 { xs.append(0.5) }
         for i in stride(from: 0, to: xs.count, by: 8) {
             let x = SIMD8<Float>(xs[i..<(i + 8)])
-            let e = _FastMath.erf(x), p = _FastMath.onePlusErf(x)
+            let e = FastMath.erf(x), p = FastMath.onePlusErf(x)
             for j in 0..<8 {
                 let xd = Double(x[j]), ref = Foundation.erf(xd)
                 let err = abs(Double(e[j]) - ref)

@@ -1,3 +1,5 @@
+// Shapes: N rows, V vocabulary (classes).
+
 /// Softmax + cross-entropy, fused, over logits (N,V) with integer targets (N).
 ///
 /// `loss_n = log(sum_j exp(z_nj)) - z_n,target` (max-subtracted), for targets `!= -100`;
@@ -7,6 +9,7 @@
 enum SoftmaxCrossEntropy {
     /// Returns the summed loss (accumulated in Double) and M. Targets must be validated (`-100` or in `0..<V`).
     /// `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
+    /// `logits` (N, V), `targets` (N).
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
                                     gradScale: F?, count given: Int? = nil) -> (sum: Double, count: Int) {
         // A caller that passes M (a chunk of a larger batch) has counted it once already.
@@ -25,8 +28,8 @@ enum SoftmaxCrossEntropy {
     }
 
     /// Loss sum over `rows`, writing their gradients when `g` (the per-row scale) is given.
-    private static func lossRows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, rows: Range<Int>,
-                                              V: Int, g: F?) -> Double {
+    private static func lossRows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>,
+                                                 rows: Range<Int>, V: Int, g: F?) -> Double {
         var total: Double = 0
         for n in rows {
             let z = logits + n * V
@@ -45,7 +48,7 @@ enum SoftmaxCrossEntropy {
             } else {
                 sum = Vec8.expShiftSumReadOnly(z, V, shift: mx)
             }
-            total += Double(F._log(sum) + mx - zt)
+            total += Double(F.log(sum) + mx - zt)
         }
         return total
     }

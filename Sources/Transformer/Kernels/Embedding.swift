@@ -1,3 +1,5 @@
+// Shapes: B batch rows, T positions, C channels; ids and types (B, T).
+
 /// Token + position (+ token type) embedding lookup.
 ///
 /// Forward:  `out[b,t,:] = wte[ids[b,t],:] + wpe[t,:] (+ wtt[types[b,t],:])`, out (B,T,C).

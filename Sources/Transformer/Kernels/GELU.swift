@@ -3,12 +3,12 @@
 /// - `tanh` ("gelu_new", GPT-2): `y = x/2 (1 + tanh u)`, `u = sqrt(2/pi) (x + 0.044715 x^3)`;
 ///   `y' = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3*0.044715 x^2)`.
 /// - `erf` ("gelu", BERT): `y = x/2 (1 + erf(x/sqrt 2))`; `y' = (1 + erf(x/sqrt 2))/2 + x exp(-x^2/2)/sqrt(2 pi)`.
-public enum GELUKind: String, Sendable {
+enum GELUKind: String, Sendable {
     case tanh
     case erf
 
     /// The kind named by a Hugging Face `activation_function` / `hidden_act` value, if supported.
-    public init?(huggingFaceName: String) {
+    init?(huggingFaceName: String) {
         switch huggingFaceName {
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .tanh  // the same tanh formula
         case "gelu": self = .erf
@@ -20,31 +20,33 @@ public enum GELUKind: String, Sendable {
 enum GELU {
     static let k0 = 0.7978845608028654  // sqrt(2/pi)
     static let k1 = 0.044715
-    /// `tanh(sqrt(2/pi) (x + 0.044715 x^3))`.
-    @inline(__always) static func _tanhArg<F: ModelScalar>(_ x: F) -> F { F._tanh(F(k0) * (x + F(k1) * x * x * x)) }
-    /// The same on eight lanes: `tanh u = 1 - 2/(e^{2u} + 1)` with the vector `exp`.
+    /// `tanh(sqrt(2/pi) (x + 0.044715 x^3))` on eight lanes: `tanh u = 1 - 2/(e^{2u} + 1)` with the
+    /// vector `exp`.
     @inline(__always) static func tanhArg8<F: ModelScalar>(_ x: SIMD8<F>) -> SIMD8<F> {
         let x3: SIMD8<F> = x * x * x
         let u: SIMD8<F> = F(k0) * (x + F(k1) * x3)
-        let e: SIMD8<F> = F._exp(2 * u)
+        let e: SIMD8<F> = F.exp(2 * u)
         return 1 - 2 / (e + 1)
     }
 
-    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, kind: GELUKind) {
+    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
+                                        kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
             forwardChunk(out: out + r.lowerBound, inp: inp + r.lowerBound, count: r.count, kind: kind)
         }
     }
 
-    static func forwardChunk<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, kind: GELUKind) {
+    static func forwardChunk<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
+                                             kind: GELUKind) {
         switch kind {
         case .tanh: lanes(out, inp, nil, count) { x, _ in F(0.5) * x * (1 + tanhArg8(x)) }
-        case .erf: lanes(out, inp, nil, count) { x, _ in F(0.5) * x * F._onePlusErf(x * F(0.7071067811865476)) }
+        case .erf: lanes(out, inp, nil, count) { x, _ in F(0.5) * x * F.onePlusErf(x * F(0.7071067811865476)) }
         }
     }
 
     /// `gelu'(x)` on eight lanes, given ``parts(_:kind:)`` (shared with the value).
-    @inline(__always) static func derivative<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
+    @inline(__always)
+    static func derivative<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
         let half = F(0.5), onePlus = parts.0
         switch kind {
         case .tanh:
@@ -52,7 +54,7 @@ enum GELU {
             let du: SIMD8<F> = F(k0) * (1 + (3 * F(k1)) * (x * x))
             return half * onePlus + (half * x) * (1 - th * th) * du
         case .erf:
-            return half * onePlus + x * F._exp(F(-0.5) * x * x) * F(0.3989422804014327)
+            return half * onePlus + x * F.exp(F(-0.5) * x * x) * F(0.3989422804014327)
         }
     }
 
@@ -60,7 +62,7 @@ enum GELU {
     @inline(__always) static func parts<F: ModelScalar>(_ x: SIMD8<F>, kind: GELUKind) -> (SIMD8<F>, SIMD8<F>) {
         switch kind {
         case .tanh: let th = tanhArg8(x); return (1 + th, th)
-        case .erf: let e = F._onePlusErf(x * F(0.7071067811865476)); return (e, e)
+        case .erf: let e = F.onePlusErf(x * F(0.7071067811865476)); return (e, e)
         }
     }
 
@@ -97,8 +99,9 @@ enum GELU {
     /// `out[i] = f(inp[i], dout[i])` eight lanes at a time; the last `count % 8` values go through
     /// `f` in one zero-padded vector, so every value gets the same arithmetic wherever it sits.
     @inline(__always)
-    static func lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>, _ dout: UnsafePointer<F>?,
-                                       _ count: Int, _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
+    static func lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>,
+                                      _ dout: UnsafePointer<F>?, _ count: Int,
+                                      _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
         var i = 0
         while i + 8 <= count {
             let d = dout.map { Vec8.load($0 + i) } ?? SIMD8<F>()
@@ -116,12 +119,13 @@ enum GELU {
     static func backward<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
                                          count: Int, kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
-            backwardChunk(dinp: dinp + r.lowerBound, inp: inp + r.lowerBound, dout: dout + r.lowerBound, count: r.count, kind: kind)
+            backwardChunk(dinp: dinp + r.lowerBound, inp: inp + r.lowerBound, dout: dout + r.lowerBound,
+                          count: r.count, kind: kind)
         }
     }
 
-    static func backwardChunk<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
-                                          count: Int, kind: GELUKind) {
+    static func backwardChunk<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>,
+                                              dout: UnsafePointer<F>, count: Int, kind: GELUKind) {
         lanes(dinp, inp, dout, count) { x, d in d * derivative(x, parts(x, kind: kind), kind: kind) }
     }
 }

@@ -15,7 +15,7 @@ enum Vec8 {
         if n >= 8 {
             var v = load(p)
             j = 8
-            while j + 8 <= n { v = F._max(v, load(p + j)); j += 8 }
+            while j + 8 <= n { v = F.lanesMax(v, load(p + j)); j += 8 }
             m = v.max()
         }
         while j < n { m = Swift.max(m, p[j]); j += 1 }
@@ -27,11 +27,11 @@ enum Vec8 {
         var j = 0
         var acc = SIMD8<F>()
         while j + 8 <= n {
-            let e = F._exp(load(p + j) - shift)
+            let e = F.exp(load(p + j) - shift)
             store(e, p + j); acc += e; j += 8
         }
         var s = acc.sum()
-        while j < n { let e = F._exp(p[j] - shift); p[j] = e; s += e; j += 1 }
+        while j < n { let e = F.exp(p[j] - shift); p[j] = e; s += e; j += 1 }
         return s
     }
 
@@ -39,9 +39,9 @@ enum Vec8 {
     @inline(__always) static func expShiftSumReadOnly<F: ModelScalar>(_ p: UnsafePointer<F>, _ n: Int, shift: F) -> F {
         var j = 0
         var acc = SIMD8<F>()
-        while j + 8 <= n { acc += F._exp(load(p + j) - shift); j += 8 }
+        while j + 8 <= n { acc += F.exp(load(p + j) - shift); j += 8 }
         var s = acc.sum()
-        while j < n { s += F._exp(p[j] - shift); j += 1 }
+        while j < n { s += F.exp(p[j] - shift); j += 1 }
         return s
     }
 
