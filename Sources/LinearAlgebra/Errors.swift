@@ -23,10 +23,6 @@ public enum LinearAlgebraError: Error, Equatable, CustomStringConvertible, Senda
 public enum LAPACKFailure: Equatable, Sendable {
     /// An argument was illegal (`info < 0`): a bug in the caller, reported anyway.
     case illegalArgument
-    /// The matrix is exactly singular (`getrf`/`gesv`: `U(i,i) == 0`).
-    case singular
-    /// The matrix is not positive definite (`potrf`/`posv`: leading minor `i` is not positive).
-    case notPositiveDefinite
     /// An iterative algorithm (SVD, eigensolver) did not converge.
     case noConvergence
     /// A least-squares problem that `gels` cannot solve because the matrix is rank deficient.
@@ -37,9 +33,8 @@ public enum LAPACKFailure: Equatable, Sendable {
     func explanation(info: Int) -> String {
         switch self {
         case .illegalArgument: return "argument \(-info) had an illegal value"
-        case .singular: return "matrix is singular (U(\(info),\(info)) is exactly zero)"
-        case .notPositiveDefinite: return "matrix is not positive definite (leading minor of order \(info))"
-        case .noConvergence: return "algorithm did not converge (\(info) off-diagonal elements did not converge to zero)"
+        case .noConvergence:
+            return "algorithm did not converge (\(info) off-diagonal elements did not converge to zero)"
         case .rankDeficient: return "matrix does not have full rank (diagonal element \(info) of R is zero)"
         case .outOfMemory: return "LAPACKE could not allocate workspace"
         }

@@ -25,7 +25,8 @@ public enum GEMMBenchmark {
 
     /// Times `C[m x n] = A[m x k] B[k x n]` with `threads` OpenBLAS threads: one warm-up call, then
     /// `repeats` rounds each running at least `minSeconds`; reports the best round.
-    public static func sgemm(m: Int, n: Int, k: Int, threads: Int, repeats: Int = 3, minSeconds: Double = 0.2) -> Result {
+    public static func sgemm(m: Int, n: Int, k: Int, threads: Int, repeats: Int = 3,
+                             minSeconds: Double = 0.2) -> Result {
         let saved = BLASThreads.count
         BLASThreads.count = threads
         defer { BLASThreads.count = saved }
@@ -64,6 +65,8 @@ public enum GEMMBenchmark {
 
     /// The sgemm peak of this machine: the best GFLOP/s over large square and transformer-like shapes.
     public static func sgemmPeak(threads: Int) -> Double {
-        [(1024, 1024, 1024), (2048, 1024, 256)].map { sgemm(m: $0.0, n: $0.1, k: $0.2, threads: threads, repeats: 2).gflops }.max()!
+        [(1024, 1024, 1024), (2048, 1024, 256)].map {
+            sgemm(m: $0.0, n: $0.1, k: $0.2, threads: threads, repeats: 2).gflops
+        }.max()!
     }
 }

@@ -32,7 +32,9 @@ func residualSumsOfSquares<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ x: Matrix<T
 /// Minimum-norm least squares by the SVD (`gelsd`): robust to rank deficiency.
 ///
 /// Singular values `s_i <= rcond * s_max` are treated as zero; `rcond < 0` means machine precision.
-public func leastSquares<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T>, rcond: T = -1) throws -> LeastSquaresSolution<T> {
+public func leastSquares<T: LinearAlgebraScalar>(
+    _ a: Matrix<T>, _ b: Matrix<T>, rcond: T = -1
+) throws -> LeastSquaresSolution<T> {
     guard a.rows == b.rows else {
         throw LinearAlgebraError.shapeMismatch("gelsd: A is \(a.rows)x\(a.columns), B has \(b.rows) rows")
     }
@@ -72,57 +74,6 @@ public func leastSquaresQR<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T
                                 singularValues: [])
 }
 
-/// Thin QR factorization `A = Q R` (`geqrf` + `orgqr`): `Q` is `m x k`, `R` is `k x n`, `k = min(m, n)`.
-public func qr<T: LinearAlgebraScalar>(_ a: Matrix<T>) throws -> (q: Matrix<T>, r: Matrix<T>) {
-    let m = a.rows, n = a.columns, k = Swift.min(m, n)
-    if k == 0 { return (Matrix(rows: m, columns: 0), Matrix(rows: 0, columns: n)) }
-    var aw = a.storage
-    var tau = [T](repeating: 0, count: k)
-    try check(T._geqrf(m, n, &aw, n, &tau), "\(T._prefix)geqrf", positive: .illegalArgument)
-    var r = Matrix<T>(rows: k, columns: n)
-    for i in 0..<k { for j in i..<n { r[i, j] = aw[i * n + j] } }
-    // orgqr wants the m x k leading block with its own leading dimension k.
-    var qw = [T](repeating: 0, count: m * k)
-    for i in 0..<m { for j in 0..<k { qw[i * k + j] = aw[i * n + j] } }
-    try check(T._orgqr(m, k, k, &qw, k, tau), "\(T._prefix)orgqr", positive: .illegalArgument)
-    return (try Matrix(rows: m, columns: k, elements: qw), r)
-}
-
-/// Solves `A X = B` for symmetric positive definite `A` by Cholesky (`posv`).
-/// Throws ``LAPACKFailure/notPositiveDefinite`` otherwise. Only the upper triangle of `A` is read.
-public func choleskySolve<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T>) throws -> Matrix<T> {
-    guard a.rows == a.columns, b.rows == a.rows else {
-        throw LinearAlgebraError.shapeMismatch("posv: A is \(a.rows)x\(a.columns), B is \(b.rows)x\(b.columns)")
-    }
-    if a.rows == 0 || b.columns == 0 { return b }
-    var aw = a.storage, bw = b.storage
-    try check(T._posv(a.rows, b.columns, &aw, a.rows, &bw, b.columns), "\(T._prefix)posv", positive: .notPositiveDefinite)
-    return try Matrix(rows: b.rows, columns: b.columns, elements: bw)
-}
-
-/// Upper Cholesky factor `U` with `A = U^T U` (`potrf`); throws when `A` is not positive definite.
-public func cholesky<T: LinearAlgebraScalar>(_ a: Matrix<T>) throws -> Matrix<T> {
-    guard a.rows == a.columns else { throw LinearAlgebraError.shapeMismatch("potrf: A is \(a.rows)x\(a.columns)") }
-    let n = a.rows
-    if n == 0 { return a }
-    var aw = a.storage
-    try check(T._potrf(n, &aw, n), "\(T._prefix)potrf", positive: .notPositiveDefinite)
-    for i in 0..<n { for j in 0..<i { aw[i * n + j] = 0 } }
-    return try Matrix(rows: n, columns: n, elements: aw)
-}
-
-/// Eigen-decomposition of a symmetric matrix (`syevd`, divide and conquer): eigenvalues
-/// ascending and orthonormal eigenvectors as the columns of `vectors`. Only the upper triangle is read.
-public func symmetricEigen<T: LinearAlgebraScalar>(_ a: Matrix<T>) throws -> (values: [T], vectors: Matrix<T>) {
-    guard a.rows == a.columns else { throw LinearAlgebraError.shapeMismatch("syevd: A is \(a.rows)x\(a.columns)") }
-    let n = a.rows
-    if n == 0 { return ([], a) }
-    var aw = a.storage
-    var w = [T](repeating: 0, count: n)
-    try check(T._syevd(n, &aw, n, &w), "\(T._prefix)syevd", positive: .noConvergence)
-    return (w, try Matrix(rows: n, columns: n, elements: aw))
-}
-
 /// Thin SVD `A = U diag(s) V^T` (`gesdd`): `U` is `m x k`, `s` descending, `Vt` is `k x n`, `k = min(m, n)`.
 public func svd<T: LinearAlgebraScalar>(_ a: Matrix<T>) throws -> (u: Matrix<T>, s: [T], vt: Matrix<T>) {
     let m = a.rows, n = a.columns, k = Swift.min(m, n)
@@ -133,17 +84,4 @@ public func svd<T: LinearAlgebraScalar>(_ a: Matrix<T>) throws -> (u: Matrix<T>,
     var vt = [T](repeating: 0, count: k * n)
     try check(T._gesdd(m, n, &aw, n, &s, &u, k, &vt, n), "\(T._prefix)gesdd", positive: .noConvergence)
     return (try Matrix(rows: m, columns: k, elements: u), s, try Matrix(rows: k, columns: n, elements: vt))
-}
-
-/// Solves the square system `A X = B` by LU with partial pivoting (`gesv`);
-/// throws ``LAPACKFailure/singular`` for an exactly singular `A`.
-public func solve<T: LinearAlgebraScalar>(_ a: Matrix<T>, _ b: Matrix<T>) throws -> Matrix<T> {
-    guard a.rows == a.columns, b.rows == a.rows else {
-        throw LinearAlgebraError.shapeMismatch("gesv: A is \(a.rows)x\(a.columns), B is \(b.rows)x\(b.columns)")
-    }
-    if a.rows == 0 || b.columns == 0 { return b }
-    var aw = a.storage, bw = b.storage
-    var ipiv = [Int32](repeating: 0, count: a.rows)
-    try check(T._gesv(a.rows, b.columns, &aw, a.rows, &ipiv, &bw, b.columns), "\(T._prefix)gesv", positive: .singular)
-    return try Matrix(rows: b.rows, columns: b.columns, elements: bw)
 }

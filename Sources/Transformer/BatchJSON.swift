@@ -14,15 +14,19 @@ extension TokenBatch {
         }
         func matrix(_ key: String) throws -> (rows: Int, columns: Int, values: [Int32])? {
             guard let v = o[key], !(v is NSNull) else { return nil }
-            guard let rows = v as? [Any], !rows.isEmpty else { throw fail("\"\(key)\" must be a non-empty array of rows") }
+            guard let rows = v as? [Any], !rows.isEmpty else {
+                throw fail("\"\(key)\" must be a non-empty array of rows")
+            }
             var values: [Int32] = []
             var width = -1
             for (r, rowAny) in rows.enumerated() {
                 guard let row = rowAny as? [Any] else { throw fail("\"\(key)\"[\(r)] is not an array") }
                 if width < 0 { width = row.count }
-                guard row.count == width else { throw fail("\"\(key)\"[\(r)] has \(row.count) values, row 0 has \(width)") }
+                guard row.count == width else {
+                    throw fail("\"\(key)\"[\(r)] has \(row.count) values, row 0 has \(width)")
+                }
                 for (c, x) in row.enumerated() {
-                    guard let n = x as? NSNumber, !_isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
+                    guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
                           abs(n.doubleValue) <= Double(Int32.max) else {
                         throw fail("\"\(key)\"[\(r)][\(c)] is not an integer")
                     }

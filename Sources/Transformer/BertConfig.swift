@@ -36,46 +36,52 @@ public struct BertConfig: Sendable, Equatable {
         for (v, k) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"), (numHiddenLayers, "num_hidden_layers"),
                        (numAttentionHeads, "num_attention_heads"), (intermediateSize, "intermediate_size"),
                        (maxPositionEmbeddings, "max_position_embeddings"), (typeVocabSize, "type_vocab_size")] {
-            try _ConfigIO.positive(v, k, file)
+            try ConfigIO.positive(v, k, file)
         }
         if hiddenSize % numAttentionHeads != 0 {
-            throw ModelError.config(file: file, message: "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
+            throw ModelError.config(file: file,
+                message: "hidden_size (\(hiddenSize)) must be a multiple of num_attention_heads (\(numAttentionHeads))")
         }
         if GELUKind(huggingFaceName: hiddenAct) == nil {
-            throw ModelError.config(file: file, message: "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new)")
+            throw ModelError.config(file: file,
+                message: "hidden_act \"\(hiddenAct)\" is not supported (gelu, gelu_new)")
         }
         if !(layerNormEps > 0) { throw ModelError.config(file: file, message: "layer_norm_eps must be positive") }
     }
 
-    init(json o: _JSONObject, file: String) throws {
+    init(json o: JSONObject, file: String) throws {
         let f = file
         if let t = o["model_type"] as? String, t != "bert" {
             throw ModelError.config(file: f, message: "model_type is \"\(t)\", expected \"bert\"")
         }
-        self.init(vocabSize: try _ConfigIO.int(o, "vocab_size", f), hiddenSize: try _ConfigIO.int(o, "hidden_size", f),
-                  numHiddenLayers: try _ConfigIO.int(o, "num_hidden_layers", f),
-                  numAttentionHeads: try _ConfigIO.int(o, "num_attention_heads", f),
-                  intermediateSize: try _ConfigIO.int(o, "intermediate_size", f),
-                  maxPositionEmbeddings: try _ConfigIO.int(o, "max_position_embeddings", f),
-                  typeVocabSize: try _ConfigIO.int(o, "type_vocab_size", f, default: 2),
-                  layerNormEps: try _ConfigIO.double(o, "layer_norm_eps", f, default: 1e-12),
-                  hiddenAct: try _ConfigIO.string(o, "hidden_act", f, default: "gelu"),
-                  hiddenDropoutProb: try _ConfigIO.double(o, "hidden_dropout_prob", f, default: 0.1),
-                  attentionProbsDropoutProb: try _ConfigIO.double(o, "attention_probs_dropout_prob", f, default: 0.1),
-                  initializerRange: try _ConfigIO.double(o, "initializer_range", f, default: 0.02),
-                  padTokenID: try _ConfigIO.int(o, "pad_token_id", f, default: 0))
-        let pe = try _ConfigIO.string(o, "position_embedding_type", f, default: "absolute")
-        if pe != "absolute" { throw ModelError.config(file: f, message: "position_embedding_type \"\(pe)\" is not supported (absolute)") }
-        if try _ConfigIO.bool(o, "is_decoder", f, default: false) {
-            throw ModelError.config(file: f, message: "is_decoder=true is not supported (BertForMaskedLM is bidirectional)")
+        self.init(vocabSize: try ConfigIO.int(o, "vocab_size", f), hiddenSize: try ConfigIO.int(o, "hidden_size", f),
+                  numHiddenLayers: try ConfigIO.int(o, "num_hidden_layers", f),
+                  numAttentionHeads: try ConfigIO.int(o, "num_attention_heads", f),
+                  intermediateSize: try ConfigIO.int(o, "intermediate_size", f),
+                  maxPositionEmbeddings: try ConfigIO.int(o, "max_position_embeddings", f),
+                  typeVocabSize: try ConfigIO.int(o, "type_vocab_size", f, default: 2),
+                  layerNormEps: try ConfigIO.double(o, "layer_norm_eps", f, default: 1e-12),
+                  hiddenAct: try ConfigIO.string(o, "hidden_act", f, default: "gelu"),
+                  hiddenDropoutProb: try ConfigIO.double(o, "hidden_dropout_prob", f, default: 0.1),
+                  attentionProbsDropoutProb: try ConfigIO.double(o, "attention_probs_dropout_prob", f, default: 0.1),
+                  initializerRange: try ConfigIO.double(o, "initializer_range", f, default: 0.02),
+                  padTokenID: try ConfigIO.int(o, "pad_token_id", f, default: 0))
+        let pe = try ConfigIO.string(o, "position_embedding_type", f, default: "absolute")
+        if pe != "absolute" {
+            throw ModelError.config(file: f, message: "position_embedding_type \"\(pe)\" is not supported (absolute)")
         }
-        if try !_ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
-            throw ModelError.config(file: f, message: "tie_word_embeddings=false is not supported (the decoder is tied)")
+        if try ConfigIO.bool(o, "is_decoder", f, default: false) {
+            throw ModelError.config(file: f,
+                message: "is_decoder=true is not supported (BertForMaskedLM is bidirectional)")
+        }
+        if try !ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
+            throw ModelError.config(file: f,
+                message: "tie_word_embeddings=false is not supported (the decoder is tied)")
         }
         try validate(file: f)
     }
 
-    func json(base: _JSONObject = [:]) -> _JSONObject {
+    func json(base: JSONObject = [:]) -> JSONObject {
         var o = base
         o["model_type"] = "bert"
         o["architectures"] = ["BertForMaskedLM"]

@@ -1,12 +1,13 @@
 /// A heap buffer of `count` zero-initialized elements, 64-byte aligned, freed with its owner.
 /// Kernels work on its raw pointer; nothing in a hot loop allocates.
-final class _Buffer<F: ModelScalar> {
+final class AlignedBuffer<F: ModelScalar> {
     let pointer: UnsafeMutablePointer<F>
     let count: Int
 
     init(count: Int) {
         self.count = count
-        let raw = UnsafeMutableRawPointer.allocate(byteCount: Swift.max(1, count) * MemoryLayout<F>.stride, alignment: 64)
+        let bytes = Swift.max(1, count) * MemoryLayout<F>.stride
+        let raw = UnsafeMutableRawPointer.allocate(byteCount: bytes, alignment: 64)
         pointer = raw.bindMemory(to: F.self, capacity: Swift.max(1, count))
         pointer.initialize(repeating: 0, count: Swift.max(1, count))
     }
@@ -18,7 +19,7 @@ final class _Buffer<F: ModelScalar> {
 
 /// Carves one allocation into named-by-position slices (a bump allocator): the activations
 /// of one (B, T) shape are laid out once and reused by every step with that shape.
-struct _Arena<F: ModelScalar> {
+struct Arena<F: ModelScalar> {
     private(set) var sizes: [Int] = []
     /// Reserves `count` elements and returns the slice's offset.
     mutating func reserve(_ count: Int) -> Int {

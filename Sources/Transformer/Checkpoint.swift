@@ -13,46 +13,50 @@ public enum Checkpoint {
     /// Loads a GPT-2 or BERT model from an HF directory, by `model_type` in `config.json`.
     public static func load(_ directory: URL) throws -> any LanguageModel {
         let configURL = directory.appendingPathComponent("config.json")
-        let json = try _ConfigIO.read(configURL)
+        let json = try ConfigIO.read(configURL)
         switch json["model_type"] as? String {
         case "gpt2": return try loadGPT2(directory)
         case "bert": return try loadBert(directory)
-        case let t?: throw ModelError.config(file: configURL.path, message: "model_type \"\(t)\" is not supported (gpt2, bert)")
+        case let t?:
+            throw ModelError.config(file: configURL.path, message: "model_type \"\(t)\" is not supported (gpt2, bert)")
         case nil: throw ModelError.config(file: configURL.path, message: "missing field \"model_type\"")
         }
     }
 
     public static func loadGPT2(_ directory: URL) throws -> GPT2LMHeadModel {
-        let (json, file) = try _config(directory)
+        let (json, file) = try readConfig(directory)
         let model = try GPT2LMHeadModel(config: GPT2Config(json: json, file: file), seed: 0)
         model.configBase = json
-        try _fill(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
-                  ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"], prefix: "transformer.")
+        try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
+                           ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"],
+                           prefix: "transformer.")
         return model
     }
 
     public static func loadBert(_ directory: URL) throws -> BertForMaskedLM {
-        let (json, file) = try _config(directory)
+        let (json, file) = try readConfig(directory)
         let model = try BertForMaskedLM(config: BertConfig(json: json, file: file), seed: 0)
         model.configBase = json
-        try _fill(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
-                  ignored: ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias", "bert.embeddings.position_ids"],
-                  ignoredSuffixes: [], prefix: nil)
+        try fillParameters(model.core.params, from: directory.appendingPathComponent("model.safetensors"),
+                           ignored: ["cls.predictions.decoder.weight", "cls.predictions.decoder.bias",
+                                     "bert.embeddings.position_ids"],
+                           ignoredSuffixes: [], prefix: nil)
         return model
     }
 
-    static func _config(_ directory: URL) throws -> (_JSONObject, String) {
+    static func readConfig(_ directory: URL) throws -> (JSONObject, String) {
         let url = directory.appendingPathComponent("config.json")
-        return (try _ConfigIO.read(url), url.path)
+        return (try ConfigIO.read(url), url.path)
     }
 
     /// Saves `model` (a GPT-2 or BERT model of this module) into `directory` (created if needed).
     public static func save(_ model: any LanguageModel, to directory: URL) throws {
-        let config: _JSONObject
+        let config: JSONObject
         switch model {
         case let g as GPT2LMHeadModel: config = g.config.json(base: g.configBase)
         case let b as BertForMaskedLM: config = b.config.json(base: b.configBase)
-        default: throw ModelError.io(file: directory.path, message: "only GPT2LMHeadModel and BertForMaskedLM can be saved")
+        default:
+            throw ModelError.io(file: directory.path, message: "only GPT2LMHeadModel and BertForMaskedLM can be saved")
         }
         var full = config
         full["dtype"] = "float32"
@@ -62,20 +66,22 @@ public enum Checkpoint {
         try SafeTensors.write(tensors(of: model.parameterSpecs, in: UnsafeBufferPointer(model.parameters)),
                               to: directory.appendingPathComponent("model.safetensors"))
         let url = directory.appendingPathComponent("config.json")
-        do { try _ConfigIO.encode(full).write(to: url, options: .atomic) } catch {
+        do { try ConfigIO.encode(full).write(to: url, options: .atomic) } catch {
             throw ModelError.io(file: url.path, message: "cannot write: \(error.localizedDescription)")
         }
     }
 
     /// The named tensors of a flat buffer (parameters or gradients), sorted by name as transformers does.
-    public static func tensors(of specs: [ParameterSpec], in buffer: UnsafeBufferPointer<Float>) -> [(name: String, tensor: SafeTensors.Tensor)] {
+    public static func tensors(
+        of specs: [ParameterSpec], in buffer: UnsafeBufferPointer<Float>
+    ) -> [(name: String, tensor: SafeTensors.Tensor)] {
         specs.sorted { $0.name < $1.name }.map { s in
             (s.name, SafeTensors.Tensor(shape: s.shape, values: Array(buffer[s.offset..<(s.offset + s.count)])))
         }
     }
 
-    static func _fill<F: ModelScalar>(_ params: _Parameters<F>, from url: URL, ignored: Set<String>, ignoredSuffixes: [String],
-                                      prefix: String?) throws {
+    static func fillParameters<F: ModelScalar>(_ params: ParameterStore<F>, from url: URL, ignored: Set<String>,
+                                               ignoredSuffixes: [String], prefix: String?) throws {
         let (tensors, _) = try SafeTensors.read(url)
         var seen = Set<String>()
         for (rawName, t) in tensors.sorted(by: { $0.key < $1.key }) {
@@ -83,10 +89,12 @@ public enum Checkpoint {
             var name = rawName
             if params.spec(name) == nil, let prefix, params.spec(prefix + name) != nil { name = prefix + name }
             guard let s = params.spec(name) else {
-                throw ModelError.checkpoint(file: url.path, message: "unexpected tensor \"\(rawName)\" (not a parameter of this model)")
+                throw ModelError.checkpoint(file: url.path,
+                    message: "unexpected tensor \"\(rawName)\" (not a parameter of this model)")
             }
             guard t.shape == s.shape else {
-                throw ModelError.checkpoint(file: url.path, message: "tensor \"\(rawName)\" has shape \(t.shape), the config needs \(s.shape)")
+                throw ModelError.checkpoint(file: url.path,
+                    message: "tensor \"\(rawName)\" has shape \(t.shape), the config needs \(s.shape)")
             }
             guard seen.insert(name).inserted else {
                 throw ModelError.checkpoint(file: url.path, message: "tensor \"\(name)\" appears twice")

@@ -19,14 +19,15 @@ public struct GEMMShape: Hashable, Sendable, Codable, CustomStringConvertible {
     public var flops: Double { 2 * Double(m) * Double(n) * Double(k) }
 
     public var description: String {
-        "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k) ld \(lda),\(ldb),\(ldc)\(accumulate ? " beta=1" : "")"
-            + " threads \(threads)\(concurrency > 1 ? " x\(concurrency) concurrent" : "")"
+        "\(transA ? "T" : "N")\(transB ? "T" : "N") \(m)x\(n)x\(k) ld \(lda),\(ldb),\(ldc)"
+            + (accumulate ? " beta=1" : "") + " threads \(threads)"
+            + (concurrency > 1 ? " x\(concurrency) concurrent" : "")
     }
 }
 
-/// Records the GEMMs the kernels issue on the threads it is installed on (``_ThreadContext``;
-/// ``_GEMM`` reports every call). Slices of one step record concurrently, hence the lock.
-final class _GEMMLog: @unchecked Sendable {
+/// Records the GEMMs the kernels issue on the threads it is installed on (``ThreadContext``;
+/// ``GEMM`` reports every call). Slices of one step record concurrently, hence the lock.
+final class GEMMLog: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var counts: [GEMMShape: Int] = [:]
 
@@ -36,16 +37,17 @@ final class _GEMMLog: @unchecked Sendable {
 }
 
 /// The kernels' GEMM entry points: ``BLAS`` plus recording for ``GEMMRoofline`` (Float calls only).
-enum _GEMM {
+enum GEMM {
     @inline(__always)
     static func gemm<F: ModelScalar>(
         _ transA: Transpose, _ transB: Transpose, m: Int, n: Int, k: Int, alpha: F = 1,
         a: UnsafePointer<F>, lda: Int, b: UnsafePointer<F>, ldb: Int, beta: F = 0, c: UnsafeMutablePointer<F>, ldc: Int
     ) {
-        if let c = _ThreadContext.current, let log = c.log, F.self == Float.self {
+        if let c = ThreadContext.current, let log = c.log, F.self == Float.self {
             log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: 1)
         }
-        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb, beta: beta, c: c, ldc: ldc)
+        BLAS.gemm(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                  beta: beta, c: c, ldc: ldc)
     }
 
     /// `batch` GEMMs whose operands start `strideA`, `strideB`, `strideC` apart (attention heads).
@@ -55,11 +57,12 @@ enum _GEMM {
         a: UnsafePointer<F>, lda: Int, strideA: Int, b: UnsafePointer<F>, ldb: Int, strideB: Int,
         beta: F = 0, c: UnsafeMutablePointer<F>, ldc: Int, strideC: Int, batch: Int
     ) {
-        if let c = _ThreadContext.current, let log = c.log, F.self == Float.self {
+        if let c = ThreadContext.current, let log = c.log, F.self == Float.self {
             log.record(shape(transA, transB, m, n, k, lda, ldb, ldc, beta != 0, c.issuers), times: batch)
         }
         BLAS.gemmStridedBatched(transA, transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, strideA: strideA,
-                                b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC, batch: batch)
+                                b: b, ldb: ldb, strideB: strideB, beta: beta, c: c, ldc: ldc, strideC: strideC,
+                                batch: batch)
     }
 
     private static func shape(_ tA: Transpose, _ tB: Transpose, _ m: Int, _ n: Int, _ k: Int,
@@ -108,8 +111,8 @@ public enum GEMMRoofline {
     /// distinct shape. Adds nothing to the gradients (the scale is 0), but overwrites the model's scratch.
     public static func measure(model: any LanguageModel, batch: TokenBatch, rounds: Int = 5,
                                minSeconds: Double = 0.005) throws -> Result {
-        let log = _GEMMLog()
-        _ = try _ThreadContext(log: log, issuers: 1).install { try model.forwardBackward(batch, lossScale: 0) }
+        let log = GEMMLog()
+        _ = try ThreadContext(log: log, issuers: 1).install { try model.forwardBackward(batch, lossScale: 0) }
         let breakdown = log.counts.map { s, calls in
             Entry(shape: s, calls: calls, secondsPerCall: time(s, rounds: rounds, minSeconds: minSeconds))
         }.sorted { $0.secondsPerStep > $1.secondsPerStep }
@@ -120,13 +123,13 @@ public enum GEMMRoofline {
 
     /// Best seconds per call of `s` on its thread count.
     static func time(_ s: GEMMShape, rounds: Int, minSeconds: Double) -> Double {
-        _Parallel.withBLASThreads(s.threads) { _time(s, rounds: rounds, minSeconds: minSeconds) }
+        Parallel.withBLASThreads(s.threads) { timeOnCallingThread(s, rounds: rounds, minSeconds: minSeconds) }
     }
 
-    private static func _time(_ s: GEMMShape, rounds: Int, minSeconds: Double) -> Double {
-        let a = _Buffer<Float>(count: (s.transA ? s.k : s.m) * s.lda)
-        let b = _Buffer<Float>(count: (s.transB ? s.n : s.k) * s.ldb)
-        let c = _Buffer<Float>(count: s.m * s.ldc)
+    private static func timeOnCallingThread(_ s: GEMMShape, rounds: Int, minSeconds: Double) -> Double {
+        let a = AlignedBuffer<Float>(count: (s.transA ? s.k : s.m) * s.lda)
+        let b = AlignedBuffer<Float>(count: (s.transB ? s.n : s.k) * s.ldb)
+        let c = AlignedBuffer<Float>(count: s.m * s.ldc)
         for i in 0..<a.count { a.pointer[i] = Float(i % 17) * 0.01 - 0.08 }
         for i in 0..<b.count { b.pointer[i] = Float(i % 13) * 0.01 - 0.06 }
         let beta: Float = s.accumulate ? 1 : 0

@@ -38,49 +38,55 @@ public struct GPT2Config: Sendable, Equatable {
     public func validate(file: String = "config") throws {
         for (v, k) in [(vocabSize, "vocab_size"), (nPositions, "n_positions"), (nEmbd, "n_embd"),
                        (nLayer, "n_layer"), (nHead, "n_head"), (innerSize, "n_inner")] {
-            try _ConfigIO.positive(v, k, file)
+            try ConfigIO.positive(v, k, file)
         }
         if nEmbd % nHead != 0 {
             throw ModelError.config(file: file, message: "n_embd (\(nEmbd)) must be a multiple of n_head (\(nHead))")
         }
         if GELUKind(huggingFaceName: activation) == nil {
-            throw ModelError.config(file: file, message: "activation_function \"\(activation)\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)")
+            throw ModelError.config(file: file,
+                message: "activation_function \"\(activation)\" is not supported (gelu_new, gelu_pytorch_tanh, gelu)")
         }
-        if !(layerNormEpsilon > 0) { throw ModelError.config(file: file, message: "layer_norm_epsilon must be positive") }
+        if !(layerNormEpsilon > 0) {
+            throw ModelError.config(file: file, message: "layer_norm_epsilon must be positive")
+        }
     }
 
     /// Reads a `config.json` object; unsupported GPT-2 variants are rejected.
-    init(json o: _JSONObject, file: String) throws {
+    init(json o: JSONObject, file: String) throws {
         let f = file
         if let t = o["model_type"] as? String, t != "gpt2" {
             throw ModelError.config(file: f, message: "model_type is \"\(t)\", expected \"gpt2\"")
         }
-        self.init(vocabSize: try _ConfigIO.int(o, "vocab_size", f), nPositions: try _ConfigIO.int(o, "n_positions", f),
-                  nEmbd: try _ConfigIO.int(o, "n_embd", f), nLayer: try _ConfigIO.int(o, "n_layer", f),
-                  nHead: try _ConfigIO.int(o, "n_head", f),
-                  nInner: o["n_inner"] is NSNull || o["n_inner"] == nil ? nil : try _ConfigIO.int(o, "n_inner", f),
-                  activation: try _ConfigIO.string(o, "activation_function", f, default: "gelu_new"),
-                  layerNormEpsilon: try _ConfigIO.double(o, "layer_norm_epsilon", f, default: 1e-5),
-                  residPdrop: try _ConfigIO.double(o, "resid_pdrop", f, default: 0.1),
-                  embdPdrop: try _ConfigIO.double(o, "embd_pdrop", f, default: 0.1),
-                  attnPdrop: try _ConfigIO.double(o, "attn_pdrop", f, default: 0.1),
-                  initializerRange: try _ConfigIO.double(o, "initializer_range", f, default: 0.02),
-                  bosTokenID: o["bos_token_id"] == nil || o["bos_token_id"] is NSNull ? nil : try _ConfigIO.int(o, "bos_token_id", f),
-                  eosTokenID: o["eos_token_id"] == nil || o["eos_token_id"] is NSNull ? nil : try _ConfigIO.int(o, "eos_token_id", f))
-        if try !_ConfigIO.bool(o, "scale_attn_weights", f, default: true) {
+        self.init(vocabSize: try ConfigIO.int(o, "vocab_size", f), nPositions: try ConfigIO.int(o, "n_positions", f),
+                  nEmbd: try ConfigIO.int(o, "n_embd", f), nLayer: try ConfigIO.int(o, "n_layer", f),
+                  nHead: try ConfigIO.int(o, "n_head", f),
+                  nInner: o["n_inner"] is NSNull || o["n_inner"] == nil ? nil : try ConfigIO.int(o, "n_inner", f),
+                  activation: try ConfigIO.string(o, "activation_function", f, default: "gelu_new"),
+                  layerNormEpsilon: try ConfigIO.double(o, "layer_norm_epsilon", f, default: 1e-5),
+                  residPdrop: try ConfigIO.double(o, "resid_pdrop", f, default: 0.1),
+                  embdPdrop: try ConfigIO.double(o, "embd_pdrop", f, default: 0.1),
+                  attnPdrop: try ConfigIO.double(o, "attn_pdrop", f, default: 0.1),
+                  initializerRange: try ConfigIO.double(o, "initializer_range", f, default: 0.02),
+                  bosTokenID: o["bos_token_id"] == nil || o["bos_token_id"] is NSNull
+                      ? nil : try ConfigIO.int(o, "bos_token_id", f),
+                  eosTokenID: o["eos_token_id"] == nil || o["eos_token_id"] is NSNull
+                      ? nil : try ConfigIO.int(o, "eos_token_id", f))
+        if try !ConfigIO.bool(o, "scale_attn_weights", f, default: true) {
             throw ModelError.config(file: f, message: "scale_attn_weights=false is not supported")
         }
-        if try _ConfigIO.bool(o, "scale_attn_by_inverse_layer_idx", f, default: false) {
+        if try ConfigIO.bool(o, "scale_attn_by_inverse_layer_idx", f, default: false) {
             throw ModelError.config(file: f, message: "scale_attn_by_inverse_layer_idx=true is not supported")
         }
-        if try !_ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
-            throw ModelError.config(file: f, message: "tie_word_embeddings=false is not supported (the LM head is tied)")
+        if try !ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
+            throw ModelError.config(file: f,
+                message: "tie_word_embeddings=false is not supported (the LM head is tied)")
         }
         try validate(file: f)
     }
 
     /// The `config.json` object; `base` (a loaded config) keeps its other fields.
-    func json(base: _JSONObject = [:]) -> _JSONObject {
+    func json(base: JSONObject = [:]) -> JSONObject {
         var o = base
         o["model_type"] = "gpt2"
         o["architectures"] = ["GPT2LMHeadModel"]

@@ -2,12 +2,15 @@ import Foundation
 
 /// The ``LanguageModel`` members shared by the concrete models: a flat Float parameter store
 /// and the core's forward(+backward) pass.
+///
+/// Public for a technical reason only (hence the `_`): the public classes ``GPT2LMHeadModel`` and
+/// ``BertForMaskedLM`` inherit from it, and a public class needs a public superclass.
 public class _CoreBackedModel: LanguageModel {
-    let params: _Parameters<Float>
+    let params: ParameterStore<Float>
     private let runCore: (TokenBatch, Float?) throws -> Float
     private let flops: () -> Double
 
-    init(params: _Parameters<Float>, predictsNextToken: Bool, run: @escaping (TokenBatch, Float?) throws -> Float,
+    init(params: ParameterStore<Float>, predictsNextToken: Bool, run: @escaping (TokenBatch, Float?) throws -> Float,
          flops: @escaping () -> Double) {
         self.params = params; self.predictsNextToken = predictsNextToken; self.runCore = run; self.flops = flops
     }
@@ -25,14 +28,14 @@ public class _CoreBackedModel: LanguageModel {
 
 /// A GPT-2 language model with the semantics of Hugging Face `GPT2LMHeadModel` (Float, for training).
 public final class GPT2LMHeadModel: _CoreBackedModel {
-    let core: _GPT2<Float>
+    let core: GPT2Core<Float>
     /// Fields of the `config.json` this model was loaded from, kept when saving.
-    var configBase: _JSONObject = [:]
+    var configBase: JSONObject = [:]
     public var config: GPT2Config { core.config }
 
     /// A model with GPT-2's random initialization, deterministic in `seed`.
     public init(config: GPT2Config, seed: UInt64 = 0) throws {
-        let core = try _GPT2<Float>(config: config)
+        let core = try GPT2Core<Float>(config: config)
         core.initialize(seed: seed)
         self.core = core
         super.init(params: core.params, predictsNextToken: true, run: { try core.run($0, lossScale: $1) },
@@ -41,19 +44,21 @@ public final class GPT2LMHeadModel: _CoreBackedModel {
 
     /// `3 x (2·matrix params + 2·C·V + 4·L·C·k̄)` FLOPs per token at sequence length T (k̄: keys per
     /// query in the causal block GEMMs, `(T+64)/2` for T a multiple of 64).
-    public func trainingFLOPsPerToken(sequenceLength: Int) -> Double { core.trainingFLOPsPerToken(sequenceLength: sequenceLength) }
+    public func trainingFLOPsPerToken(sequenceLength: Int) -> Double {
+        core.trainingFLOPsPerToken(sequenceLength: sequenceLength)
+    }
 
 }
 
 /// A BERT masked-LM with the semantics of Hugging Face `BertForMaskedLM` (Float, for training).
 public final class BertForMaskedLM: _CoreBackedModel {
-    let core: _Bert<Float>
-    var configBase: _JSONObject = [:]
+    let core: BertCore<Float>
+    var configBase: JSONObject = [:]
     public var config: BertConfig { core.config }
 
     /// A model with BERT's random initialization, deterministic in `seed`.
     public init(config: BertConfig, seed: UInt64 = 0) throws {
-        let core = try _Bert<Float>(config: config)
+        let core = try BertCore<Float>(config: config)
         core.initialize(seed: seed)
         self.core = core
         super.init(params: core.params, predictsNextToken: false, run: { try core.run($0, lossScale: $1) },

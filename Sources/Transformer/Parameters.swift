@@ -1,16 +1,16 @@
 import Base
 /// One flat parameter buffer and one flat gradient buffer of the same length, with named views.
-final class _Parameters<F: ModelScalar> {
+final class ParameterStore<F: ModelScalar> {
     let specs: [ParameterSpec]
-    let values: _Buffer<F>
-    let grads: _Buffer<F>
+    let values: AlignedBuffer<F>
+    let grads: AlignedBuffer<F>
     private let index: [String: Int]
 
     init(specs: [ParameterSpec]) {
         self.specs = specs
         let total = specs.map { $0.offset + $0.count }.max() ?? 0
-        values = _Buffer(count: total)
-        grads = _Buffer(count: total)
+        values = AlignedBuffer(count: total)
+        grads = AlignedBuffer(count: total)
         index = Dictionary(uniqueKeysWithValues: specs.enumerated().map { ($1.name, $0) })
     }
 
@@ -20,7 +20,7 @@ final class _Parameters<F: ModelScalar> {
 }
 
 /// Appends tensors one after another into a flat layout.
-struct _LayoutBuilder {
+struct LayoutBuilder {
     private(set) var specs: [ParameterSpec] = []
     private(set) var total = 0
     @discardableResult
@@ -32,7 +32,7 @@ struct _LayoutBuilder {
     }
 }
 
-extension _Parameters {
+extension ParameterStore {
     /// Fills a tensor with N(0, std^2) samples (Base's seeded Box-Muller: same seed, same weights).
     func fillNormal(_ name: String, std: Double, rng: inout SplitMix64) {
         let s = spec(name)!

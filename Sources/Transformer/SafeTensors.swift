@@ -30,16 +30,20 @@ public enum SafeTensors {
         return try decode(data, file: url.path)
     }
 
-    public static func decode(_ data: Data, file: String) throws -> (tensors: [String: Tensor], metadata: [String: String]) {
+    public static func decode(_ data: Data, file: String) throws
+        -> (tensors: [String: Tensor], metadata: [String: String]) {
         func fail(_ m: String) -> ModelError { .safetensors(file: file, message: m) }
         guard data.count >= 8 else { throw fail("file is \(data.count) bytes, shorter than the 8-byte header length") }
         let bytes = [UInt8](data)
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
-        guard n <= UInt64(bytes.count - 8) else { throw fail("header length \(n) runs past the end of the file (\(bytes.count) bytes): truncated") }
+        guard n <= UInt64(bytes.count - 8) else {
+            throw fail("header length \(n) runs past the end of the file (\(bytes.count) bytes): truncated")
+        }
         guard n <= 100_000_000 else { throw fail("header length \(n) is implausibly large") }
         let headerEnd = 8 + Int(n)
-        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])), let header = json as? [String: Any] else {
+        guard let json = try? JSONSerialization.jsonObject(with: Data(bytes[8..<headerEnd])),
+              let header = json as? [String: Any] else {
             throw fail("header is not a JSON object")
         }
         let dataStart = headerEnd, dataLength = bytes.count - dataStart
@@ -56,11 +60,14 @@ public enum SafeTensors {
             }
             guard let info = value as? [String: Any] else { throw fail("entry \"\(name)\" is not an object") }
             guard let ds = info["dtype"] as? String else { throw fail("tensor \"\(name)\" has no dtype") }
-            guard let dtype = DType(rawValue: ds) else { throw fail("tensor \"\(name)\" has unsupported dtype \(ds) (F32, F64, F16, BF16)") }
-            guard let shapeAny = info["shape"] as? [Any], let shape = _ints(shapeAny), shape.allSatisfy({ $0 >= 0 }) else {
+            guard let dtype = DType(rawValue: ds) else {
+                throw fail("tensor \"\(name)\" has unsupported dtype \(ds) (F32, F64, F16, BF16)")
+            }
+            guard let shapeAny = info["shape"] as? [Any], let shape = jsonInts(shapeAny),
+                  shape.allSatisfy({ $0 >= 0 }) else {
                 throw fail("tensor \"\(name)\" has no valid shape")
             }
-            guard let offAny = info["data_offsets"] as? [Any], let off = _ints(offAny), off.count == 2 else {
+            guard let offAny = info["data_offsets"] as? [Any], let off = jsonInts(offAny), off.count == 2 else {
                 throw fail("tensor \"\(name)\" has no valid data_offsets")
             }
             let count = shape.reduce(1, *)
@@ -74,7 +81,9 @@ public enum SafeTensors {
         }
         var cursor = 0
         for e in entries.sorted(by: { ($0.begin, $0.end) < ($1.begin, $1.end) }) {
-            guard e.begin == cursor else { throw fail("tensor \"\(e.name)\" starts at \(e.begin), expected \(cursor) (gap or overlap)") }
+            guard e.begin == cursor else {
+                throw fail("tensor \"\(e.name)\" starts at \(e.begin), expected \(cursor) (gap or overlap)")
+            }
             cursor = e.end
         }
         guard cursor == dataLength else { throw fail("data has \(dataLength) bytes but the tensors cover \(cursor)") }
@@ -88,10 +97,18 @@ public enum SafeTensors {
                 let raw = UnsafeRawBufferPointer(src)
                 for i in 0..<count {
                     switch e.dtype {
-                    case .f32: values[i] = Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)))
-                    case .f64: values[i] = Float(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: base + 8 * i, as: UInt64.self))))
-                    case .f16: values[i] = Float(Float16(bitPattern: UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))))
-                    case .bf16: values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self))) << 16)
+                    case .f32:
+                        let bits = raw.loadUnaligned(fromByteOffset: base + 4 * i, as: UInt32.self)
+                        values[i] = Float(bitPattern: UInt32(littleEndian: bits))
+                    case .f64:
+                        let bits = raw.loadUnaligned(fromByteOffset: base + 8 * i, as: UInt64.self)
+                        values[i] = Float(Double(bitPattern: UInt64(littleEndian: bits)))
+                    case .f16:
+                        let bits = raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self)
+                        values[i] = Float(Float16(bitPattern: UInt16(littleEndian: bits)))
+                    case .bf16:
+                        let bits = raw.loadUnaligned(fromByteOffset: base + 2 * i, as: UInt16.self)
+                        values[i] = Float(bitPattern: UInt32(UInt16(littleEndian: bits)) << 16)
                     }
                 }
             }
@@ -101,18 +118,23 @@ public enum SafeTensors {
     }
 
     /// The file bytes for `tensors` in the given order (F32), header padded with spaces to a multiple of 8.
-    public static func encode(_ tensors: [(name: String, tensor: Tensor)], metadata: [String: String] = ["format": "pt"]) throws -> Data {
+    public static func encode(_ tensors: [(name: String, tensor: Tensor)],
+                              metadata: [String: String] = ["format": "pt"]) throws -> Data {
         var header = "{"
         if !metadata.isEmpty {
-            header += "\"__metadata__\":{" + metadata.sorted { $0.key < $1.key }.map { "\(_quote($0.key)):\(_quote($0.value))" }.joined(separator: ",") + "}"
+            let fields = metadata.sorted { $0.key < $1.key }.map { "\(jsonQuote($0.key)):\(jsonQuote($0.value))" }
+            header += "\"__metadata__\":{" + fields.joined(separator: ",") + "}"
         }
         var offset = 0
         for (i, (name, t)) in tensors.enumerated() {
             guard t.shape.reduce(1, *) == t.values.count else {
-                throw ModelError.safetensors(file: name, message: "shape \(t.shape) does not match \(t.values.count) values")
+                throw ModelError.safetensors(file: name,
+                    message: "shape \(t.shape) does not match \(t.values.count) values")
             }
             let end = offset + 4 * t.values.count
-            header += (i > 0 || !metadata.isEmpty ? "," : "") + "\(_quote(name)):{\"dtype\":\"F32\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(end)]}"
+            let shape = t.shape.map(String.init).joined(separator: ",")
+            header += (i > 0 || !metadata.isEmpty ? "," : "")
+                + "\(jsonQuote(name)):{\"dtype\":\"F32\",\"shape\":[\(shape)],\"data_offsets\":[\(offset),\(end)]}"
             offset = end
         }
         header += "}"
@@ -125,14 +147,16 @@ public enum SafeTensors {
         for (_, t) in tensors where !t.values.isEmpty {
             t.values.withUnsafeBufferPointer { p in
                 // Float is little-endian on every platform Swift supports here.
-                out.append(UnsafeBufferPointer(start: UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self), count: 4 * p.count))
+                let bytes = UnsafeRawPointer(p.baseAddress!).assumingMemoryBound(to: UInt8.self)
+                out.append(UnsafeBufferPointer(start: bytes, count: 4 * p.count))
             }
         }
         return out
     }
 
     /// Writes atomically (temporary file, then rename).
-    public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL, metadata: [String: String] = ["format": "pt"]) throws {
+    public static func write(_ tensors: [(name: String, tensor: Tensor)], to url: URL,
+                             metadata: [String: String] = ["format": "pt"]) throws {
         let data = try encode(tensors, metadata: metadata)
         do { try data.write(to: url, options: .atomic) } catch {
             throw ModelError.io(file: url.path, message: "cannot write: \(error.localizedDescription)")
@@ -140,16 +164,17 @@ public enum SafeTensors {
     }
 }
 
-private func _ints(_ a: [Any]) -> [Int]? {
+private func jsonInts(_ a: [Any]) -> [Int]? {
     var r: [Int] = []
     for x in a {
-        guard let n = x as? NSNumber, !_isJSONBool(x), n.doubleValue == n.doubleValue.rounded(), abs(n.doubleValue) < 1e15 else { return nil }
+        guard let n = x as? NSNumber, !isJSONBool(x), n.doubleValue == n.doubleValue.rounded(),
+              abs(n.doubleValue) < 1e15 else { return nil }
         r.append(n.intValue)
     }
     return r
 }
 
-private func _quote(_ s: String) -> String {
+private func jsonQuote(_ s: String) -> String {
     let d = try! JSONSerialization.data(withJSONObject: [s], options: [.withoutEscapingSlashes])
     return String(decoding: d.dropFirst().dropLast(), as: UTF8.self)
 }

@@ -15,13 +15,13 @@ struct GEMMRooflineTests {
         let batch = TokenBatch(batchSize: B, sequenceLength: T, inputIDs: ids)
         m.gradients.update(repeating: 0)
         let r = try GEMMRoofline.measure(model: m, batch: batch, rounds: 1, minSeconds: 0)
-        #expect(_ThreadContext.current == nil)
+        #expect(ThreadContext.current == nil)
         let expected = m.trainingFLOPsPerToken(sequenceLength: T) * Double(B * T)
         #expect(abs(r.flops - expected) <= 1e-12 * expected, "\(r.flops) vs \(expected)")
         // W slices of the batch (rows i·B/W ..< (i+1)·B/W), each per layer 4 linear forwards + 8 backward
         // GEMMs and its LM head in chunks of 256 rows (3 GEMMs each); attention: 2 forward + 4 backward
         // GEMMs per (b, head, block), wherever the rows run.
-        let W = min(_Parallel.workers, B), blocks = 2
+        let W = min(Parallel.workers, B), blocks = 2
         let chunks = (0..<W).reduce(0) { n, i in n + (((i + 1) * B / W - i * B / W) * T + 255) / 256 }
         #expect(r.calls == W * 2 * 12 + 2 * 6 * B * 3 * blocks + 3 * chunks)
         #expect(r.breakdown.reduce(0) { $0 + $1.calls } == r.calls)

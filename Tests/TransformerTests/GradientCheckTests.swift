@@ -10,7 +10,7 @@ import TestSupport
 /// ~1e-16/h, so |fd - analytic| <= 1e-8 * max(1, |analytic|) is tight yet safe (observed ~1.5e-10).
 struct GradientCheckTests {
     /// Random weights of size `scale` (LayerNorm weights near 1), so every nonlinearity is exercised.
-    func randomize<F: ModelScalar>(_ p: _Parameters<F>, seed: UInt64) {
+    func randomize<F: ModelScalar>(_ p: ParameterStore<F>, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         for s in p.specs {
             let isLNWeight = s.name.hasSuffix("ln_1.weight") || s.name.hasSuffix("ln_2.weight") || s.name.hasSuffix("ln_f.weight")
@@ -21,7 +21,7 @@ struct GradientCheckTests {
         }
     }
 
-    func check(_ p: _Parameters<Double>, loss: () throws -> Double, backward: () throws -> Double) throws {
+    func check(_ p: ParameterStore<Double>, loss: () throws -> Double, backward: () throws -> Double) throws {
         p.grads.zero()
         let l0 = try backward()
         #expect(abs(try loss() - l0) < 1e-14)
@@ -45,7 +45,7 @@ struct GradientCheckTests {
 
     @Test func gpt2() throws {
         let config = GPT2Config(vocabSize: 11, nPositions: 8, nEmbd: 12, nLayer: 2, nHead: 3, nInner: 20)
-        let m = try _GPT2<Double>(config: config)
+        let m = try GPT2Core<Double>(config: config)
         randomize(m.params, seed: 1)
         let batch = TokenBatch(batchSize: 2, sequenceLength: 6, inputIDs: [1, 5, 3, 10, 0, 2, 7, 7, 4, 9, 1, 6],
                                labels: [1, 5, -100, 10, 0, 2, 7, 7, 4, 9, -100, 6])
@@ -55,7 +55,7 @@ struct GradientCheckTests {
     @Test func bert() throws {
         let config = BertConfig(vocabSize: 13, hiddenSize: 12, numHiddenLayers: 2, numAttentionHeads: 2, intermediateSize: 16,
                                 maxPositionEmbeddings: 8, typeVocabSize: 2, layerNormEps: 1e-12)
-        let m = try _Bert<Double>(config: config)
+        let m = try BertCore<Double>(config: config)
         randomize(m.params, seed: 2)
         let batch = TokenBatch(batchSize: 2, sequenceLength: 5, inputIDs: [2, 12, 5, 7, 3, 4, 8, 1, 0, 0],
                                labels: [-100, 3, -100, 9, -100, 11, -100, 2, -100, -100],

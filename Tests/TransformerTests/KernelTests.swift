@@ -28,32 +28,33 @@ struct KernelTests {
         var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: N * C), mean = [F](repeating: 0, count: N), rstd = mean
         var dx = [F](repeating: 0, count: N * C), dw = [F](repeating: 0, count: C), db = dw
-        _LayerNorm.forward(out: &out, mean: &mean, rstd: &rstd, inp: &x, weight: &w, bias: &b, N: N, C: C, eps: F(c.eps!))
-        _LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
+        LayerNorm.forward(out: &out, mean: &mean, rstd: &rstd, inp: &x, weight: &w, bias: &b, N: N, C: C, eps: F(c.eps!))
+        LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
                             N: N, C: C, accumulate: false)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
         #expect(err(dw, c.dw!) < tol(F.self)); #expect(err(db, c.db!) < tol(F.self))
         // accumulate adds onto what is there
-        _LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
+        LayerNorm.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, mean: &mean, rstd: &rstd,
                             N: N, C: C, accumulate: true)
         #expect(err(dx, c.dx!.map { 2 * $0 }) < tol(F.self))
     }
     @Test func layerNormDouble() throws { try layerNorm(Double.self) }
     @Test func layerNormFloat() throws { try layerNorm(Float.self) }
 
-    func linear<F: ModelScalar>(_: F.Type, _ name: String, _ layout: _WeightLayout) throws {
+    func linear<F: ModelScalar>(_: F.Type, _ name: String, _ layout: WeightLayout) throws {
         let c = try #require(try Self.cases()[name])
         let N = c.N!, IC = c.IC!, OC = c.OC!
         var x = c.x!.map { F($0) }, w = c.w!.map { F($0) }, b = c.b!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: N * OC), dx = [F](repeating: 0, count: N * IC)
         var dw = [F](repeating: 0, count: IC * OC), db = [F](repeating: 0, count: OC)
-        _Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: false)
-        _Linear.backward(dinp: &dx, lddi: IC, dweight: &dw, dbias: &db, dout: &d, lddo: OC, inp: &x, ldi: IC, weight: &w,
-                         N: N, IC: IC, OC: OC, layout: layout, accumulateInput: false)
+        let shape = LinearShape(N: N, IC: IC, OC: OC, layout: layout)
+        Linear.forward(out: &out, inp: &x, weight: &w, bias: &b, shape: shape, accumulate: false)
+        Linear.backward(dinp: &dx, dweight: &dw, dbias: &db, dout: &d, inp: &x, weight: &w, shape: shape,
+                        accumulateInput: false)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
         #expect(err(dw, c.dw!) < tol(F.self)); #expect(err(db, c.db!) < tol(F.self))
         // accumulate: out += x W + b (the fused residual add)
-        _Linear.forward(out: &out, ldo: OC, inp: &x, ldi: IC, weight: &w, bias: &b, N: N, IC: IC, OC: OC, layout: layout, accumulate: true)
+        Linear.forward(out: &out, inp: &x, weight: &w, bias: &b, shape: shape, accumulate: true)
         #expect(err(out, c.out!.map { 2 * $0 }) < tol(F.self))
     }
     @Test func linearConv1D() throws { try linear(Double.self, "linear_conv1d", .inOut); try linear(Float.self, "linear_conv1d", .inOut) }
@@ -64,26 +65,27 @@ struct KernelTests {
         let n = c.count!
         var x = c.x!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: n), dx = out
-        _GELU.forward(out: &out, inp: &x, count: n, kind: kind)
-        _GELU.backward(dinp: &dx, inp: &x, dout: &d, count: n, kind: kind)
+        GELU.forward(out: &out, inp: &x, count: n, kind: kind)
+        GELU.backward(dinp: &dx, inp: &x, dout: &d, count: n, kind: kind)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dx, c.dx!) < tol(F.self))
     }
     @Test func geluTanh() throws { try gelu(Double.self, "gelu_tanh", .tanh); try gelu(Float.self, "gelu_tanh", .tanh) }
     @Test func geluErf() throws { try gelu(Double.self, "gelu_erf", .erf); try gelu(Float.self, "gelu_erf", .erf) }
 
-    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool, block: Int = _Attention.defaultBlock) throws {
+    func attention<F: ModelScalar>(_: F.Type, _ name: String, causal: Bool, block: Int = Attention.defaultBlock) throws {
         let c = try #require(try Self.cases()[name])
         let B = c.B!, T = c.T!, C = c.C!, H = c.H!
         var qkv = c.qkv!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C), att = [F](repeating: 0, count: B * H * T * T), datt = att
         var dqkv = [F](repeating: 0, count: B * T * 3 * C)
+        let shape = AttentionShape(B: B, T: T, NH: H, HS: C / H)
         if let mask = c.mask {
-            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, B: B, T: T, C: C, H: H, block: block)
+            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: mask, causal: causal, shape: shape, block: block)
         } else {
-            _Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, B: B, T: T, C: C, H: H, block: block)
+            Attention.forward(out: &out, att: &att, qkv: &qkv, keyMask: nil, causal: causal, shape: shape, block: block)
         }
-        _Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, causal: causal, B: B, T: T, C: C, H: H,
-                            block: block)
+        Attention.backward(dqkv: &dqkv, datt: &datt, dout: &d, att: &att, qkv: &qkv, causal: causal, shape: shape,
+                           block: block)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dqkv, c.dqkv!) < tol(F.self))
     }
     @Test func attentionCausal() throws { try attention(Double.self, "attention_causal", causal: true); try attention(Float.self, "attention_causal", causal: true) }
@@ -99,10 +101,10 @@ struct KernelTests {
     func crossEntropy<F: ModelScalar>(_: F.Type) throws {
         let c = try #require(try Self.cases()["cross_entropy"])
         var z = c.logits!.map { F($0) }
-        let (sum, count) = _SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: nil)
+        let (sum, count) = SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: nil)
         #expect(count == 4)
         #expect(abs(sum / Double(count) - c.loss!) / c.loss! < tol(F.self))
-        let (sum2, _) = _SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: 1)
+        let (sum2, _) = SoftmaxCrossEntropy.run(logits: &z, targets: c.targets!, N: c.N!, V: c.V!, gradScale: 1)
         #expect(sum2 == sum)
         #expect(err(z, c.dlogits!) < tol(F.self))
     }
@@ -115,8 +117,8 @@ struct KernelTests {
         var wte = c.wte!.map { F($0) }, wpe = c.wpe!.map { F($0) }, wtt = c.wtt!.map { F($0) }, d = c.dout!.map { F($0) }
         var out = [F](repeating: 0, count: B * T * C)
         var dwte = [F](repeating: 0, count: wte.count), dwpe = [F](repeating: 0, count: wpe.count), dwtt = [F](repeating: 0, count: wtt.count)
-        _Embedding.forward(out: &out, ids: c.ids!, types: c.types!, wte: &wte, wpe: &wpe, wtt: &wtt, B: B, T: T, C: C)
-        _Embedding.backward(dwte: &dwte, dwpe: &dwpe, dwtt: &dwtt, dout: &d, ids: c.ids!, types: c.types!, B: B, T: T, C: C)
+        Embedding.forward(out: &out, ids: c.ids!, types: c.types!, wte: &wte, wpe: &wpe, wtt: &wtt, B: B, T: T, C: C)
+        Embedding.backward(dwte: &dwte, dwpe: &dwpe, dwtt: &dwtt, dout: &d, ids: c.ids!, types: c.types!, B: B, T: T, C: C)
         #expect(err(out, c.out!) < tol(F.self)); #expect(err(dwte, c.dwte!) < tol(F.self))
         #expect(err(dwpe, c.dwpe!) < tol(F.self)); #expect(err(dwtt, c.dwtt!) < tol(F.self))
     }
@@ -127,18 +129,18 @@ struct KernelTests {
         var worstExp = 0.0, worstTanh = 0.0
         var x: Float = -87
         while x < 88 {
-            worstExp = max(worstExp, abs(Double(_FastMath.exp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)))
+            worstExp = max(worstExp, abs(Double(FastMath.exp(x)) - Foundation.exp(Double(x))) / Foundation.exp(Double(x)))
             x += 0.0137
         }
         x = -20
         while x < 20 {
-            worstTanh = max(worstTanh, abs(Double(_FastMath.tanh(x)) - Foundation.tanh(Double(x))))
+            worstTanh = max(worstTanh, abs(Double(FastMath.tanh(x)) - Foundation.tanh(Double(x))))
             x += 0.00113
         }
         #expect(worstExp < 3e-7)
         #expect(worstTanh < 3e-7)
-        #expect(_FastMath.exp(-200) < 1e-37)
-        #expect(_FastMath.tanh(100) == 1 && _FastMath.tanh(-100) == -1)
+        #expect(FastMath.exp(-200) < 1e-37)
+        #expect(FastMath.tanh(100) == 1 && FastMath.tanh(-100) == -1)
     }
 
     /// The vectorized Float erf against the C library's Double erf on a dense grid of [-6, 6] plus
@@ -153,7 +155,7 @@ struct KernelTests {
         while xs.count % 8 != 0 { xs.append(0.5) }
         for i in stride(from: 0, to: xs.count, by: 8) {
             let x = SIMD8<Float>(xs[i..<(i + 8)])
-            let e = _FastMath.erf(x), p = _FastMath.onePlusErf(x)
+            let e = FastMath.erf(x), p = FastMath.onePlusErf(x)
             for j in 0..<8 {
                 let xd = Double(x[j]), ref = Foundation.erf(xd)
                 let err = abs(Double(e[j]) - ref)
@@ -177,12 +179,12 @@ struct KernelTests {
         let n = xs.count
         var outF = [Float](repeating: 0, count: n), dF = outF
         let ones = [Float](repeating: 1, count: n)
-        _GELU.forward(out: &outF, inp: xs, count: n, kind: .erf)
-        _GELU.backward(dinp: &dF, inp: xs, dout: ones, count: n, kind: .erf)
+        GELU.forward(out: &outF, inp: xs, count: n, kind: .erf)
+        GELU.backward(dinp: &dF, inp: xs, dout: ones, count: n, kind: .erf)
         let xd = xs.map(Double.init)
         var outD = [Double](repeating: 0, count: n), dD = outD
-        _GELU.forward(out: &outD, inp: xd, count: n, kind: .erf)
-        _GELU.backward(dinp: &dD, inp: xd, dout: ones.map(Double.init), count: n, kind: .erf)
+        GELU.forward(out: &outD, inp: xd, count: n, kind: .erf)
+        GELU.backward(dinp: &dD, inp: xd, dout: ones.map(Double.init), count: n, kind: .erf)
         var worstF = 0.0, worstB = 0.0
         for i in 0..<n {
             worstF = max(worstF, abs(Double(outF[i]) - outD[i]) / (1 + abs(outD[i])))
@@ -192,7 +194,7 @@ struct KernelTests {
         for k in 1...9 {  // tails of every length give the values the full vectors gave
             var o = [Float](repeating: 0, count: k)
             let start = 3 * 1021 + 17
-            _GELU.forward(out: &o, inp: Array(xs[start..<(start + k)]), count: k, kind: .erf)
+            GELU.forward(out: &o, inp: Array(xs[start..<(start + k)]), count: k, kind: .erf)
             #expect(o == Array(outF[start..<(start + k)]))
         }
         print("erf GELU Float vs Double: forward \(worstF), backward \(worstB)")
@@ -207,11 +209,11 @@ struct KernelTests {
         let d: [Float] = (0..<n).map { _ in Float(rng.normal()) }
         for kind in [GELUKind.erf, .tanh] {
             var y = [Float](repeating: 0, count: n), dx = y
-            _GELU.forward(out: &y, inp: x, count: n, kind: kind)
-            _GELU.backward(dinp: &dx, inp: x, dout: d, count: n, kind: kind)
+            GELU.forward(out: &y, inp: x, count: n, kind: kind)
+            GELU.backward(dinp: &dx, inp: x, dout: d, count: n, kind: kind)
             var y2 = [Float](repeating: 0, count: n), slope = x, g = d
-            _GELU.valueAndSlope(out: &y2, inputToSlope: &slope, count: n, kind: kind)
-            _GELU.applySlope(&g, slope: slope, count: n)
+            GELU.valueAndSlope(out: &y2, inputToSlope: &slope, count: n, kind: kind)
+            GELU.applySlope(&g, slope: slope, count: n)
             #expect(y2 == y, "\(kind) value")
             #expect(g == dx, "\(kind) gradient")
         }

@@ -1,32 +1,35 @@
+// Shapes: N rows, V vocabulary (classes).
+
 /// Softmax + cross-entropy, fused, over logits (N,V) with integer targets (N).
 ///
 /// `loss_n = log(sum_j exp(z_nj)) - z_n,target` (max-subtracted), for targets `!= -100`;
 /// the batch loss is the mean over the M counted rows (PyTorch `reduction="mean"`, `ignore_index=-100`).
 /// Gradient (written over the logits when `gradScale != nil`):
 /// `dz_nj = gradScale * (softmax(z_n)_j - [j == target]) / M` for counted rows, 0 for ignored rows.
-enum _SoftmaxCrossEntropy {
+enum SoftmaxCrossEntropy {
     /// Returns the summed loss (accumulated in Double) and M. Targets must be validated (`-100` or in `0..<V`).
     /// `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
+    /// `logits` (N, V), `targets` (N).
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
                                     gradScale: F?, count given: Int? = nil) -> (sum: Double, count: Int) {
         // A caller that passes M (a chunk of a larger batch) has counted it once already.
         let count = given ?? (0..<N).reduce(0) { targets[$1] != -100 ? $0 + 1 : $0 }
         let g = gradScale.map { $0 / F(Swift.max(count, 1)) }
         // Per-worker partial sums on the stack: no heap allocation per call (one per LM-head chunk per step).
-        let sum = withUnsafeTemporaryAllocation(of: Double.self, capacity: _Parallel.workers) { slots -> Double in
+        let sum = withUnsafeTemporaryAllocation(of: Double.self, capacity: Parallel.workers) { slots -> Double in
             let slots = slots.baseAddress!
-            slots.initialize(repeating: 0, count: _Parallel.workers)
-            _Parallel.chunks(N, minimumChunk: 16) { chunk, rows in
-                slots[chunk] = _rows(logits: logits, targets: targets, rows: rows, V: V, g: g)
+            slots.initialize(repeating: 0, count: Parallel.workers)
+            Parallel.chunks(N, minimumChunk: 16) { chunk, rows in
+                slots[chunk] = lossRows(logits: logits, targets: targets, rows: rows, V: V, g: g)
             }
-            return (0..<_Parallel.workers).reduce(0) { $0 + slots[$1] }
+            return (0..<Parallel.workers).reduce(0) { $0 + slots[$1] }
         }
         return (sum, count)
     }
 
     /// Loss sum over `rows`, writing their gradients when `g` (the per-row scale) is given.
-    private static func _rows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, rows: Range<Int>,
-                                              V: Int, g: F?) -> Double {
+    private static func lossRows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>,
+                                                 rows: Range<Int>, V: Int, g: F?) -> Double {
         var total: Double = 0
         for n in rows {
             let z = logits + n * V
@@ -35,17 +38,17 @@ enum _SoftmaxCrossEntropy {
                 if g != nil { z.update(repeating: 0, count: V) }
                 continue
             }
-            let mx = _Vec.max(z, V)
+            let mx = Vec8.max(z, V)
             let zt = z[target]
             let sum: F
             if let g {
-                sum = _Vec.expShiftSum(z, V, shift: mx)
-                _Vec.scale(z, V, g / sum)
+                sum = Vec8.expShiftSum(z, V, shift: mx)
+                Vec8.scale(z, V, g / sum)
                 z[target] -= g
             } else {
-                sum = _Vec.expShiftSumReadOnly(z, V, shift: mx)
+                sum = Vec8.expShiftSumReadOnly(z, V, shift: mx)
             }
-            total += Double(F._log(sum) + mx - zt)
+            total += Double(F.log(sum) + mx - zt)
         }
         return total
     }

@@ -1,10 +1,12 @@
+// Shapes: B batch rows, T positions, C channels; ids and types (B, T).
+
 /// Token + position (+ token type) embedding lookup.
 ///
 /// Forward:  `out[b,t,:] = wte[ids[b,t],:] + wpe[t,:] (+ wtt[types[b,t],:])`, out (B,T,C).
 /// Backward: the rows are gathered, so their gradients scatter-add:
 /// `dwte[ids[b,t],:] += dout[b,t,:]`, `dwpe[t,:] += dout[b,t,:]`, `dwtt[types[b,t],:] += dout[b,t,:]`.
 /// Ids must already be validated (`0 <= id < rows`).
-enum _Embedding {
+enum Embedding {
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>?,
         wte: UnsafePointer<F>, wpe: UnsafePointer<F>, wtt: UnsafePointer<F>?, B: Int, T: Int, C: Int

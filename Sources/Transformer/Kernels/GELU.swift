@@ -3,12 +3,12 @@
 /// - `tanh` ("gelu_new", GPT-2): `y = x/2 (1 + tanh u)`, `u = sqrt(2/pi) (x + 0.044715 x^3)`;
 ///   `y' = (1 + tanh u)/2 + x/2 (1 - tanh^2 u) sqrt(2/pi) (1 + 3*0.044715 x^2)`.
 /// - `erf` ("gelu", BERT): `y = x/2 (1 + erf(x/sqrt 2))`; `y' = (1 + erf(x/sqrt 2))/2 + x exp(-x^2/2)/sqrt(2 pi)`.
-public enum GELUKind: String, Sendable {
+enum GELUKind: String, Sendable {
     case tanh
     case erf
 
     /// The kind named by a Hugging Face `activation_function` / `hidden_act` value, if supported.
-    public init?(huggingFaceName: String) {
+    init?(huggingFaceName: String) {
         switch huggingFaceName {
         case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .tanh  // the same tanh formula
         case "gelu": self = .erf
@@ -17,50 +17,52 @@ public enum GELUKind: String, Sendable {
     }
 }
 
-enum _GELU {
-    static let _k0 = 0.7978845608028654  // sqrt(2/pi)
-    static let _k1 = 0.044715
-    /// `tanh(sqrt(2/pi) (x + 0.044715 x^3))`.
-    @inline(__always) static func _tanhArg<F: ModelScalar>(_ x: F) -> F { F._tanh(F(_k0) * (x + F(_k1) * x * x * x)) }
-    /// The same on eight lanes: `tanh u = 1 - 2/(e^{2u} + 1)` with the vector `exp`.
-    @inline(__always) static func _tanhArg8<F: ModelScalar>(_ x: SIMD8<F>) -> SIMD8<F> {
+enum GELU {
+    static let k0 = 0.7978845608028654  // sqrt(2/pi)
+    static let k1 = 0.044715
+    /// `tanh(sqrt(2/pi) (x + 0.044715 x^3))` on eight lanes: `tanh u = 1 - 2/(e^{2u} + 1)` with the
+    /// vector `exp`.
+    @inline(__always) static func tanhArg8<F: ModelScalar>(_ x: SIMD8<F>) -> SIMD8<F> {
         let x3: SIMD8<F> = x * x * x
-        let u: SIMD8<F> = F(_k0) * (x + F(_k1) * x3)
-        let e: SIMD8<F> = F._exp(2 * u)
+        let u: SIMD8<F> = F(k0) * (x + F(k1) * x3)
+        let e: SIMD8<F> = F.exp(2 * u)
         return 1 - 2 / (e + 1)
     }
 
-    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, kind: GELUKind) {
-        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
-            _forward(out: out + r.lowerBound, inp: inp + r.lowerBound, count: r.count, kind: kind)
+    static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
+                                        kind: GELUKind) {
+        Parallel.chunks(count, minimumChunk: 4096) { _, r in
+            forwardChunk(out: out + r.lowerBound, inp: inp + r.lowerBound, count: r.count, kind: kind)
         }
     }
 
-    static func _forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int, kind: GELUKind) {
+    static func forwardChunk<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
+                                             kind: GELUKind) {
         switch kind {
-        case .tanh: _lanes(out, inp, nil, count) { x, _ in F(0.5) * x * (1 + _tanhArg8(x)) }
-        case .erf: _lanes(out, inp, nil, count) { x, _ in F(0.5) * x * F._onePlusErf(x * F(0.7071067811865476)) }
+        case .tanh: lanes(out, inp, nil, count) { x, _ in F(0.5) * x * (1 + tanhArg8(x)) }
+        case .erf: lanes(out, inp, nil, count) { x, _ in F(0.5) * x * F.onePlusErf(x * F(0.7071067811865476)) }
         }
     }
 
-    /// `gelu'(x)` on eight lanes, given ``_parts(_:kind:)`` (shared with the value).
-    @inline(__always) static func _slope<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
+    /// `gelu'(x)` on eight lanes, given ``parts(_:kind:)`` (shared with the value).
+    @inline(__always)
+    static func derivative<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
         let half = F(0.5), onePlus = parts.0
         switch kind {
         case .tanh:
             let th = parts.1
-            let du: SIMD8<F> = F(_k0) * (1 + (3 * F(_k1)) * (x * x))
+            let du: SIMD8<F> = F(k0) * (1 + (3 * F(k1)) * (x * x))
             return half * onePlus + (half * x) * (1 - th * th) * du
         case .erf:
-            return half * onePlus + x * F._exp(F(-0.5) * x * x) * F(0.3989422804014327)
+            return half * onePlus + x * F.exp(F(-0.5) * x * x) * F(0.3989422804014327)
         }
     }
 
     /// `(1 + erf(x/√2), unused)` or `(1 + tanh u, tanh u)`: what both the value and the slope use.
-    @inline(__always) static func _parts<F: ModelScalar>(_ x: SIMD8<F>, kind: GELUKind) -> (SIMD8<F>, SIMD8<F>) {
+    @inline(__always) static func parts<F: ModelScalar>(_ x: SIMD8<F>, kind: GELUKind) -> (SIMD8<F>, SIMD8<F>) {
         switch kind {
-        case .tanh: let th = _tanhArg8(x); return (1 + th, th)
-        case .erf: let e = F._onePlusErf(x * F(0.7071067811865476)); return (e, e)
+        case .tanh: let th = tanhArg8(x); return (1 + th, th)
+        case .erf: let e = F.onePlusErf(x * F(0.7071067811865476)); return (e, e)
         }
     }
 
@@ -69,40 +71,41 @@ enum _GELU {
     /// ``applySlope(_:slope:count:)`` turns d(out) into d(x). Values equal ``forward`` and ``backward``'s.
     static func valueAndSlope<F: ModelScalar>(out: UnsafeMutablePointer<F>, inputToSlope x: UnsafeMutablePointer<F>,
                                               count: Int, kind: GELUKind) {
-        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
+        Parallel.chunks(count, minimumChunk: 4096) { _, r in
             let o = out + r.lowerBound, p = x + r.lowerBound, n = r.count
             var i = 0
             while i + 8 <= n {
-                let v = _Vec.load(p + i), e = _parts(v, kind: kind)
-                _Vec.store(F(0.5) * v * e.0, o + i)
-                _Vec.store(_slope(v, e, kind: kind), p + i)
+                let v = Vec8.load(p + i), e = parts(v, kind: kind)
+                Vec8.store(F(0.5) * v * e.0, o + i)
+                Vec8.store(derivative(v, e, kind: kind), p + i)
                 i += 8
             }
             guard i < n else { return }
             var v = SIMD8<F>()
             for j in 0..<(n - i) { v[j] = p[i + j] }
-            let e = _parts(v, kind: kind), y = F(0.5) * v * e.0, s = _slope(v, e, kind: kind)
+            let e = parts(v, kind: kind), y = F(0.5) * v * e.0, s = derivative(v, e, kind: kind)
             for j in 0..<(n - i) { o[i + j] = y[j]; p[i + j] = s[j] }
         }
     }
 
     /// `d[i] *= slope[i]`.
     static func applySlope<F: ModelScalar>(_ d: UnsafeMutablePointer<F>, slope: UnsafePointer<F>, count: Int) {
-        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
+        Parallel.chunks(count, minimumChunk: 4096) { _, r in
             let a = d + r.lowerBound, b = slope + r.lowerBound
-            _lanes(a, b, a, r.count) { s, g in g * s }
+            lanes(a, b, a, r.count) { s, g in g * s }
         }
     }
 
     /// `out[i] = f(inp[i], dout[i])` eight lanes at a time; the last `count % 8` values go through
     /// `f` in one zero-padded vector, so every value gets the same arithmetic wherever it sits.
     @inline(__always)
-    static func _lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>, _ dout: UnsafePointer<F>?,
-                                       _ count: Int, _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
+    static func lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>,
+                                      _ dout: UnsafePointer<F>?, _ count: Int,
+                                      _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
         var i = 0
         while i + 8 <= count {
-            let d = dout.map { _Vec.load($0 + i) } ?? SIMD8<F>()
-            _Vec.store(f(_Vec.load(inp + i), d), out + i)
+            let d = dout.map { Vec8.load($0 + i) } ?? SIMD8<F>()
+            Vec8.store(f(Vec8.load(inp + i), d), out + i)
             i += 8
         }
         guard i < count else { return }
@@ -115,13 +118,14 @@ enum _GELU {
     /// `dinp[i] = dout[i] * gelu'(inp[i])`; `dinp` may alias `dout`.
     static func backward<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
                                          count: Int, kind: GELUKind) {
-        _Parallel.chunks(count, minimumChunk: 4096) { _, r in
-            _backward(dinp: dinp + r.lowerBound, inp: inp + r.lowerBound, dout: dout + r.lowerBound, count: r.count, kind: kind)
+        Parallel.chunks(count, minimumChunk: 4096) { _, r in
+            backwardChunk(dinp: dinp + r.lowerBound, inp: inp + r.lowerBound, dout: dout + r.lowerBound,
+                          count: r.count, kind: kind)
         }
     }
 
-    static func _backward<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
-                                          count: Int, kind: GELUKind) {
-        _lanes(dinp, inp, dout, count) { x, d in d * _slope(x, _parts(x, kind: kind), kind: kind) }
+    static func backwardChunk<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>,
+                                              dout: UnsafePointer<F>, count: Int, kind: GELUKind) {
+        lanes(dinp, inp, dout, count) { x, d in d * derivative(x, parts(x, kind: kind), kind: kind) }
     }
 }

@@ -1,11 +1,15 @@
+// Shapes: N rows, C channels.
+
 /// Layer normalization over the last dimension (PyTorch `nn.LayerNorm`, biased variance).
 ///
 /// Forward, for each row n of inp (N,C):
 /// `mu = mean(x)`, `rstd = 1/sqrt(mean((x-mu)^2) + eps)`, `xhat = (x-mu)*rstd`,
 /// `out = xhat * weight + bias`; mean and rstd (N) are saved for the backward pass.
 /// Backward, with `g = dout * weight`:
-/// `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`, `dweight += sum_n dout*xhat`, `dbias += sum_n dout`.
-enum _LayerNorm {
+/// `dx = rstd * (g - mean(g) - xhat * mean(g * xhat))`, `dweight += sum_n dout*xhat`,
+/// `dbias += sum_n dout`.
+enum LayerNorm {
+    /// `out`, `inp` (N, C); `mean`, `rstd` (N), written; `weight`, `bias` (C).
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, mean: UnsafeMutablePointer<F>, rstd: UnsafeMutablePointer<F>,
         inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>, N: Int, C: Int, eps: F
@@ -24,7 +28,8 @@ enum _LayerNorm {
         }
     }
 
-    /// `accumulate`: add dx into `dinp` (residual streams) instead of overwriting it.
+    /// `dinp`, `dout`, `inp` (N, C); `dweight`, `dbias`, `weight` (C); `mean`, `rstd` (N) from the forward
+    /// pass. `accumulate`: add dx into `dinp` (residual streams) instead of overwriting it.
     static func backward<F: ModelScalar>(
         dinp: UnsafeMutablePointer<F>, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>,
         dout: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,

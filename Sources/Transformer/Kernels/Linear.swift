@@ -1,66 +1,82 @@
 import LinearAlgebra
 
+// Shapes: N rows, IC input channels, OC output channels; all buffers row-major and contiguous.
+
 /// Layout of a weight matrix in the checkpoint.
-enum _WeightLayout {
+enum WeightLayout {
     /// GPT-2 `Conv1D`: `[in, out]`, `y = x W + b`.
     case inOut
     /// `nn.Linear`: `[out, in]`, `y = x W^T + b`.
     case outIn
 }
 
-/// Fully connected layer on GEMM: `out (N,OC) = inp (N,IC) · W + b` (W per ``_WeightLayout``).
+/// The sizes of one fully connected layer: `N` rows of `IC` inputs to `OC` outputs, and how the
+/// checkpoint stores its weight.
+struct LinearShape {
+    var N: Int, IC: Int, OC: Int
+    var layout: WeightLayout
+}
+
+/// Fully connected layer on GEMM: `out (N, OC) = inp (N, IC) · W + b` (W per ``WeightLayout``).
 ///
-/// Rows may be strided (`ldo`, `ldi`, `lddo`, `lddi` are leading dimensions), which lets the fused
-/// q|k|v projection and the residual stream share buffers. Backward:
-/// `dinp = dout · W^T` (overwrite or accumulate), `dW += inp^T · dout` (`[in,out]`) or
+/// Backward: `dinp = dout · W^T` (overwrite or accumulate), `dW += inp^T · dout` (`[in,out]`) or
 /// `dout^T · inp` (`[out,in]`), `db += sum_n dout[n,:]`.
-enum _Linear {
+enum Linear {
+    /// `out` (N, OC), `inp` (N, IC), `weight` (IC, OC) or (OC, IC), `bias` (OC) or nil.
     /// `accumulate`: `out += inp·W + b` (a fused residual add) instead of `out = inp·W + b`.
     static func forward<F: ModelScalar>(
-        out: UnsafeMutablePointer<F>, ldo: Int, inp: UnsafePointer<F>, ldi: Int,
-        weight: UnsafePointer<F>, bias: UnsafePointer<F>?, N: Int, IC: Int, OC: Int,
-        layout: _WeightLayout, accumulate: Bool
+        out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>?,
+        shape: LinearShape, accumulate: Bool
     ) {
+        let N = shape.N, IC = shape.IC, OC = shape.OC
         var beta: F = accumulate ? 1 : 0
         if let bias {
             for n in 0..<N {
-                let o = out + n * ldo
+                let o = out + n * OC
                 if accumulate { for j in 0..<OC { o[j] += bias[j] } } else { for j in 0..<OC { o[j] = bias[j] } }
             }
             beta = 1
         }
-        switch layout {
+        switch shape.layout {
         case .inOut:
-            _GEMM.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: OC, beta: beta, c: out, ldc: ldo)
+            GEMM.gemm(.none, .none, m: N, n: OC, k: IC, a: inp, lda: IC, b: weight, ldb: OC,
+                      beta: beta, c: out, ldc: OC)
         case .outIn:
-            _GEMM.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: ldi, b: weight, ldb: IC, beta: beta, c: out, ldc: ldo)
+            GEMM.gemm(.none, .transpose, m: N, n: OC, k: IC, a: inp, lda: IC, b: weight, ldb: IC,
+                      beta: beta, c: out, ldc: OC)
         }
     }
 
-    /// `dinp == nil` skips the input gradient; `accumulateInput` adds into it instead of overwriting.
+    /// `dinp` (N, IC) or nil (skips the input gradient), `dweight` like `weight`, `dbias` (OC) or nil,
+    /// `dout` (N, OC), `inp` (N, IC). `accumulateInput` adds into `dinp` instead of overwriting it.
     /// The weight gradient is computed first, so `dinp` may be the very buffer `inp` (a scratch
-    /// activation that is no longer needed once its gradient exists; leading dimensions must match).
+    /// activation that is no longer needed once its gradient exists).
     static func backward<F: ModelScalar>(
-        dinp: UnsafeMutablePointer<F>?, lddi: Int, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>?,
-        dout: UnsafePointer<F>, lddo: Int, inp: UnsafePointer<F>, ldi: Int, weight: UnsafePointer<F>,
-        N: Int, IC: Int, OC: Int, layout: _WeightLayout, accumulateInput: Bool
+        dinp: UnsafeMutablePointer<F>?, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>?,
+        dout: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,
+        shape: LinearShape, accumulateInput: Bool
     ) {
+        let N = shape.N, IC = shape.IC, OC = shape.OC
         let beta: F = accumulateInput ? 1 : 0
-        switch layout {
+        switch shape.layout {
         case .inOut:
-            _GEMM.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: ldi, b: dout, ldb: lddo, beta: 1, c: dweight, ldc: OC)
+            GEMM.gemm(.transpose, .none, m: IC, n: OC, k: N, a: inp, lda: IC, b: dout, ldb: OC,
+                      beta: 1, c: dweight, ldc: OC)
             if let dinp {
-                _GEMM.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: OC, beta: beta, c: dinp, ldc: lddi)
+                GEMM.gemm(.none, .transpose, m: N, n: IC, k: OC, a: dout, lda: OC, b: weight, ldb: OC,
+                          beta: beta, c: dinp, ldc: IC)
             }
         case .outIn:
-            _GEMM.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: lddo, b: inp, ldb: ldi, beta: 1, c: dweight, ldc: IC)
+            GEMM.gemm(.transpose, .none, m: OC, n: IC, k: N, a: dout, lda: OC, b: inp, ldb: IC,
+                      beta: 1, c: dweight, ldc: IC)
             if let dinp {
-                _GEMM.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: lddo, b: weight, ldb: IC, beta: beta, c: dinp, ldc: lddi)
+                GEMM.gemm(.none, .none, m: N, n: IC, k: OC, a: dout, lda: OC, b: weight, ldb: IC,
+                          beta: beta, c: dinp, ldc: IC)
             }
         }
         if let dbias {
             for n in 0..<N {
-                let d = dout + n * lddo
+                let d = dout + n * OC
                 for j in 0..<OC { dbias[j] += d[j] }
             }
         }

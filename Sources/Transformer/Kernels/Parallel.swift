@@ -7,11 +7,11 @@ import LinearAlgebra
 /// The split of `0..<n` into chunks depends only on `n` and the thread count, and each chunk
 /// writes its own rows (reductions go to per-chunk slots summed in chunk order), so results are
 /// bit-identical run to run for a given thread count.
-enum _Parallel {
+enum Parallel {
     /// 1 inside a batch slice (its kernels run on the slice's own thread); elsewhere the process's
     /// OpenBLAS thread count, read as it was before any ``withBLASThreads(_:_:)`` region changed it.
     static var workers: Int {
-        if let c = _ThreadContext.current, c.issuers > 1 { return 1 }
+        if let c = ThreadContext.current, c.issuers > 1 { return 1 }
         let held = heldCount
         return held > 0 ? held : BLASThreads.count
     }
@@ -21,10 +21,10 @@ enum _Parallel {
     /// calling worker: no BLAS fork/join, no idle BLAS threads spinning against ours. Each worker
     /// inherits the caller's GEMM log and knows it is one of `slices` concurrent issuers.
     static func slices(_ slices: Int, _ body: (Int) -> Void) {
-        let context = _ThreadContext(log: _ThreadContext.current?.log, issuers: slices)
+        let context = ThreadContext(log: ThreadContext.current?.log, issuers: slices)
         withBLASThreads(1) {
             withoutActuallyEscaping(body) { b in
-                let box = _Unchecked(b)
+                let box = UncheckedSendable(b)
                 DispatchQueue.concurrentPerform(iterations: slices) { i in context.install { box.value(i) } }
             }
         }
@@ -34,8 +34,8 @@ enum _Parallel {
     /// and returns its loss sum; slice 0 adds its gradient into `grads`, slice i > 0 into `extra[i-1]`
     /// (zeroed first when `backward`), added into `grads` afterwards in slice order. Returns the slices'
     /// sums added in order. Same W -> same bits.
-    static func slicedSum<F: ModelScalar>(_ W: Int, grads: UnsafeMutablePointer<F>, extra: [_Buffer<F>], backward: Bool,
-                                          _ body: (Int, UnsafeMutablePointer<F>) -> Double) -> Double {
+    static func slicedSum<F: ModelScalar>(_ W: Int, grads: UnsafeMutablePointer<F>, extra: [AlignedBuffer<F>],
+                                          backward: Bool, _ body: (Int, UnsafeMutablePointer<F>) -> Double) -> Double {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: W) { sums -> Double in
             let out = sums.baseAddress!
             func slice(_ i: Int) {
@@ -74,7 +74,7 @@ enum _Parallel {
         let w = Swift.min(workers, Swift.max(1, n / Swift.max(1, minimumChunk)))
         if w <= 1 { body(0, 0..<n); return }
         withoutActuallyEscaping(body) { b in
-            let box = _Unchecked(b)
+            let box = UncheckedSendable(b)
             DispatchQueue.concurrentPerform(iterations: w) { i in box.value(i, (i * n / w)..<((i + 1) * n / w)) }
         }
     }
@@ -82,19 +82,19 @@ enum _Parallel {
 
 /// Carries a non-Sendable value (a closure over raw buffers) into `concurrentPerform`; every
 /// worker touches disjoint rows, which is what makes this sound.
-struct _Unchecked<T>: @unchecked Sendable {
+struct UncheckedSendable<T>: @unchecked Sendable {
     let value: T
     init(_ value: T) { self.value = value }
 }
 
 /// Per-thread state of the kernels: the GEMM log to record into (``GEMMRoofline``) and how many
-/// threads issue GEMMs at once (> 1 inside ``_Parallel/slices(_:_:)``). Kept in a pthread key so a
+/// threads issue GEMMs at once (> 1 inside ``Parallel/slices(_:_:)``). Kept in a pthread key so a
 /// recording on one thread never sees another thread's GEMMs (tests run in parallel).
-final class _ThreadContext: @unchecked Sendable {
-    let log: _GEMMLog?
+final class ThreadContext: @unchecked Sendable {
+    let log: GEMMLog?
     let issuers: Int
 
-    init(log: _GEMMLog?, issuers: Int) { self.log = log; self.issuers = issuers }
+    init(log: GEMMLog?, issuers: Int) { self.log = log; self.issuers = issuers }
 
     private static let key: pthread_key_t = {
         var k = pthread_key_t()
@@ -103,8 +103,8 @@ final class _ThreadContext: @unchecked Sendable {
     }()
 
     /// This thread's context, or `nil` (no log, one issuer).
-    @inline(__always) static var current: _ThreadContext? {
-        pthread_getspecific(key).map { Unmanaged<_ThreadContext>.fromOpaque($0).takeUnretainedValue() }
+    @inline(__always) static var current: ThreadContext? {
+        pthread_getspecific(key).map { Unmanaged<ThreadContext>.fromOpaque($0).takeUnretainedValue() }
     }
 
     /// Runs `body` with this context installed on the calling thread; restores the previous one after.

@@ -1,7 +1,7 @@
 /// Row primitives on contiguous values, eight lanes at a time (`SIMD8`) with a scalar tail.
 /// Explicit vectors because LLVM keeps strict floating-point order and would not vectorize the
 /// reductions (max, sum) by itself. Sums are therefore taken in 8 interleaved partial sums.
-enum _Vec {
+enum Vec8 {
     @inline(__always) static func load<F: ModelScalar>(_ p: UnsafePointer<F>) -> SIMD8<F> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<F>.self)
     }
@@ -15,7 +15,7 @@ enum _Vec {
         if n >= 8 {
             var v = load(p)
             j = 8
-            while j + 8 <= n { v = F._max(v, load(p + j)); j += 8 }
+            while j + 8 <= n { v = F.lanesMax(v, load(p + j)); j += 8 }
             m = v.max()
         }
         while j < n { m = Swift.max(m, p[j]); j += 1 }
@@ -27,11 +27,11 @@ enum _Vec {
         var j = 0
         var acc = SIMD8<F>()
         while j + 8 <= n {
-            let e = F._exp(load(p + j) - shift)
+            let e = F.exp(load(p + j) - shift)
             store(e, p + j); acc += e; j += 8
         }
         var s = acc.sum()
-        while j < n { let e = F._exp(p[j] - shift); p[j] = e; s += e; j += 1 }
+        while j < n { let e = F.exp(p[j] - shift); p[j] = e; s += e; j += 1 }
         return s
     }
 
@@ -39,9 +39,9 @@ enum _Vec {
     @inline(__always) static func expShiftSumReadOnly<F: ModelScalar>(_ p: UnsafePointer<F>, _ n: Int, shift: F) -> F {
         var j = 0
         var acc = SIMD8<F>()
-        while j + 8 <= n { acc += F._exp(load(p + j) - shift); j += 8 }
+        while j + 8 <= n { acc += F.exp(load(p + j) - shift); j += 8 }
         var s = acc.sum()
-        while j < n { s += F._exp(p[j] - shift); j += 1 }
+        while j < n { s += F.exp(p[j] - shift); j += 1 }
         return s
     }
 
