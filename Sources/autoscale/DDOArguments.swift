@@ -103,10 +103,11 @@ extension DDOArguments {
         return v
     }
 
-    /// A whole number option (`--bootstrap`, `--seed`) at least `minimum`.
-    static func count(_ text: String, option: String, minimum: UInt64) throws -> UInt64 {
-        guard let v = UInt64(text.trimmingCharacters(in: .whitespaces)), v >= minimum else {
-            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a whole number >= \(minimum)")
+    /// A whole number option (`--bootstrap`, `--seed`) in `minimum...maximum`.
+    static func count(_ text: String, option: String, minimum: UInt64, maximum: UInt64 = .max) throws -> UInt64 {
+        guard let v = UInt64(text.trimmingCharacters(in: .whitespaces)), v >= minimum, v <= maximum else {
+            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a whole number "
+                + (maximum == .max ? ">= \(minimum)" : "from \(minimum) to \(maximum)"))
         }
         return v
     }

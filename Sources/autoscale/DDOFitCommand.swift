@@ -50,7 +50,7 @@ struct DDOFitCommand: ParsableCommand {
         if let noise {
             options = DDOBootstrapOptions(
                 noise: try DDOArguments.noise(noise),
-                replicates: Int(try bootstrap.map { try DDOArguments.count($0, option: "--bootstrap", minimum: 2) } ?? UInt64(DDOBootstrapOptions.defaultReplicates)),
+                replicates: Int(try bootstrap.map { try DDOArguments.count($0, option: "--bootstrap", minimum: 2, maximum: 1_000_000) } ?? UInt64(DDOBootstrapOptions.defaultReplicates)),
                 level: try level.map(DDOArguments.level) ?? DDOBootstrapOptions.defaultLevel,
                 seed: try seed.map { try DDOArguments.count($0, option: "--seed", minimum: 0) } ?? 1)
         } else if let given = [("--bootstrap", bootstrap), ("--level", level), ("--seed", seed)].first(where: { $0.1 != nil }) {
