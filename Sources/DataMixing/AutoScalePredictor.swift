@@ -19,6 +19,14 @@ import Optimization
 /// `Σ k_i N_i(u) = 0`) and increases after; the solution is taken on the increasing branch `u >= u_min`
 /// (the branch larger budgets lie on), found by ``Bisection`` on `ln h(u) - ln S` (absolute tolerance
 /// `1e-13` in `u`). A target below `h(u_min)` is reported as unreachable.
+///
+/// Caps. With per-domain caps `cap_i` (tokens; e.g. available tokens times the epochs allowed) the target
+/// equation is `h_cap(u) = Σ_i min(exp(c_i + k_i u), cap_i) = S`: a capped domain stays at its cap and the
+/// others are renormalised through the shared `u`. `min(exp(e), cap) = exp(min(e, ln cap))`, so `h_cap` is
+/// evaluated by the same log-sum-exp and solved by the same bisection on `[u_min, ∞)` (continuous, with
+/// `h_cap <= h`, so the bracket's left end still lies below `S`). Then the uncapped quantities are rescaled
+/// so the total is `S` exactly and the capped ones are exactly `cap_i`. Infeasible (an error) when
+/// `h_cap` never reaches `S`: every domain capped with `Σ cap_i < S`, or the uncapped domains cannot grow.
 public struct AutoScalePredictor: Sendable {
     public var domains: [String]
     /// The fitted budgets `S_k` (totals of the given quantities), ascending.
@@ -109,16 +117,39 @@ public struct AutoScalePredictor: Sendable {
         public var tokens: [Double]
         public var weights: [Double]
         public var warnings: [String]
+        /// Whether domain `i` is held at its cap (all `false` without caps).
+        public var capped: [Bool] = []
     }
 
-    /// Predicts quantities and weights at `budget` (see the type's documentation for the method).
-    public func predict(budget: Double) throws -> Prediction {
+    /// Predicts quantities and weights at `budget` (see the type's documentation for the method); `caps[i]`
+    /// (tokens, `nil` for none) holds domain `i` at most at its cap.
+    public func predict(budget: Double, caps: [Double?]? = nil) throws -> Prediction {
         guard budget > 0, budget.isFinite else {
             throw DataMixingError.invalidArgument("target budget must be positive and finite, got \(budget)")
+        }
+        let capList = caps ?? [Double?](repeating: nil, count: c.count)
+        guard capList.count == c.count else { throw DataMixingError.invalidArgument("the predictor needs one cap (or none) per domain") }
+        for (i, cap) in capList.enumerated() {
+            if let cap, !(cap > 0 && cap.isFinite) {
+                throw DataMixingError.invalidArgument("--caps: the cap of domain \(domains[i]) must be a positive number of tokens, got \(cap)")
+            }
+        }
+        let logCaps = capList.map { $0.map { Foundation.log($0) } ?? .infinity }
+        if capList.allSatisfy({ $0 != nil }) {
+            let sumCaps = capList.reduce(0) { $0 + $1! }
+            guard sumCaps >= budget * (1 - 1e-12) else {
+                throw DataMixingError.infeasible(String(format: "--caps: the caps sum to %.6g tokens, below the target budget %.6g", sumCaps, budget))
+            }
         }
         func logTotal(_ t: Double) -> Double {
             // log-sum-exp of c_i + k_i t, stable for large |t|.
             let e = (0..<c.count).map { c[$0] + k[$0] * t }
+            let top = e.max()!
+            return top + Foundation.log(e.reduce(0) { $0 + Foundation.exp($1 - top) })
+        }
+        // The same with every exponent held at its cap: ln Σ_i min(exp(c_i + k_i t), cap_i).
+        func logCappedTotal(_ t: Double) -> Double {
+            let e = (0..<c.count).map { min(c[$0] + k[$0] * t, logCaps[$0]) }
             let top = e.max()!
             return top + Foundation.log(e.reduce(0) { $0 + Foundation.exp($1 - top) })
         }
@@ -152,18 +183,25 @@ public struct AutoScalePredictor: Sendable {
             lo = expand(-1, while: { logTotal($0) > target }) { 2 * $0 }
         }
         guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
-        let hi = expand(max(1, lo + 1), while: { logTotal($0) < target }) { lo + 2 * ($0 - lo) }
-        let scale = try Bisection.root(in: lo, hi, absoluteTolerance: 1e-13) { logTotal($0) - target }
+        let hi = expand(max(1, lo + 1), while: { logCappedTotal($0) < target }) { lo + 2 * ($0 - lo) }
+        guard logCappedTotal(hi) >= target else {
+            throw DataMixingError.infeasible(String(format:
+                "--caps: the target budget %.6g cannot be reached: with the capped domains at their caps the others do not grow to it", budget))
+        }
+        let scale = try Bisection.root(in: lo, hi, absoluteTolerance: 1e-13) { logCappedTotal($0) - target }
         var tokens = tokens(atScale: scale)
-        // Rescale the tiny bisection residual away so the quantities sum to the budget exactly.
-        let sum = tokens.reduce(0, +)
-        tokens = tokens.map { $0 * budget / sum }
+        let capped = (0..<c.count).map { c[$0] + k[$0] * scale >= logCaps[$0] }
+        for i in 0..<c.count where capped[i] { tokens[i] = capList[i]! }
+        // Rescale the tiny bisection residual away (on the uncapped domains) so the quantities sum to the budget.
+        let capSum = (0..<c.count).reduce(0) { capped[$1] ? $0 + tokens[$1] : $0 }
+        let freeSum = (0..<c.count).reduce(0) { capped[$1] ? $0 : $0 + tokens[$1] }
+        if freeSum > 0 { for i in 0..<c.count where !capped[i] { tokens[i] *= (budget - capSum) / freeSum } }
         let weights = tokens.map { $0 / budget }
         return Prediction(budget: budget, scale: scale, tokens: tokens, weights: weights,
-                          warnings: _warnings(budget: budget, weights: weights))
+                          warnings: _warnings(budget: budget, weights: weights, capped: capped), capped: capped)
     }
 
-    func _warnings(budget: Double, weights: [Double]) -> [String] {
+    func _warnings(budget: Double, weights: [Double], capped: [Bool] = []) -> [String] {
         var out: [String] = []
         let largest = budgets.last!
         if budget > Self.extrapolationWarningRatio * largest {
@@ -179,6 +217,7 @@ public struct AutoScalePredictor: Sendable {
                 continue
             }
             let shareAtFit = lastTokens[i] / lastTotal
+            if capped.indices.contains(i), capped[i] { continue }  // held at its cap, not shrinking by the fit
             if k[i] < meanK, weights[i] < Self.shareWarningFloor || weights[i] < Self.shareWarningRatio * shareAtFit {
                 out.append(String(format: "domain %@: its share keeps shrinking toward zero (%.3g%% at the target, %.3g%% at the largest fitted budget)",
                                   domains[i], 100 * weights[i], 100 * shareAtFit))
@@ -192,7 +231,16 @@ extension MixtureResult {
     /// The AutoScale prediction at `budget` from DDO results at two or more budgets (`sources` name them in
     /// errors and in the result's `predictor.sources`): fits an ``AutoScalePredictor`` to their `tokens` and
     /// returns the `predict` result (quantities, weights, the predictor's fit, warnings).
-    public static func predicted(from results: [MixtureResult], sources: [String], budget: Double) throws -> MixtureResult {
+    ///
+    /// - `caps`: per-domain caps in tokens at the target (`--caps`); capped domains stay at their cap, the
+    ///   result lists them in `capped`.
+    /// - Intervals: when every input carries `intervals.replicateTokens` with the same count `K`, replicate `r`
+    ///   of the prediction is the predictor fitted to the inputs' `r`-th replicates (paired by index) and
+    ///   applied at `budget` with the same caps; the result's `intervals` (`method: propagated`, at `level`,
+    ///   default the inputs' level) are percentile intervals over those, with their tokens. Replicates whose
+    ///   fit or prediction fails are counted in `failed`.
+    public static func predicted(from results: [MixtureResult], sources: [String], budget: Double,
+                                 caps: [String: Double]? = nil, level: Double? = nil) throws -> MixtureResult {
         guard results.count >= 2 else {
             throw DataMixingError.invalidArgument("predict needs result files at two or more budgets, got \(results.count)")
         }
@@ -201,9 +249,10 @@ extension MixtureResult {
             throw DataMixingError.invalidInput(location: path, message:
                 "domains \(r.domains.joined(separator: ",")) differ from \(sources[0])'s \(domains.joined(separator: ","))")
         }
+        let capList = try DDO._caps(caps, domains: domains)
         let predictor = try AutoScalePredictor(domains: domains, quantities: results.map { r in domains.map { r.tokens[$0]! } },
                                                sources: sources)
-        let p = try predictor.predict(budget: budget)
+        let p = try predictor.predict(budget: budget, caps: capList)
         let totals = results.map { $0.tokens.values.reduce(0, +) }
         let fit = MixtureResult.Predictor(
             budgets: predictor.budgets, u: predictor.u,
@@ -211,8 +260,37 @@ extension MixtureResult {
             k: Dictionary(uniqueKeysWithValues: zip(domains, predictor.k)),
             scale: p.scale, rmsLogResidual: predictor.rmsLogResidual,
             sources: results.indices.sorted { totals[$0] < totals[$1] }.map { sources[$0] })
-        return MixtureResult(domains: domains, budget: budget, tokens: Dictionary(uniqueKeysWithValues: zip(domains, p.tokens)),
-                             weights: Dictionary(uniqueKeysWithValues: zip(domains, p.weights)),
-                             predictor: fit, warnings: p.warnings)
+        var out = MixtureResult(domains: domains, budget: budget, tokens: Dictionary(uniqueKeysWithValues: zip(domains, p.tokens)),
+                                weights: Dictionary(uniqueKeysWithValues: zip(domains, p.weights)),
+                                predictor: fit, warnings: p.warnings)
+        if let caps, !caps.isEmpty {
+            out.caps = caps
+            out.capped = domains.indices.filter { p.capped[$0] }.map { domains[$0] }
+        }
+        if let level { try DDO._checkLevel(level, option: "--level") }
+        let replicateSets = results.map { $0.intervals?.replicateTokens ?? [] }
+        let counts = Set(replicateSets.map(\.count))
+        if counts.count == 1, let k = counts.first, k > 0 {
+            var reps: [[String: Double]] = [], failed = 0
+            for r in 0..<k {
+                let q = replicateSets.map { set in domains.map { set[r][$0] ?? .nan } }
+                guard let pr = try? AutoScalePredictor(domains: domains, quantities: q, sources: sources),
+                      let pp = try? pr.predict(budget: budget, caps: capList) else { failed += 1; continue }
+                reps.append(Dictionary(uniqueKeysWithValues: zip(domains, pp.tokens)))
+            }
+            let lv = level ?? results[0].intervals!.level
+            if reps.isEmpty {
+                out.warnings.append("no bootstrap replicate of the inputs gave a prediction; no intervals")
+            } else {
+                out.intervals = Intervals(method: "propagated", level: lv, domains: domains, replicateTokens: reps, failed: failed)
+                if failed > 0 {
+                    out.warnings.append("\(failed) of \(k) replicates gave no prediction; the intervals use the other \(reps.count)")
+                }
+            }
+        } else if replicateSets.contains(where: { !$0.isEmpty }) {
+            out.warnings.append("the inputs' replicate counts differ (" + replicateSets.map { String($0.count) }.joined(separator: ", ")
+                                + "); the prediction has no intervals")
+        }
+        return out
     }
 }

@@ -11,14 +11,21 @@ public struct DDOSettings: Sendable {
     public var lower: Double?
     public var upper: Double?
     public var budget: Double?
+    /// Which exact curve a domain with two gets (`--fit-rule`; default the notebook's).
+    public var fitRule: FitRule
+    /// Per-domain caps in tokens (`--caps`; e.g. available tokens x max epochs); `nil` or a missing domain: no cap.
+    public var caps: [String: Double]?
 
     public init(objective: DDOObjective.Kind? = nil, evalDomains: (domains: [String], weights: [Double])? = nil,
-                lower: Double? = nil, upper: Double? = nil, budget: Double? = nil) {
+                lower: Double? = nil, upper: Double? = nil, budget: Double? = nil, fitRule: FitRule = .notebook,
+                caps: [String: Double]? = nil) {
         self.objective = objective
         self.evalDomains = evalDomains
         self.lower = lower
         self.upper = upper
         self.budget = budget
+        self.fitRule = fitRule
+        self.caps = caps
     }
 }
 
@@ -37,6 +44,18 @@ public struct DDOAnalysis: Sendable {
     public var budget: Double
     public var objectiveName: String
     public var warnings: [String]
+    public var fitRule: FitRule = .notebook
+    /// The caps used, per domain (`nil`: none).
+    public var caps: [Double?] = []
+    /// When some domain has two exact fits and the allocation under the other rule differs: that rule, its
+    /// curves (every domain's ``DomainFit/alternative`` or its own curve) and its allocation.
+    public var alternative: (rule: FitRule, curves: [PowerLawCurve], allocation: Allocation)? = nil
+    /// The gain the fitted model promises over the base mixture, in the objective's units:
+    /// `objective(base) · Σ_i (y_i(1) - y_i(x_i*))`.
+    public var promisedGain: Double = 0
+    /// Intervals of the optimal mixture (``DDO/bootstrap(_:settings:options:point:)`` or
+    /// ``DDO/replicateIntervals(_:level:)``), when computed.
+    public var intervals: MixtureResult.Intervals? = nil
 
     /// The `result.json` contents.
     public var result: MixtureResult {
@@ -46,9 +65,25 @@ public struct DDOAnalysis: Sendable {
                               maxAbsResidual: f.maxAbsResidual, rmsResidual: f.rmsResidual, exact: f.exact)
         }
         let tokens = Dictionary(uniqueKeysWithValues: zip(domains, allocation.tokens))
-        return MixtureResult(domains: domains, budget: budget, tokens: tokens, weights: tokens.mapValues { $0 / budget },
-                             fits: fitMap, objective: objectiveName, lower: lower, upper: upper,
-                             base: Dictionary(uniqueKeysWithValues: zip(domains, baseTokens)), warnings: warnings)
+        var r = MixtureResult(domains: domains, budget: budget, tokens: tokens, weights: tokens.mapValues { $0 / budget },
+                              fits: fitMap, objective: objectiveName, lower: lower, upper: upper,
+                              base: Dictionary(uniqueKeysWithValues: zip(domains, baseTokens)), warnings: warnings)
+        r.fitRule = fitRule.rawValue
+        r.promisedGain = promisedGain
+        if caps.contains(where: { $0 != nil }) {
+            r.caps = Dictionary(uniqueKeysWithValues: domains.indices.compactMap { i in caps[i].map { (domains[i], $0) } })
+            r.capped = domains.indices.filter { allocation.capped.indices.contains($0) && allocation.capped[$0] }.map { domains[$0] }
+        }
+        if let alt = alternative {
+            let altTokens = Dictionary(uniqueKeysWithValues: zip(domains, alt.allocation.tokens))
+            r.alternative = MixtureResult.Alternative(
+                fitRule: alt.rule.rawValue,
+                domains: domains.indices.filter { fits[$0].alternative != nil }.map { domains[$0] },
+                fits: Dictionary(uniqueKeysWithValues: zip(domains, alt.curves)),
+                tokens: altTokens, weights: altTokens.mapValues { $0 / budget }, objective: alt.allocation.objective)
+        }
+        r.intervals = intervals
+        return r
     }
 }
 
@@ -95,8 +130,9 @@ public enum DDO {
                 throw DataMixingError.invalidInput(location: src, message:
                     "domain \(table.domains[i]) has \(distinct) distinct token quantities (base run included); the fit needs at least 3: add runs perturbing it")
             }
-            fits.append(try PowerLawFitter.fit(x: xs[i], y: ys[i], domain: table.domains[i]))
+            fits.append(try PowerLawFitter.fit(x: xs[i], y: ys[i], domain: table.domains[i], rule: settings.fitRule))
         }
+        let caps = try _caps(settings.caps, domains: table.domains)
         let tested = xs.flatMap { $0 }
         let lower = settings.lower ?? tested.min()!, upper = settings.upper ?? tested.max()!
         guard lower >= 0, lower.isFinite else { throw DataMixingError.invalidArgument("--lower must be a non-negative number, got \(lower)") }
@@ -106,26 +142,70 @@ public enum DDO {
         let budget = settings.budget ?? baseTokens.reduce(0, +)
         guard budget > 0, budget.isFinite else { throw DataMixingError.invalidArgument("--budget must be positive, got \(budget)") }
         let allocation = try KKTAllocation.solve(curves: fits.map(\.curve), baseTokens: baseTokens, budget: budget,
-                                                 lower: lower, upper: upper, domains: table.domains)
+                                                 lower: lower, upper: upper, domains: table.domains, caps: caps)
         var warnings = fits.compactMap(\.warning)
+        // Two exact fits in some domain: the other rule's allocation, reported when it differs.
+        var alternative: (rule: FitRule, curves: [PowerLawCurve], allocation: Allocation)? = nil
+        if fits.contains(where: { $0.alternative != nil }) {
+            let curves = fits.map { $0.alternative ?? $0.curve }
+            let other: FitRule = settings.fitRule == .notebook ? .smallestB : .notebook
+            if let alt = try? KKTAllocation.solve(curves: curves, baseTokens: baseTokens, budget: budget, lower: lower,
+                                                  upper: upper, domains: table.domains, caps: caps) {
+                let diff = zip(alt.tokens, allocation.tokens).reduce(0.0) { max($0, abs($1.0 - $1.1) / budget) }
+                if !(diff <= alternativeWeightTolerance) {
+                    alternative = (other, curves, alt)
+                    let names = table.domains.indices.filter { fits[$0].alternative != nil }.map { table.domains[$0] }
+                    warnings.append(String(format: "domains %@ each have two exact fits; the %@ rule's allocation (used) and the %@ rule's differ by up to %.4g in weight (both in the result: \"alternative\")",
+                                           names.joined(separator: ", "), settings.fitRule.rawValue, other.rawValue, diff))
+                }
+            }
+        }
         if lower < tested.min()! || upper > tested.max()! {
             warnings.append(String(format: "bounds [%.6g, %.6g] go beyond the multipliers tested [%.6g, %.6g]: the curves are extrapolated",
                                    lower, upper, tested.min()!, tested.max()!))
         }
         let name = table.hasObjectiveColumn ? "objective" : (settings.objective ?? .meanPPL).rawValue
-        return DDOAnalysis(domains: table.domains, baseRun: base, baseTokens: baseTokens, objectives: objectives, fits: fits,
-                           allocation: allocation, lower: lower, upper: upper, budget: budget, objectiveName: name,
-                           warnings: warnings)
+        var analysis = DDOAnalysis(domains: table.domains, baseRun: base, baseTokens: baseTokens, objectives: objectives, fits: fits,
+                                   allocation: allocation, lower: lower, upper: upper, budget: budget, objectiveName: name,
+                                   warnings: warnings)
+        analysis.fitRule = settings.fitRule
+        analysis.caps = caps
+        analysis.alternative = alternative
+        analysis.promisedGain = objectives[base] * (0..<m).reduce(0) { $0 + fits[$1].curve.value(1) - fits[$1].curve.value(allocation.multipliers[$1]) }
+        return analysis
+    }
+
+    /// Allocations under the two fit rules whose weights differ by at most this are not reported twice.
+    public static let alternativeWeightTolerance = 1e-6
+
+    /// `--caps` as one optional cap per domain; every named domain must exist and every cap be positive.
+    static func _caps(_ caps: [String: Double]?, domains: [String]) throws -> [Double?] {
+        guard let caps else { return [Double?](repeating: nil, count: domains.count) }
+        for (d, v) in caps.sorted(by: { $0.key < $1.key }) {
+            guard domains.contains(d) else {
+                throw DataMixingError.invalidArgument("--caps: no domain '\(d)' (the domains are \(domains.joined(separator: ", ")))")
+            }
+            guard v > 0, v.isFinite else {
+                throw DataMixingError.invalidArgument("--caps: the cap of \(d) must be a positive number of tokens, got \(v)")
+            }
+        }
+        return domains.map { caps[$0] }
     }
 
     /// Each run's objective value.
     static func _objectives(_ table: LossTable, _ settings: DDOSettings) throws -> [Double] {
+        guard let (objective, columns) = try _objectiveSpec(table, settings) else { return table.runs.map { $0.objective ?? .nan } }
+        return table.runs.map { run in objective.value(columns.map { run.losses[$0] }) }
+    }
+
+    /// The objective and the `val:` columns it reads (`nil` with an objective column).
+    static func _objectiveSpec(_ table: LossTable, _ settings: DDOSettings) throws -> (DDOObjective, [Int])? {
         if table.hasObjectiveColumn {
             guard settings.objective == nil, settings.evalDomains == nil else {
                 throw DataMixingError.invalidArgument(
                     "\(table.source) has an objective column; --objective and --eval-domains apply to val:<domain> columns only")
             }
-            return table.runs.map { $0.objective ?? .nan }
+            return nil
         }
         var objective = DDOObjective(kind: settings.objective ?? .meanPPL, domains: table.validationDomains)
         var columns = Array(table.validationDomains.indices)
@@ -139,7 +219,7 @@ public enum DDO {
             }
             objective = DDOObjective(kind: objective.kind, domains: chosen.domains, weights: chosen.weights)
         }
-        return table.runs.map { run in objective.value(columns.map { run.losses[$0] }) }
+        return (objective, columns)
     }
 
     /// Domains whose quantities differ (relative tolerance 1e-9).

@@ -1,4 +1,5 @@
 import Foundation
+import Optimization
 
 /// The JSON written by `ddo fit` / `ddo run` (`result.json`) and `predict`:
 /// `{"domains": [...], "budget": N, "tokens": {d: N_d}, "weights": {d: w_d}, "fits": {d: {"a","b","c",...}}}`
@@ -77,6 +78,83 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         }
     }
 
+    /// The allocation under the other fit rule, when some domain has two exact fits and the weights differ
+    /// (`ddo` only).
+    public struct Alternative: Codable, Sendable, Equatable {
+        /// `notebook` or `smallest-b`.
+        public var fitRule: String
+        /// The domains whose curve differs between the rules.
+        public var domains: [String]
+        public var fits: [String: PowerLawCurve]
+        public var tokens: [String: Double]
+        public var weights: [String: Double]
+        /// Its fitted `Σ_i y_i(x_i)`.
+        public var objective: Double
+
+        public init(fitRule: String, domains: [String], fits: [String: PowerLawCurve], tokens: [String: Double],
+                    weights: [String: Double], objective: Double) {
+            self.fitRule = fitRule
+            self.domains = domains
+            self.fits = fits
+            self.tokens = tokens
+            self.weights = weights
+            self.objective = objective
+        }
+    }
+
+    /// Intervals of the recommended mixture: percentile intervals over replicate mixtures.
+    public struct Intervals: Codable, Sendable, Equatable {
+        /// `bootstrap` (parametric bootstrap of one DDO under `noise`), `replicates` (DDOs over seeds) or
+        /// `propagated` (the predictor applied to each replicate tuple of its inputs).
+        public var method: String
+        /// Nominal coverage of each interval, e.g. 0.9.
+        public var level: Double
+        /// The noise of the bootstrap (nats per validation loss, or objective units with an objective column).
+        public var noise: Double?
+        /// Standard deviation of one run's objective under that noise (objective units).
+        public var noiseEffect: Double?
+        public var seed: UInt64?
+        /// Replicates that gave a mixture, and those that failed (a fit or an allocation threw).
+        public var replicates: Int
+        public var failed: Int
+        /// `[lower, upper]` per domain.
+        public var weights: [String: [Double]]
+        public var tokens: [String: [Double]]
+        /// Each replicate's tokens, in replicate order (what `predict` pairs by index across budgets).
+        public var replicateTokens: [[String: Double]]
+
+        public init(method: String, level: Double, noise: Double? = nil, noiseEffect: Double? = nil, seed: UInt64? = nil,
+                    replicates: Int, failed: Int, weights: [String: [Double]], tokens: [String: [Double]],
+                    replicateTokens: [[String: Double]]) {
+            self.method = method
+            self.level = level
+            self.noise = noise
+            self.noiseEffect = noiseEffect
+            self.seed = seed
+            self.replicates = replicates
+            self.failed = failed
+            self.weights = weights
+            self.tokens = tokens
+            self.replicateTokens = replicateTokens
+        }
+
+        /// Percentile intervals (numpy's linear quantiles at `(1 - level)/2` and `(1 + level)/2`) of the
+        /// replicate tokens and weights (`tokens / their total`, summed in `domains` order), per domain.
+        public init(method: String, level: Double, domains: [String], replicateTokens: [[String: Double]], failed: Int,
+                    noise: Double? = nil, noiseEffect: Double? = nil, seed: UInt64? = nil) {
+            var w: [String: [Double]] = [:], t: [String: [Double]] = [:]
+            for d in domains {
+                let tv = replicateTokens.map { $0[d] ?? .nan }
+                let wv = replicateTokens.map { r in (r[d] ?? .nan) / domains.reduce(0) { $0 + (r[$1] ?? .nan) } }
+                let ti = Bootstrap.percentileInterval(tv, level: level), wi = Bootstrap.percentileInterval(wv, level: level)
+                t[d] = [ti.lower, ti.upper]
+                w[d] = [wi.lower, wi.upper]
+            }
+            self.init(method: method, level: level, noise: noise, noiseEffect: noiseEffect, seed: seed,
+                      replicates: replicateTokens.count, failed: failed, weights: w, tokens: t, replicateTokens: replicateTokens)
+        }
+    }
+
     public var domains: [String]
     public var budget: Double
     public var tokens: [String: Double]
@@ -89,6 +167,16 @@ public struct MixtureResult: Codable, Sendable, Equatable {
     public var base: [String: Double]?
     public var predictor: Predictor?
     public var warnings: [String]
+    /// `ddo`: the fit rule used (`notebook` or `smallest-b`).
+    public var fitRule: String?
+    /// `ddo`: the other rule's allocation when it differs.
+    public var alternative: Alternative?
+    /// Per-domain caps in tokens, and the domains held at their cap.
+    public var caps: [String: Double]?
+    public var capped: [String]?
+    /// `ddo`: `objective(base) · Σ_i (y_i(1) - y_i(x_i*))`, the gain the fitted model promises over the base mixture.
+    public var promisedGain: Double?
+    public var intervals: Intervals?
 
     public init(domains: [String], budget: Double, tokens: [String: Double], weights: [String: Double],
                 fits: [String: Fit] = [:], objective: String? = nil, lower: Double? = nil, upper: Double? = nil,
@@ -108,6 +196,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case domains, budget, tokens, weights, fits, objective, lower, upper, base, predictor, warnings
+        case fitRule, alternative, caps, capped, promisedGain, intervals
     }
 
     /// Decodes leniently for hand-written inputs: only `tokens` is required; `domains` defaults to the token
@@ -126,6 +215,12 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         base = try c.decodeIfPresent([String: Double].self, forKey: .base)
         predictor = try c.decodeIfPresent(Predictor.self, forKey: .predictor)
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+        fitRule = try c.decodeIfPresent(String.self, forKey: .fitRule)
+        alternative = try c.decodeIfPresent(Alternative.self, forKey: .alternative)
+        caps = try c.decodeIfPresent([String: Double].self, forKey: .caps)
+        capped = try c.decodeIfPresent([String].self, forKey: .capped)
+        promisedGain = try c.decodeIfPresent(Double.self, forKey: .promisedGain)
+        intervals = try c.decodeIfPresent(Intervals.self, forKey: .intervals)
     }
 
     /// Pretty-printed JSON with sorted keys.

@@ -16,11 +16,25 @@ public struct DomainFit: Sendable {
     public var exact: Bool
     /// Why the fit is not what the data asked for (flat, or not exact through three points), if so.
     public var warning: String?
+    /// The other exact curve through the points when there are two (the one the other ``FitRule`` picks), else
+    /// `nil`.
+    public var alternative: PowerLawCurve? = nil
 
     public var maxAbsResidual: Double { residuals.reduce(0) { max($0, abs($1)) } }
     public var rmsResidual: Double {
         residuals.isEmpty ? 0 : (residuals.reduce(0) { $0 + $1 * $1 } / Double(residuals.count)).squareRoot()
     }
+}
+
+/// Which of two exact curves through three points a fit returns.
+public enum FitRule: String, Sendable, CaseIterable, Codable {
+    /// The one the official DDO notebook's method lands on (the default): scipy `curve_fit` in the raw
+    /// parametrisation `(a, b, c)` from its default start `(1, 1, 1)` (Levenberg-Marquardt). We run our
+    /// Levenberg-Marquardt on the same raw problem from the same start and keep the exact solution nearest to
+    /// where it ends.
+    case notebook
+    /// The exact solution with the smallest `b` (closest to the pole `x = -a`).
+    case smallestB = "smallest-b"
 }
 
 /// Fits `y = (x + a)^(-b) + c` with `a > -min(x)`, `b >= 0` by least squares.
@@ -32,8 +46,20 @@ public struct DomainFit: Sendable {
 /// Jacobian, tolerances `1e-15`) runs from a grid of 6 × 5 starts; the answer is the lowest cost, and among
 /// fits within `1e-8` relative (`1e-22` absolute) of it the one with the smallest `b`. Through three points
 /// the fit is exact whenever one exists, and there are usually *two* exact solutions (one with small `a`
-/// and `b`, one with larger `a` and `b`; they differ only between and beyond the points): the smallest-`b`
-/// rule picks one reproducibly.
+/// and `b`, one with larger `a` and `b`; they differ only between and beyond the points). ``FitRule`` picks
+/// one: `.notebook` (default) the one the official DDO notebook's `curve_fit` from `(a, b, c) = (1, 1, 1)`
+/// lands on, `.smallestB` the smallest `b`; the other is ``DomainFit/alternative``. The rule applies only
+/// when the best fit is exact; a least-squares (inexact) fit is unique up to round-off and keeps the
+/// smallest `b` among the tied candidates.
+///
+/// The notebook rule. Our ``LevenbergMarquardt`` minimizes `½ Σ_j ((x_j + a)^(-b) + c - y_j)²` over the raw
+/// `(a, b, c)` from `(1, 1, 1)` (analytic Jacobian; `ftol = xtol = 1.49012e-8` and at most 10,000
+/// evaluations, as the notebook's `curve_fit(..., maxfev=10000)`; steps leaving `x + a > 0` are rejected).
+/// Its end point selects the exact candidate minimizing `|ln b - ln b*| + |a - a*| / (1 + |a*|)`, provided
+/// it converged to within `0.05` of one in that distance. Otherwise (it diverged or stalled between the
+/// two) the smallest-`b` solution is used and the fit carries a warning. Two Levenberg-Marquardt codes can
+/// take different paths near the boundary between the two basins: we land where scipy's MINPACK lands on all
+/// 7 domains of the notebook and on 33 of the fixture's 40 random exact triples (`Fixtures/ddo/notebook.json`).
 ///
 /// Degenerate data. Every curve of the family with `b > 0` is strictly decreasing and convex, so points
 /// that are not (more tokens of the domain do not help, or the three points are collinear / concave / too
@@ -49,7 +75,7 @@ public enum PowerLawFitter {
 
     /// Fits the points; `domain` only names the domain in warnings. Throws when there are fewer than three
     /// distinct `x`, or a value is not finite.
-    public static func fit(x: [Double], y: [Double], domain: String = "") throws -> DomainFit {
+    public static func fit(x: [Double], y: [Double], domain: String = "", rule: FitRule = .notebook) throws -> DomainFit {
         guard x.count == y.count else {
             throw DataMixingError.invalidArgument("domain \(domain): \(x.count) x values but \(y.count) y values")
         }
@@ -90,16 +116,17 @@ public enum PowerLawFitter {
         let solver = LevenbergMarquardt(options: options)
 
         var candidates: [(curve: PowerLawCurve, cost: Double)] = []
-        for scale in _startScales {
-            for exponent in _startExponents {
-                let start = [Foundation.log(scale * xMax), Foundation.log(exponent)]
-                guard let r = try? solver.minimize(problem, from: start), r.cost.isFinite else { continue }
-                let a = -xMin + Foundation.exp(r.parameters[0]), b = Foundation.exp(r.parameters[1])
-                guard a.isFinite, b.isFinite, b > 0, x.allSatisfy({ $0 + a > 0 }) else { continue }
-                var fMean = 0.0
-                for j in 0..<m { fMean += Foundation.pow(x[j] + a, -b) }
-                candidates.append((PowerLawCurve(a: a, b: b, c: yMean - fMean / Double(m)), r.cost))
-            }
+        // The notebook's end point is one more start, so its basin is among the candidates.
+        let landing = _notebookEndpoint(x: x, y: y)
+        var starts = _startScales.flatMap { s in _startExponents.map { [Foundation.log(s * xMax), Foundation.log($0)] } }
+        if let l = landing, l.a + xMin > 0 { starts.append([Foundation.log(l.a + xMin), Foundation.log(l.b)]) }
+        for start in starts {
+            guard let r = try? solver.minimize(problem, from: start), r.cost.isFinite else { continue }
+            let a = -xMin + Foundation.exp(r.parameters[0]), b = Foundation.exp(r.parameters[1])
+            guard a.isFinite, b.isFinite, b > 0, x.allSatisfy({ $0 + a > 0 }) else { continue }
+            var fMean = 0.0
+            for j in 0..<m { fMean += Foundation.pow(x[j] + a, -b) }
+            candidates.append((PowerLawCurve(a: a, b: b, c: yMean - fMean / Double(m)), r.cost))
         }
         let flatCost = 0.5 * y.reduce(0) { $0 + ($1 - yMean) * ($1 - yMean) }
         candidates.append((PowerLawCurve(a: 0, b: 0, c: yMean - 1), flatCost))
@@ -107,14 +134,81 @@ public enum PowerLawFitter {
         let tied = candidates.filter { $0.cost <= best * (1 + 1e-8) + 1e-22 }
         var curve = tied.min { $0.curve.b < $1.curve.b }!.curve
         if curve.b < 1e-12 { curve = PowerLawCurve(a: 0, b: 0, c: yMean - 1) }
+        let scaleY = max(1, y.reduce(0) { max($0, abs($1)) })
+        func isExact(_ c: PowerLawCurve) -> Bool { zip(x, y).allSatisfy { abs($1 - c.value($0)) <= exactTolerance * scaleY } }
+
+        // Two or more distinct exact curves: choose by the rule, keep the other as the alternative.
+        var alternative: PowerLawCurve? = nil
+        var ruleWarning: String? = nil
+        if !curve.isFlat, isExact(curve) {
+            var exactCurves: [PowerLawCurve] = []
+            for t in tied.map(\.curve).sorted(by: { $0.b < $1.b }) where t.b >= 1e-12 && isExact(t) {
+                if !exactCurves.contains(where: { Self._same($0, t) }) { exactCurves.append(t) }
+            }
+            if exactCurves.count >= 2 {
+                let smallest = exactCurves[0]
+                let landed = landing.flatMap { Self._nearest(to: $0, among: exactCurves) }
+                switch rule {
+                case .smallestB:
+                    curve = smallest
+                    alternative = landed.map { Self._same($0, smallest) ? exactCurves.last! : $0 } ?? exactCurves.last!
+                case .notebook:
+                    if let l = landed {
+                        curve = l
+                        alternative = Self._same(l, smallest) ? exactCurves.last! : smallest
+                    } else {
+                        curve = smallest
+                        alternative = exactCurves.last!
+                        ruleWarning = (domain.isEmpty ? "" : "domain \(domain): ")
+                            + "the notebook's fit (Levenberg-Marquardt from a = b = c = 1) does not converge to an exact curve; using the smallest-b one"
+                    }
+                }
+            }
+        }
 
         let residuals = zip(x, y).map { $1 - curve.value($0) }
-        let scaleY = max(1, y.reduce(0) { max($0, abs($1)) })
         let exact = residuals.allSatisfy { abs($0) <= exactTolerance * scaleY }
         var fit = DomainFit(curve: curve, x: x, y: y, residuals: residuals, distinctPoints: distinct,
-                            exact: exact, warning: nil)
-        fit.warning = _warning(fit, domain: domain)
+                            exact: exact, warning: nil, alternative: alternative)
+        fit.warning = ruleWarning ?? _warning(fit, domain: domain)
         return fit
+    }
+
+    /// Two curves are the same solution when `a` and `b` agree to `1e-6` relative.
+    static func _same(_ p: PowerLawCurve, _ q: PowerLawCurve) -> Bool {
+        abs(p.b - q.b) <= 1e-6 * max(abs(p.b), abs(q.b)) && abs(p.a - q.a) <= 1e-6 * (1 + max(abs(p.a), abs(q.a)))
+    }
+
+    /// Where the notebook's method (least squares in the raw `(a, b, c)` from `(1, 1, 1)`) ends: `(a, b)`, or
+    /// `nil` when it fails or ends outside `b > 0`.
+    static func _notebookEndpoint(x: [Double], y: [Double]) -> (a: Double, b: Double)? {
+        let m = x.count
+        let problem = ClosureResiduals(parameterCount: 3, residualCount: m, residuals: { p, r in
+            for j in 0..<m { r[j] = Foundation.pow(x[j] + p[0], -p[1]) + p[2] - y[j] }
+        }, jacobian: { p, jac in
+            for j in 0..<m {
+                let f = Foundation.pow(x[j] + p[0], -p[1])
+                jac[3 * j] = -p[1] * f / (x[j] + p[0])
+                jac[3 * j + 1] = -Foundation.log(x[j] + p[0]) * f
+                jac[3 * j + 2] = 1
+            }
+        })
+        var options = LevenbergMarquardt.Options()
+        options.functionTolerance = 1.49012e-8
+        options.stepTolerance = 1.49012e-8
+        options.gradientTolerance = 0
+        options.maxEvaluations = 10_000
+        guard let r = try? LevenbergMarquardt(options: options).minimize(problem, from: [1, 1, 1]),
+              r.parameters.allSatisfy({ $0.isFinite }), r.parameters[1] > 0 else { return nil }
+        return (r.parameters[0], r.parameters[1])
+    }
+
+    /// The candidate nearest to the notebook's end point in `|ln b - ln b*| + |a - a*| / (1 + |a*|)`, when
+    /// within `0.05`; else `nil`.
+    static func _nearest(to p: (a: Double, b: Double), among candidates: [PowerLawCurve]) -> PowerLawCurve? {
+        func distance(_ c: PowerLawCurve) -> Double { abs(Foundation.log(c.b / p.b)) + abs(c.a - p.a) / (1 + abs(p.a)) }
+        let nearest = candidates.min { distance($0) < distance($1) }!
+        return distance(nearest) <= 0.05 ? nearest : nil
     }
 
     static func _warning(_ fit: DomainFit, domain: String) -> String? {

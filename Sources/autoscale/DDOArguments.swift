@@ -76,3 +76,59 @@ extension DDOArguments {
         return (parsed.domains, text.contains("=") ? parsed.weights : nil)
     }
 }
+
+extension DDOArguments {
+    /// `--caps d1=N1,d2=N2`: per-domain caps in tokens (token-count syntax: `5e6`, `1.2M`).
+    static func caps(_ text: String) throws -> [String: Double] {
+        var out: [String: Double] = [:]
+        for item in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            let name = parts[0].trimmingCharacters(in: .whitespaces)
+            guard parts.count == 2, !name.isEmpty else {
+                throw DataMixingError.invalidArgument("--caps: '\(item)' is not domain=tokens (e.g. --caps web=5M,code=1.2M)")
+            }
+            guard out[name] == nil else { throw DataMixingError.invalidArgument("--caps: domain '\(name)' is listed twice") }
+            out[name] = try TokenCount.parse(String(parts[1]), field: "--caps: \(name)")
+        }
+        return out
+    }
+
+    /// `--level`: a nominal coverage strictly between 0 and 1.
+    static func level(_ text: String) throws -> Double {
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v > 0, v < 1 else {
+            throw DataMixingError.invalidArgument("--level: '\(text)' is not a number strictly between 0 and 1")
+        }
+        return v
+    }
+
+    /// `--noise`: a positive finite number.
+    static func noise(_ text: String) throws -> Double {
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v > 0, v.isFinite else {
+            throw DataMixingError.invalidArgument("--noise: '\(text)' is not a positive number (nats)")
+        }
+        return v
+    }
+
+    /// A whole number option (`--bootstrap`, `--seed`) in `minimum...maximum`.
+    static func count(_ text: String, option: String, minimum: UInt64, maximum: UInt64 = .max) throws -> UInt64 {
+        guard let v = UInt64(text.trimmingCharacters(in: .whitespaces)), v >= minimum, v <= maximum else {
+            throw DataMixingError.invalidArgument("\(option): '\(text)' is not a whole number "
+                + (maximum == .max ? ">= \(minimum)" : "from \(minimum) to \(maximum)"))
+        }
+        return v
+    }
+
+    static func fitRule(_ text: String) throws -> FitRule {
+        guard let r = FitRule(rawValue: text) else {
+            throw DataMixingError.invalidArgument("--fit-rule: '\(text)' is not one of " + FitRule.allCases.map(\.rawValue).joined(separator: ", "))
+        }
+        return r
+    }
+
+    /// ` [lo, hi]` columns of an interval, or empty.
+    static func interval(_ iv: [Double]?, _ format: String) -> String {
+        guard let iv, iv.count == 2 else { return "" }
+        return "[" + String(format: format, iv[0]) + ", " + String(format: format, iv[1]) + "]"
+    }
+}
+

@@ -16,6 +16,9 @@ struct PredictCommand: ParsableCommand {
     @Argument(help: "Result JSON files (ddo fit --json / result.json), at two or more distinct budgets.")
     var results: [String]
     @Option(help: "Target budget in tokens, e.g. 1e9 or 1B.") var tokens: String
+    @Option(help: "Per-domain caps in tokens at the target, e.g. web=5M,code=1.2M (capped domains stay at their cap).")
+    var caps: String?
+    @Option(help: "Nominal coverage of the propagated intervals (default: the inputs' level).") var level: String?
     @Option(name: .shortAndLong, help: "Also write the result JSON to this file (atomically).") var output: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No warnings on stderr.") var quiet = false
@@ -23,7 +26,9 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let target = try DDOArguments.tokens(tokens, option: "--tokens")
         let inputs = try results.map(MixtureResult.read)
-        let result = try MixtureResult.predicted(from: inputs, sources: results, budget: target)
+        let capMap = try caps.map(DDOArguments.caps)
+        let lv = try level.map(DDOArguments.level)
+        let result = try MixtureResult.predicted(from: inputs, sources: results, budget: target, caps: capMap, level: lv)
         let fit = result.predictor!
         DDOArguments.warn(result.warnings, quiet: quiet)
         try DDOArguments.emit(result, json: json, output: output) {
@@ -31,11 +36,17 @@ struct PredictCommand: ParsableCommand {
             var text = "AutoScale prediction at \(n(target)) tokens from \(inputs.count) budgets ("
                 + fit.budgets.map(n).joined(separator: ", ") + "), u = \(String(format: "%.6g", fit.scale)), "
                 + "rms log residual \(String(format: "%.3g", fit.rmsLogResidual))\n"
+            let capped = Set(result.capped ?? [])
             let rows = result.domains.map { d in
                 [d, String(format: "%.6g", fit.c[d]!), String(format: "%.6g", fit.k[d]!),
-                 String(format: "%.0f", result.tokens[d]!), String(format: "%.4f", result.weights[d]!)]
+                 String(format: "%.0f", result.tokens[d]!) + (capped.contains(d) ? " (cap)" : ""),
+                 String(format: "%.4f", result.weights[d]!)] + (result.intervals.map { [DDOArguments.interval($0.weights[d], "%.4f")] } ?? [])
             }
-            text += DDOArguments.table(["domain", "c", "k", "tokens", "weight"], rows)
+            text += DDOArguments.table(["domain", "c", "k", "tokens", "weight"]
+                                       + (result.intervals.map { [String(format: "%g%% interval", 100 * $0.level)] } ?? []), rows)
+            if let iv = result.intervals {
+                text += "intervals: propagated from \(iv.replicates) paired replicates of the inputs" + (iv.failed > 0 ? " (\(iv.failed) failed)" : "") + "\n"
+            }
             return text
         }
     }

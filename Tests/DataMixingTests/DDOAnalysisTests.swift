@@ -91,13 +91,13 @@ import TestSupport
     let ref: DDOReference.Pipeline
     init() throws { ref = try DDOReference.shared().pipeline }
 
-    /// The whole DDO from Fixtures/ddo/losses_3domains.csv (rows shuffled, base not first): the points, the
-    /// exact fits (smallest-b solution of scipy's root finder, 1e-6 relative) and the allocation (SLSQP on those
-    /// curves, tokens to 1e-6 relative) agree with the Python reference.
+    /// The whole DDO from Fixtures/ddo/losses_3domains.csv (rows shuffled, base not first) under the smallest-b
+    /// rule: the points, the exact fits (smallest-b solution of scipy's root finder, 1e-6 relative) and the
+    /// allocation (SLSQP on those curves, tokens to 1e-6 relative) agree with the Python reference.
     @Test func fixtureDDOMatchesScipy() throws {
         let table = try LossTable.read(path: Fixture.url("ddo/losses_3domains.csv").path)
         #expect(table.domains == ref.domains && table.validationDomains == ref.domains)
-        let r = try DDO.analyze(table)
+        let r = try DDO.analyze(table, settings: DDOSettings(fitRule: .smallestB))
         #expect(abs(r.objectives[r.baseRun] - ref.objective_base) < 1e-12 * ref.objective_base)
         #expect(abs(r.lower - ref.lower) < 1e-15 && r.upper == ref.upper && r.budget == ref.budget)
         for (i, d) in ref.domains.enumerated() {

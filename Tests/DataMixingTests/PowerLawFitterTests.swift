@@ -11,11 +11,12 @@ import TestSupport
         0.5 * zip(x, y).reduce(0) { $0 + ($1.1 - curve.value($1.0)) * ($1.1 - curve.value($1.0)) }
     }
 
-    /// Three points from a true curve: the fit is exact (residuals <= 1e-9) and equals, to 1e-8 relative,
-    /// the smallest-b one of the (two) exact solutions scipy's root finder found from the same start grid.
+    /// Three points from a true curve: under the smallest-b rule the fit is exact (residuals <= 1e-9) and
+    /// equals, to 1e-8 relative, the smallest-b one of the (two) exact solutions scipy's root finder found from
+    /// the same start grid.
     @Test func exactThroughThreePoints() throws {
         for (i, e) in ref.exact_fits.enumerated() {
-            let fit = try PowerLawFitter.fit(x: e.x, y: e.y, domain: "d\(i)")
+            let fit = try PowerLawFitter.fit(x: e.x, y: e.y, domain: "d\(i)", rule: .smallestB)
             #expect(fit.exact, "case \(i): residuals \(fit.residuals)")
             #expect(fit.maxAbsResidual < 1e-9)
             #expect(fit.warning == nil)
@@ -73,7 +74,7 @@ import TestSupport
 @Suite struct PowerLawFitterRobustnessTests {
     /// 400 random true curves (a from just above -min x to 5, b from 0.02 to 3, y normalized to y(1) = 1) on
     /// random factor pairs (1/f1, f2 with f1, f2 in [1.5, 6]): an exact curve exists, so the fit must be exact
-    /// (residuals <= 1e-9) with no warning, and its b no larger than the true b (the smallest-b rule).
+    /// (residuals <= 1e-9) with no warning, and under the smallest-b rule its b no larger than the true b.
     @Test func exactWheneverACurveExists() throws {
         var seed: UInt64 = 0xfeed
         func uniform(_ lo: Double, _ hi: Double) -> Double {
@@ -86,7 +87,7 @@ import TestSupport
             let a = uniform(-0.95 * x[0], 5), b = uniform(0.02, 3)
             let truth = PowerLawCurve(a: a, b: b, c: 1 - Foundation.pow(1 + a, -b))
             let y = x.map(truth.value)
-            let fit = try PowerLawFitter.fit(x: x, y: y)
+            let fit = try PowerLawFitter.fit(x: x, y: y, rule: .smallestB)
             if !fit.exact || fit.warning != nil || fit.curve.b > b * (1 + 1e-6) {
                 failures.append("x \(x) truth \(truth) fit \(fit.curve) residual \(fit.maxAbsResidual)")
             }
