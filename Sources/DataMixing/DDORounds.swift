@@ -55,8 +55,9 @@ public struct DDORoundsSettings: Sendable, Equatable {
 /// measured) and gives the round's optimum `w'_r`. The move is `δ_r = max_i |ln w'_r,i - ln w_r,i|` (`w_r`
 /// as actually trained, after rounding to whole tokens). Then
 ///
-/// - `δ_r < tolerance` and `f_r = f_min`: converged, stop (a small move with wide factors is not enough:
-///   the slope measured with wide factors is biased by the family's misfit and by interactions);
+/// - `δ_r < tolerance` and `δ_{r-1} < tolerance`, both at `f_r = f_{r-1} = f_min`: converged, stop (a small
+///   move with wide factors is not enough: the slope measured with wide factors is biased by the family's
+///   misfit and by interactions; one small move at the floor can be the noise's luck);
 /// - else `w_{r+1} = w'_r` and `f_{r+1} = max(f_min, min(√f_r, e^{2 δ_r}))`: the trust region at least halves
 ///   in `ln f`, shrinks to twice the last step, and never goes below `f_min`.
 ///
@@ -151,7 +152,10 @@ public struct DDORounds: Sendable {
             guard move.isFinite else {
                 throw DataMixingError.invalidInput(location: "round \(r)", message: "the optimum's move is \(move)")
             }
-            if move < settings.tolerance, factor == settings.minimumFactor { converged = true; break }
+            // Converged: two consecutive rounds at the floor moved less than the tolerance (one small move
+            // can be the noise's luck).
+            let still = { (x: Round) in x.factor == settings.minimumFactor && x.move < settings.tolerance }
+            if rounds.count >= 2, still(rounds[rounds.count - 1]), still(rounds[rounds.count - 2]) { converged = true; break }
             weights = optimum
             factor = max(settings.minimumFactor, min(factor.squareRoot(), Foundation.exp(2 * move)))
         }

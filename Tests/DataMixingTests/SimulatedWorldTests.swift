@@ -128,7 +128,8 @@ struct WorldChain {
 
     /// The noisy world (transfer, 0.2% noise on every loss), over trainer seeds 1-6: the AutoScale weights beat
     /// the reused weights on every seed; the median regret is at most 5% of uniform's and the worst at most
-    /// 20%; the DDO weights at every small budget are within 0.03 of the true optimum.
+    /// 10% (measured: 0.25-1.4% on five seeds, 8.9% on seed 4); the DDO weights at every small budget are
+    /// within 0.03 of the true optimum.
     @Test func noisyWorld() throws {
         let world = try #require(ref.worlds.first { $0.name == "noisy" })
         var fractions: [Double] = []
@@ -144,7 +145,7 @@ struct WorldChain {
         let sorted = fractions.sorted()
         #expect(sorted.allSatisfy { $0.isFinite })
         #expect((sorted[2] + sorted[3]) / 2 <= 0.05, "\(fractions)")
-        #expect(sorted.last! <= 0.2, "\(fractions)")
+        #expect(sorted.last! <= 0.1, "\(fractions)")
     }
 
     /// Same trainer answers, same bits: two runs of the noisy world's rounds at the smallest budget agree exactly.
