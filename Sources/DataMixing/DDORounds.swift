@@ -98,7 +98,7 @@ public struct DDORounds: Sendable {
     public var budget: Int
     public var settings: DDORoundsSettings
     public var rounds: [Round]
-    /// `true` when the last round moved less than the tolerance.
+    /// `true` when the last two rounds, both at the floor factor, moved less than the tolerance.
     public var converged: Bool
     /// The answer (see ``DDORoundsSettings/averaged``) and its tokens `budget · weights`.
     public var weights: [Double]
@@ -106,22 +106,17 @@ public struct DDORounds: Sendable {
     /// Training runs spent: `Σ_r (1 + 2m)`.
     public var runCount: Int { rounds.reduce(0) { $0 + $1.plan.runs.count } }
 
-    /// Runs the rounds. `ddo.lower`, `ddo.upper` and `ddo.budget` must be `nil` (each round's bounds are its
-    /// trust region, its budget the plan's); `objective` and `evalDomains` apply to every round.
+    /// Runs the rounds, training every run through `train`. `ddo.lower`, `ddo.upper` and `ddo.budget` must be
+    /// `nil` (each round's bounds are its trust region, its budget the plan's); `objective` and `evalDomains`
+    /// apply to every round.
     public static func run(domains: [String], budget: Int, baseWeights: [Double]? = nil,
                            ddo: DDOSettings = DDOSettings(), settings: DDORoundsSettings = DDORoundsSettings(),
                            progress: (String) -> Void = { _ in },
                            train: (Run) throws -> [String: Double]) throws -> DDORounds {
-        try settings.validate()
         guard ddo.lower == nil, ddo.upper == nil, ddo.budget == nil else {
             throw DataMixingError.invalidArgument("--lower, --upper and --budget do not apply to DDO rounds (each round's bounds are its trust region)")
         }
-        var weights = baseWeights
-        var factor = settings.initialFactor
-        var rounds: [Round] = []
-        var converged = false
-        for r in 1...settings.maxRounds {
-            let plan = try DDOPlan(domains: domains, budget: budget, baseWeights: weights, factors: [1 / factor, factor])
+        return try run(domains: domains, budget: budget, baseWeights: baseWeights, settings: settings, progress: progress) { r, plan in
             var answers: [[String: Double]] = []
             for run in plan.runs {
                 let losses = try train(Run(round: r, id: "round-\(r)/\(run.id)", tokens: run.tokens))
@@ -142,15 +137,33 @@ public struct DDORounds: Sendable {
                                   runs: zip(plan.runs, answers).map { run, a in
                                       LossTable.Run(name: run.id, tokens: run.tokens.map(Double.init), losses: validation.map { a[$0]! })
                                   })
-            let analysis = try DDO.analyze(table, settings: ddo)
+            return try DDO.analyze(table, settings: ddo)
+        }
+    }
+
+    /// Runs the rounds with a caller that trains and fits a whole round: `round(r, plan)` returns the
+    /// ``DDOAnalysis`` of round `r`'s plan (e.g. a ``DDOExperiment`` with output `<out>/round-<r>/`, which
+    /// caches, distributes over MPI ranks and writes that round's `losses.csv` and `result.json`). The analysis
+    /// must use the default bounds and budget (the plan's tested multipliers and base total).
+    public static func run(domains: [String], budget: Int, baseWeights: [Double]? = nil,
+                           settings: DDORoundsSettings = DDORoundsSettings(), progress: (String) -> Void = { _ in },
+                           round: (Int, DDOPlan) throws -> DDOAnalysis) throws -> DDORounds {
+        try settings.validate()
+        var weights = baseWeights
+        var factor = settings.initialFactor
+        var rounds: [Round] = []
+        var converged = false
+        for r in 1...settings.maxRounds {
+            let plan = try DDOPlan(domains: domains, budget: budget, baseWeights: weights, factors: [1 / factor, factor])
+            let analysis = try round(r, plan)
             let base = plan.baseTokens.map { Double($0) / Double(budget) }
             let total = analysis.allocation.tokens.reduce(0, +)
             let optimum = analysis.allocation.tokens.map { $0 / total }
             let move = zip(optimum, base).reduce(0) { max($0, abs(Foundation.log($1.0) - Foundation.log($1.1))) }
             rounds.append(Round(plan: plan, analysis: analysis, factor: factor, baseWeights: base, weights: optimum, move: move))
-            progress(String(format: "round %d: factor %.4g, %d runs, move %.4g", r, factor, plan.runs.count, move))
-            guard move.isFinite else {
-                throw DataMixingError.invalidInput(location: "round \(r)", message: "the optimum's move is \(move)")
+            progress("round \(r): factor " + String(format: "%.4g", factor) + ", \(plan.runs.count) runs, move " + String(format: "%.4g", move))
+            guard move.isFinite, optimum.allSatisfy({ $0 > 0 && $0.isFinite }) else {
+                throw DataMixingError.invalidInput(location: "round \(r)", message: "the optimum \(optimum) is not a positive mixture")
             }
             // Converged: two consecutive rounds at the floor moved less than the tolerance (one small move
             // can be the noise's luck).
