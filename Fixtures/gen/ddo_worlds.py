@@ -14,7 +14,10 @@ The true optimum at budget S: minimize the objective over N = S * softmax(z) (th
 scipy BFGS from 8 starts (uniform and 7 seeded random), each polished by Nelder-Mead, then checked by
 its KKT conditions: S * dF/dN_i equal across domains to 1e-7 relative of their mean (interior optimum).
 
-Writes Fixtures/ddo/worlds.json.  Run: python3 Fixtures/gen/ddo_worlds.py
+Also writes trainer_samples: requests answered by Docs/examples/simulated_trainer.py (its normal draws z and
+losses), which the Swift in-process trainer must reproduce.
+
+Writes Fixtures/ddo/worlds.json (byte-identical on rerun).  Run: python3 Fixtures/gen/ddo_worlds.py
 """
 import json, os
 import numpy as np
