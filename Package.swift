@@ -68,7 +68,7 @@ let package = Package(
             ]),
 
         // Unit tests, one target per layer; end-to-end tests drive the built CLI.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Base"], path: "Tests/TestSupport"),
         .testTarget(name: "BaseTests", dependencies: ["Base", "TestSupport"]),
         .testTarget(name: "LinearAlgebraTests", dependencies: ["LinearAlgebra", "TestSupport"]),
         .testTarget(name: "OptimizationTests", dependencies: ["Optimization", "Base", "TestSupport"]),

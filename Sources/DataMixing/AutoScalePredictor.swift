@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import LinearAlgebra
 import Optimization
@@ -131,14 +132,14 @@ public struct AutoScalePredictor: Sendable {
         guard capList.count == c.count else { throw DataMixingError.invalidArgument("the predictor needs one cap (or none) per domain") }
         for (i, cap) in capList.enumerated() {
             if let cap, !(cap > 0 && cap.isFinite) {
-                throw DataMixingError.invalidArgument("--caps: the cap of domain \(domains[i]) must be a positive number of tokens, got \(cap)")
+                throw FieldError("caps", "the cap of domain \(domains[i]) must be a positive number of tokens, got \(cap)")
             }
         }
         let logCaps = capList.map { $0.map { Foundation.log($0) } ?? .infinity }
         if capList.allSatisfy({ $0 != nil }) {
             let sumCaps = capList.reduce(0) { $0 + $1! }
             guard sumCaps >= budget * (1 - 1e-12) else {
-                throw DataMixingError.infeasible(String(format: "--caps: the caps sum to %.6g tokens, below the target budget %.6g", sumCaps, budget))
+                throw FieldError("caps", String(format: "the caps sum to %.6g tokens, below the target budget %.6g", sumCaps, budget))
             }
         }
         func logTotal(_ t: Double) -> Double {
@@ -185,8 +186,8 @@ public struct AutoScalePredictor: Sendable {
         guard logTotal(lo) <= target else { throw unreachable(Foundation.exp(logTotal(lo)), lo) }
         let hi = expand(max(1, lo + 1), while: { logCappedTotal($0) < target }) { lo + 2 * ($0 - lo) }
         guard logCappedTotal(hi) >= target else {
-            throw DataMixingError.infeasible(String(format:
-                "--caps: the target budget %.6g cannot be reached: with the capped domains at their caps the others do not grow to it", budget))
+            throw FieldError("caps", String(format:
+                "the target budget %.6g cannot be reached: with the capped domains at their caps the others do not grow to it", budget))
         }
         let scale = try Bisection.root(in: lo, hi, absoluteTolerance: 1e-13) { logCappedTotal($0) - target }
         var tokens = tokens(atScale: scale)
@@ -267,7 +268,7 @@ extension MixtureResult {
             out.caps = caps
             out.capped = domains.indices.filter { p.capped[$0] }.map { domains[$0] }
         }
-        if let level { try DDO._checkLevel(level, option: "--level") }
+        if let level { try DDO._checkLevel(level) }
         let replicateSets = results.map { $0.intervals?.replicateTokens ?? [] }
         let counts = Set(replicateSets.map(\.count))
         if counts.count == 1, let k = counts.first, k > 0 {

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Settings of a DDO fit (`autoscale ddo fit` options).
@@ -135,12 +136,12 @@ public enum DDO {
         let caps = try _caps(settings.caps, domains: table.domains)
         let tested = xs.flatMap { $0 }
         let lower = settings.lower ?? tested.min()!, upper = settings.upper ?? tested.max()!
-        guard lower >= 0, lower.isFinite else { throw DataMixingError.invalidArgument("--lower must be a non-negative number, got \(lower)") }
+        guard lower >= 0, lower.isFinite else { throw FieldError("lower", "must be a non-negative number, got \(lower)") }
         guard upper.isFinite, upper >= lower else {
-            throw DataMixingError.invalidArgument("--upper (\(upper)) must be at least --lower (\(lower))")
+            throw FieldError("upper", "\(upper) is below the lower bound \(lower)")
         }
         let budget = settings.budget ?? baseTokens.reduce(0, +)
-        guard budget > 0, budget.isFinite else { throw DataMixingError.invalidArgument("--budget must be positive, got \(budget)") }
+        guard budget > 0, budget.isFinite else { throw FieldError("budget", "must be positive, got \(budget)") }
         let allocation = try KKTAllocation.solve(curves: fits.map(\.curve), baseTokens: baseTokens, budget: budget,
                                                  lower: lower, upper: upper, domains: table.domains, caps: caps)
         var warnings = fits.compactMap(\.warning)
@@ -183,10 +184,10 @@ public enum DDO {
         guard let caps else { return [Double?](repeating: nil, count: domains.count) }
         for (d, v) in caps.sorted(by: { $0.key < $1.key }) {
             guard domains.contains(d) else {
-                throw DataMixingError.invalidArgument("--caps: no domain '\(d)' (the domains are \(domains.joined(separator: ", ")))")
+                throw FieldError("caps", "no domain '\(d)' (the domains are \(domains.joined(separator: ", ")))")
             }
             guard v > 0, v.isFinite else {
-                throw DataMixingError.invalidArgument("--caps: the cap of \(d) must be a positive number of tokens, got \(v)")
+                throw FieldError("caps", "the cap of \(d) must be a positive number of tokens, got \(v)")
             }
         }
         return domains.map { caps[$0] }
@@ -212,7 +213,7 @@ public enum DDO {
         if let chosen = settings.evalDomains {
             columns = try chosen.domains.map { d in
                 guard let j = table.validationDomains.firstIndex(of: d) else {
-                    throw DataMixingError.invalidArgument("--eval-domains: \(table.source) has no column val:\(d) (it has "
+                    throw FieldError("eval_domains", "\(table.source) has no column val:\(d) (it has "
                         + table.validationDomains.map { "val:\($0)" }.joined(separator: ", ") + ")")
                 }
                 return j

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Optimization
 
@@ -73,9 +74,9 @@ extension DDO {
             var t = table
             for r in t.runs.indices {
                 if t.hasObjectiveColumn {
-                    t.runs[r].objective = (t.runs[r].objective ?? .nan) + options.noise * _normal(&rng)
+                    t.runs[r].objective = (t.runs[r].objective ?? .nan) + options.noise * rng.normal()
                 } else {
-                    for j in t.runs[r].losses.indices { t.runs[r].losses[j] += options.noise * _normal(&rng) }
+                    for j in t.runs[r].losses.indices { t.runs[r].losses[j] += options.noise * rng.normal() }
                 }
             }
             do {
@@ -87,7 +88,7 @@ extension DDO {
             }
         }
         guard !reps.isEmpty else {
-            throw DataMixingError.invalidArgument("--noise: no bootstrap replicate gave an allocation (first: \(firstError.map { "\($0)" } ?? "?"))")
+            throw FieldError("noise", "no bootstrap replicate gave an allocation (first: \(firstError.map { "\($0)" } ?? "?"))")
         }
         return MixtureResult.Intervals(method: "bootstrap", level: options.level, domains: point.domains, replicateTokens: reps,
                                        failed: failed, noise: options.noise,
@@ -97,7 +98,7 @@ extension DDO {
 
     /// Intervals from DDO replicates over seeds (one analysis per seed, same domains and budget).
     public static func replicateIntervals(_ analyses: [DDOAnalysis], level: Double = DDOBootstrapOptions.defaultLevel) throws -> MixtureResult.Intervals {
-        try _checkLevel(level, option: "level")
+        try _checkLevel(level)
         guard analyses.count >= 2 else {
             throw DataMixingError.invalidArgument("intervals from replicates need two or more DDO analyses, got \(analyses.count)")
         }
@@ -134,23 +135,17 @@ extension DDO {
     /// Validates bootstrap options; messages name the CLI option.
     public static func checkBootstrap(_ o: DDOBootstrapOptions) throws {
         guard o.noise > 0, o.noise.isFinite else {
-            throw DataMixingError.invalidArgument("--noise: must be a positive number (nats), got \(o.noise)")
+            throw FieldError("noise", "must be a positive number (nats), got \(o.noise)")
         }
         guard o.replicates >= 2 else {
-            throw DataMixingError.invalidArgument("--bootstrap: needs at least 2 replicates, got \(o.replicates)")
+            throw FieldError("bootstrap", "needs at least 2 replicates, got \(o.replicates)")
         }
-        try _checkLevel(o.level, option: "--level")
+        try _checkLevel(o.level)
     }
 
-    static func _checkLevel(_ level: Double, option: String) throws {
+    static func _checkLevel(_ level: Double) throws {
         guard level > 0, level < 1 else {
-            throw DataMixingError.invalidArgument("\(option): must lie strictly between 0 and 1, got \(level)")
+            throw FieldError("level", "must lie strictly between 0 and 1, got \(level)")
         }
-    }
-
-    /// A standard normal by Box-Muller from two uniforms (the second of the pair is not kept).
-    static func _normal(_ rng: inout Xoshiro256StarStar) -> Double {
-        let u1 = rng.nextUnit(), u2 = rng.nextUnit()
-        return (-2 * Foundation.log(1 - u1)).squareRoot() * Foundation.cos(2 * Double.pi * u2)
     }
 }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Settings of ``DDORounds`` (re-centred DDO with a shrinking trust region).
@@ -33,16 +34,16 @@ public struct DDORoundsSettings: Sendable, Equatable {
     /// One-line errors naming the option.
     public func validate() throws {
         guard initialFactor.isFinite, initialFactor > 1 else {
-            throw DataMixingError.invalidArgument("--initial-factor must be a number above 1, got \(initialFactor)")
+            throw FieldError("initial_factor", "must be a number above 1, got \(initialFactor)")
         }
         guard minimumFactor.isFinite, minimumFactor > 1, minimumFactor <= initialFactor else {
-            throw DataMixingError.invalidArgument("--min-factor must be above 1 and at most --initial-factor (\(initialFactor)), got \(minimumFactor)")
+            throw FieldError("min_factor", "must be above 1 and at most the initial factor \(initialFactor), got \(minimumFactor)")
         }
         guard tolerance.isFinite, tolerance > 0 else {
-            throw DataMixingError.invalidArgument("--tolerance must be a positive number, got \(tolerance)")
+            throw FieldError("tolerance", "must be a positive number, got \(tolerance)")
         }
-        guard maxRounds >= 1 else { throw DataMixingError.invalidArgument("--rounds must be at least 1, got \(maxRounds)") }
-        guard averaged >= 1 else { throw DataMixingError.invalidArgument("--average-rounds must be at least 1, got \(averaged)") }
+        guard maxRounds >= 1 else { throw FieldError("rounds", "must be at least 1, got \(maxRounds)") }
+        guard averaged >= 1 else { throw FieldError("average_rounds", "must be at least 1, got \(averaged)") }
     }
 }
 
@@ -114,7 +115,7 @@ public struct DDORounds: Sendable {
                            progress: (String) -> Void = { _ in },
                            train: (Run) throws -> [String: Double]) throws -> DDORounds {
         guard ddo.lower == nil, ddo.upper == nil, ddo.budget == nil else {
-            throw DataMixingError.invalidArgument("--lower, --upper and --budget do not apply to DDO rounds (each round's bounds are its trust region)")
+            throw FieldError("rounds", "the lower and upper bounds and the budget do not apply to DDO rounds (each round's bounds are its trust region)")
         }
         return try run(domains: domains, budget: budget, baseWeights: baseWeights, settings: settings, progress: progress) { r, plan in
             var answers: [[String: Double]] = []

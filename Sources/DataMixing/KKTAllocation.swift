@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Optimization
 
@@ -68,10 +69,10 @@ public enum KKTAllocation {
         for i in 0..<n {
             guard let cap = capList[i] else { continue }
             guard cap > 0, cap.isFinite else {
-                throw DataMixingError.invalidArgument("--caps: the cap of domain \(names[i]) must be a positive number of tokens, got \(cap)")
+                throw FieldError("caps", "the cap of domain \(names[i]) must be a positive number of tokens, got \(cap)")
             }
             guard cap >= lower * baseTokens[i] * (1 - 1e-12) else {
-                throw DataMixingError.infeasible("--caps: domain \(names[i])'s cap \(_fmt(cap)) is below its lower bound "
+                throw FieldError("caps", "domain \(names[i])'s cap \(_fmt(cap)) is below its lower bound "
                     + "\(_fmt(lower * baseTokens[i])) tokens (\(_fmt(lower)) x its base \(_fmt(baseTokens[i])))")
             }
             uppers[i] = max(lower, min(upper, cap / baseTokens[i]))

@@ -85,10 +85,12 @@ extension DDOArguments {
             let parts = item.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             let name = parts[0].trimmingCharacters(in: .whitespaces)
             guard parts.count == 2, !name.isEmpty else {
-                throw DataMixingError.invalidArgument("--caps: '\(item)' is not domain=tokens (e.g. --caps web=5M,code=1.2M)")
+                throw FieldError("caps", "'\(item)' is not domain=tokens (e.g. --caps web=5M,code=1.2M)")
             }
-            guard out[name] == nil else { throw DataMixingError.invalidArgument("--caps: domain '\(name)' is listed twice") }
-            out[name] = try TokenCount.parse(String(parts[1]), field: "--caps: \(name)")
+            guard out[name] == nil else { throw FieldError("caps", "domain '\(name)' is listed twice") }
+            do { out[name] = try TokenCount.parse(String(parts[1]), field: "caps") } catch let e as FieldError {
+                throw FieldError("caps", "\(name): \(e.message)")
+            }
         }
         return out
     }

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -17,31 +18,33 @@ struct WorldChain {
     var reusedRegret: Double
     var uniformRegret: Double
 
-    static let ref = SimulatedWorlds.shared
+    static var ref: SimulatedWorlds { get throws { try SimulatedWorlds.shared() } }
 
     /// The regret at the target of `weights`.
-    static func regret(_ world: SimulatedWorlds.World, _ weights: [Double]) -> Double {
-        world.objective(weights.map { $0 * ref.target }, unit: ref.unit) - world.optima.last!.objective
+    static func regret(_ world: SimulatedWorlds.World, _ weights: [Double]) throws -> Double {
+        let r = try ref
+        return world.objective(weights.map { $0 * r.target }, unit: r.unit) - world.optima.last!.objective
     }
 
     /// Predictor fed `quantities` at the small budgets: the prediction and the regrets.
     static func finish(_ world: SimulatedWorlds.World, _ quantities: [[Double]], runs: Int, rounds: [Int]) throws -> WorldChain {
-        let p = try AutoScalePredictor(domains: world.domains, quantities: quantities).predict(budget: ref.target)
+        let p = try AutoScalePredictor(domains: world.domains, quantities: quantities).predict(budget: try ref.target)
         let m = Double(world.domains.count)
         let last = quantities.last!, total = last.reduce(0, +)
         return WorldChain(weights: quantities.map { q in q.map { $0 / q.reduce(0, +) } }, runs: runs, rounds: rounds,
-                          predicted: p.weights, regret: regret(world, p.weights),
-                          reusedRegret: regret(world, last.map { $0 / total }),
-                          uniformRegret: regret(world, [Double](repeating: 1 / m, count: world.domains.count)))
+                          predicted: p.weights, regret: try regret(world, p.weights),
+                          reusedRegret: try regret(world, last.map { $0 / total }),
+                          uniformRegret: try regret(world, [Double](repeating: 1 / m, count: world.domains.count)))
     }
 
     /// DDO rounds at every small budget of the fixture (trainer seed `seed`; run ids `<budget>/<round id>`).
     static func ddo(_ world: SimulatedWorlds.World, _ settings: DDORoundsSettings, seed: Int) throws -> WorldChain {
         var quantities: [[Double]] = [], runs = 0, rounds: [Int] = []
-        for budget in ref.budgets.map({ Int($0) }) {
-            let r = try DDORounds.run(domains: world.domains, budget: budget, ddo: DDOSettings(objective: .meanLoss),
+        let unit = try ref.unit
+        for budget in try ref.budgets.map({ Int($0) }) {
+            let r = try DDORounds.run(domains: world.domains, budget: budget, ddo: DDOSettings(objective: .meanLoss, fitRule: .smallestB),
                                       settings: settings) { run in
-                world.train(tokens: run.tokens, id: "\(budget)/\(run.id)", seed: seed, unit: ref.unit)
+                world.train(tokens: run.tokens, id: "\(budget)/\(run.id)", seed: seed, unit: unit)
             }
             quantities.append(r.tokens)
             runs += r.runCount
@@ -62,7 +65,8 @@ struct WorldChain {
 }
 
 @Suite struct SimulatedWorldTests {
-    let ref = SimulatedWorlds.shared
+    let ref: SimulatedWorlds
+    init() throws { ref = try SimulatedWorlds.shared() }
     /// The converging DDO's settings used in every world (``DDORoundsSettings/converging``).
     static let rounds = DDORoundsSettings.converging
     /// Trainer seeds of the noisy world.
@@ -153,7 +157,7 @@ struct WorldChain {
         let world = try #require(ref.worlds.first { $0.name == "noisy" })
         func once() throws -> (DDORounds, [String]) {
             var ids: [String] = []
-            let r = try DDORounds.run(domains: world.domains, budget: Int(ref.budgets[0]), ddo: DDOSettings(objective: .meanLoss),
+            let r = try DDORounds.run(domains: world.domains, budget: Int(ref.budgets[0]), ddo: DDOSettings(objective: .meanLoss, fitRule: .smallestB),
                                       settings: Self.rounds) { run in
                 ids.append(run.id)
                 return world.train(tokens: run.tokens, id: run.id, seed: 3, unit: ref.unit)
@@ -165,35 +169,17 @@ struct WorldChain {
         #expect(Set(ids).count == ids.count && ids.count == a.runCount, "run ids must be unique over the rounds")
     }
 
-    /// The round-level entry point with a ``DDOExperiment`` per round (`<out>/round-<r>/`, what `ddo run`
-    /// would call) gives the same bits as the per-run closure, and caches every round's runs in its folder.
-    @Test func experimentPerRound() throws {
-        let world = try #require(ref.worlds.first { $0.name == "noisy" })
-        let budget = Int(ref.budgets[0])
-        let direct = try DDORounds.run(domains: world.domains, budget: budget, ddo: DDOSettings(objective: .meanLoss),
-                                       settings: Self.rounds) { run in world.train(tokens: run.tokens, id: run.id, seed: 2, unit: ref.unit) }
-        let dir = try makeTemporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
-        let viaExperiment = try DDORounds.run(domains: world.domains, budget: budget, settings: Self.rounds) { r, plan in
-            try DDOExperiment(plan: plan, output: dir.appendingPathComponent("round-\(r)"), settings: DDOSettings(objective: .meanLoss))
-                .run { run in world.train(tokens: run.tokens, id: "round-\(r)/\(run.id)", seed: 2, unit: ref.unit) }
-        }
-        #expect(direct.weights == viaExperiment.weights && direct.rounds.count == viaExperiment.rounds.count)
-        let last = viaExperiment.rounds.count
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("round-\(last)/runs/base.json").path))
-        #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("round-\(last)/result.json").path))
-    }
-
     /// Bad settings are one-line errors naming the option.
     @Test func rejectsBadSettings() {
-        for (s, message) in [(DDORoundsSettings(maxRounds: 0), "--rounds must be at least 1, got 0"),
-                             (DDORoundsSettings(initialFactor: 1), "--initial-factor must be a number above 1, got 1.0"),
-                             (DDORoundsSettings(minimumFactor: 4), "--min-factor must be above 1 and at most --initial-factor (3.0), got 4.0"),
-                             (DDORoundsSettings(tolerance: .nan), "--tolerance must be a positive number, got nan")] {
-            #expect { try s.validate() } throws: { ($0 as? DataMixingError)?.description == message }
+        for (s, message) in [(DDORoundsSettings(maxRounds: 0), "--rounds: must be at least 1, got 0"),
+                             (DDORoundsSettings(initialFactor: 1), "--initial-factor: must be a number above 1, got 1.0"),
+                             (DDORoundsSettings(minimumFactor: 4),
+                              "--min-factor: must be above 1 and at most the initial factor 3.0, got 4.0"),
+                             (DDORoundsSettings(tolerance: .nan), "--tolerance: must be a positive number, got nan")] {
+            #expect { try s.validate() } throws: { ($0 as? FieldError)?.description == message }
         }
         #expect { try DDORounds.run(domains: ["a", "b"], budget: 100, ddo: DDOSettings(lower: 0.5)) { _ in [:] } } throws: {
-            ($0 as? DataMixingError)?.description.hasPrefix("--lower, --upper and --budget do not apply") == true
+            ($0 as? FieldError)?.message.hasPrefix("the lower and upper bounds and the budget do not apply") == true
         }
     }
 

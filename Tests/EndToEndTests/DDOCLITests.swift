@@ -161,7 +161,7 @@ import TestSupport
             (["ddo", "fit", csv, "--budget", "1e8"],
              "Error: budget 1e+08 is infeasible: with multipliers in [0.333332, 3] of the base quantities (total 1.2e+06) it must lie in [399999, 3.6e+06]"),
             (["ddo", "fit", csv, "--budget", "lots"], "Error: --budget: 'lots' is not a positive token count (e.g. 1200000, 1.2e6 or 1.2M)"),
-            (["ddo", "fit", csv, "--lower", "2", "--upper", "1"], "Error: --upper (1.0) must be at least --lower (2.0)"),
+            (["ddo", "fit", csv, "--lower", "2", "--upper", "1"], "Error: --upper: 1.0 is below the lower bound 2.0"),
             (["ddo", "fit", csv, "--eval-domains", "web,news"],
              "Error: --eval-domains: \(csv) has no column val:news (it has val:web, val:code, val:books)"),
             (["ddo", "fit", badCell], "Error: \(badCell):3:3: column \"tokens:code\": \"abc\" is not a number"),
