@@ -84,14 +84,17 @@ extension ProxyTrainer {
 
     /// The mixture `weights` at every budget from one WSD trunk with a cooldown branched at each (the recipe's
     /// schedule must be `wsd`): branch `i` of the plan (ascending budgets) equals ``run(weights:budget:log:communicator:)``
-    /// at its budget. `finish(i, run)` receives each branch's run to write its output; `isFinished(i)` skips branches
+    /// at its budget (`budgets` ascending). `finish(i, run)` receives each branch's run to write its output; `isFinished(i)` skips branches
     /// already written; `directory` holds the trunk's checkpoints (removed at the end) and `trunk.json`. With SWA or
     /// EMA in the recipe the trunk runs to the largest budget and evaluates them at every budget.
     public func runBranched(weights: [Double], budgets: [Int], directory: URL, trunkLog: URL? = nil,
                             branchLog: (Int) -> URL? = { _ in nil }, communicator: (any Communicator)? = nil,
                             isFinished: (Int) throws -> Bool = { _ in false },
                             finish: (Int, Run) throws -> Void) throws -> (plan: CooldownPlan, outcome: CooldownBranchRun.Outcome) {
-        let (plan, _) = try cooldownPlan(weights: weights, budgets: budgets)
+        let (plan, steps) = try cooldownPlan(weights: weights, budgets: budgets)
+        guard steps == steps.sorted() else {
+            throw DataMixingError.invalidArgument("budgets \(budgets) must be in increasing order (branch i is the i-th budget)")
+        }
         var recipe = config.recipe
         recipe.steps = plan.branches.last!.steps
         let (optimizer, _, training) = try recipe.make()

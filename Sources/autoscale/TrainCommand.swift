@@ -14,6 +14,11 @@ struct TrainCommand: RankedCommand {
         commandName: "train",
         abstract: "Train one proxy model on a data mixture (data-parallel under mpirun/srun); writes log.csv, result.json, model/.",
         discussion: """
+            --tokens 12k,24k,48k (a list; the config's schedule must be wsd): one constant-rate trunk with a WSD \
+            cooldown branched off at each budget; each budget's output (log.csv, result.json, model/) goes to \
+            OUT/<budget>/ and equals `train --tokens <budget>`; OUT/trunk/ keeps the trunk's log and its \
+            evaluations at each budget (raw, and SWA/EMA when the config averages); OUT/branches.json sums it up. \
+            Rerunning a killed list resumes from the last trunk checkpoint and keeps the finished budgets. \
             --config is a proxy config as for `ddo run` (Docs/examples/proxy-tiny.yaml). Domain d gets \
             N_d = round(w_d * N) tokens with the --weights normalized to sum 1 (default: equal weights over \
             every domain of the token folder); the run trains floor(sequences / batch_size) steps and evaluates \
@@ -25,7 +30,8 @@ struct TrainCommand: RankedCommand {
 
     @Option(help: "Token folder, or a corpus folder with tokens/ inside.") var corpus: String
     @Option(help: "Proxy config YAML (see Docs/examples/proxy-tiny.yaml).") var config: String
-    @Option(help: "Training tokens N, e.g. 300000 or 300k.") var tokens: String
+    @Option(help: "Training tokens N, e.g. 300000 or 300k; a list 12k,24k,48k with a wsd schedule trains one trunk with a cooldown branched at each budget (OUT/<budget>/ each).")
+    var tokens: String
     @Option(help: "Mixture d1=w1,d2=w2,... (normalized; default: equal weights over every domain).") var weights: String?
     @Option(help: "Seed of the weights and data order (default: the config's seed, else 0).") var seed: UInt64?
     @Option(help: "Output folder (log.csv, result.json, model/).") var out: String
@@ -59,6 +65,7 @@ struct TrainCommand: RankedCommand {
     }
 
     func run(_ comm: any Communicator) throws {
+        if tokens.contains(",") { return try runBranches(comm) }
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
         let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, [(String, Double, Int)]) in
             try RankOutput.setThreads(threads, comm)
@@ -75,7 +82,8 @@ struct TrainCommand: RankedCommand {
         }
         let outURL = URL(fileURLWithPath: out)
         try Cluster.onRankZero(comm) { try FileManager.default.createDirectory(at: outURL, withIntermediateDirectories: true) }
-        let run = try trainer.run(tokens: mix.map(\.2), log: outURL.appendingPathComponent("log.csv"), communicator: comm)
+        let budget = mix.reduce(0) { $0 + $1.2 }
+        let run = try trainer.run(weights: mix.map(\.1), budget: budget, log: outURL.appendingPathComponent("log.csv"), communicator: comm)
         guard comm.rank == 0 else { return }
         let s = run.summary
         let result = Result(
@@ -113,7 +121,8 @@ struct TrainCommand: RankedCommand {
         }
         for d in names { _ = try store.manifest.domain(d) }
         let sum = raw.reduce(0, +)
-        return zip(names, raw).map { d, w in (d, w / sum, Int((w / sum * tokens).rounded())) }
+        let q = try MixtureSampler.quantities(weights: zip(names, raw).map { ($0, $1 / sum) }, budget: Int(tokens.rounded()))
+        return zip(zip(names, raw), q).map { p, q in (p.0, p.1 / sum, q.1) }
     }
 
     /// Saves into a fresh sibling folder, then swaps it in: `model/` is never half written.

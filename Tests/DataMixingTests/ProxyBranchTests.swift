@@ -40,7 +40,7 @@ struct ProxyBranchTests {
             """.utf8))
         let proxy = try ProxyTrainer(config: ProxyConfig(settings: settings, recipe: recipe), store: store,
                                      domains: ["digits", "markov-words", "templates"], progress: TrainingProgress(quiet: true))
-        let weights = [0.5, 0.3, 0.2], budgets = [1_600, 800, 3_200]
+        let weights = [0.5, 0.3, 0.2], budgets = [800, 1_600, 3_200]
         var branches: [Int: ProxyTrainer.Run] = [:]
         let (plan, outcome) = try proxy.runBranched(weights: weights, budgets: budgets, directory: dir.appendingPathComponent("trunk"),
                                                     trunkLog: dir.appendingPathComponent("trunk.csv"),
