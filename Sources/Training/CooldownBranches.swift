@@ -75,8 +75,8 @@ public struct CooldownPlan: Sendable, Equatable {
     }
 }
 
-/// Runs a ``CooldownPlan``: the trunk (with checkpoints at every branch point and its final step, an evaluation at
-/// every length it reaches), then each branch restored from its branch point, resumable after a kill at any point.
+/// Runs a ``CooldownPlan``: the trunk (with checkpoints at every branch point and its final step, and, with
+/// ``CooldownPlan/averagesAtEveryLength``, an evaluation at every length), then each branch restored from its branch point, resumable after a kill at any point.
 ///
 /// Folder `directory` (the trunk's): `checkpoints/step-NNNNNNNN` (periodic ones from `training.checkpointInterval`,
 /// the branch points, the trunk's last step; removed once every branch has finished) and `trunk.json` (the
@@ -184,7 +184,9 @@ public final class CooldownBranchRun {
             let trunk = try makeTrainer(.trunk, plan.trunkSchedule, config)
             trunk.communicator = communicator
             trunk.extraCheckpointSteps = Set(plan.branches.map(\.branchStep)).union([plan.trunkSteps])
-            trunk.extraEvaluationSteps = lengths.filter { $0 <= plan.trunkSteps }
+            // Evaluations cost: one is worth many steps of a small model, so the trunk evaluates at every length only
+            // when its averages are wanted there (the branches' own final evaluations are the results).
+            trunk.extraEvaluationSteps = plan.averagesAtEveryLength ? lengths.filter { $0 <= plan.trunkSteps } : []
             if let start { try trunk.restoreCheckpoint(from: checkpoint(start)) }
             if let trunkLog { try trunk.logCSV(to: trunkLog) }
             let stateURL = stateURL, box = Box(state)
