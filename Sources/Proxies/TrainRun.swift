@@ -32,6 +32,15 @@ public enum TrainRun {
         public var ranks: Int
         public var threadsPerRank: Int
 
+        public init(domains: [String], weights: [String: Double], tokens: [String: Int], steps: Int, trainedTokens: Int,
+                    valLoss: [String: Double], tokensPerSecond: Double, stepSeconds: Double, allreduceSeconds: Double,
+                    ranks: Int, threadsPerRank: Int) {
+            self.domains = domains; self.weights = weights; self.tokens = tokens; self.steps = steps
+            self.trainedTokens = trainedTokens; self.valLoss = valLoss; self.tokensPerSecond = tokensPerSecond
+            self.stepSeconds = stepSeconds; self.allreduceSeconds = allreduceSeconds; self.ranks = ranks
+            self.threadsPerRank = threadsPerRank
+        }
+
         enum CodingKeys: String, CodingKey {
             case domains, weights, tokens, steps, trainedTokens = "trained_tokens", valLoss = "val_loss"
             case tokensPerSecond = "tokens_per_second", stepSeconds = "step_seconds", allreduceSeconds = "allreduce_seconds"
@@ -41,7 +50,9 @@ public enum TrainRun {
 
     /// Trains `trainer` on `mixture` into `out` (or returns the folder's cached result) and returns the
     /// result and whether it was cached. Every rank calls it alike; only rank 0 writes.
-    public static func train(_ trainer: ProxyTrainer, mixture: MixtureBudget, out: URL,
+    /// `weights` are the mixture as given (normalized); the sampler draws from them (``ProxyTrainer/run(weights:budget:log:communicator:)``),
+    /// so a branch of a multi-budget run and a separate run of one budget see the same stream.
+    public static func train(_ trainer: ProxyTrainer, weights: [Double], mixture: MixtureBudget, out: URL,
                              communicator: any Communicator = LocalCommunicator()) throws -> (result: Result, cached: Bool) {
         let tokens = Dictionary(uniqueKeysWithValues: zip(mixture.domains, mixture.tokens))
         let existing = RunCache(folder: out)
@@ -56,10 +67,10 @@ public enum TrainRun {
 
         let stage = communicator.rank == 0 ? try StagedDirectory(target: out, marker: "result.json") : nil
         do {
-            let run = try trainer.run(tokens: mixture.tokens, log: stage?.url("log.csv"), communicator: communicator)
+            let run = try trainer.run(weights: weights, budget: mixture.total, log: stage?.url("log.csv"), communicator: communicator)
             let s = run.summary
             let result = Result(
-                domains: mixture.domains, weights: Dictionary(uniqueKeysWithValues: zip(mixture.domains, mixture.weights)),
+                domains: mixture.domains, weights: Dictionary(uniqueKeysWithValues: zip(mixture.domains, weights)),
                 tokens: tokens, steps: s.steps, trainedTokens: s.tokens, valLoss: run.losses,
                 tokensPerSecond: s.tokensPerSecond, stepSeconds: run.stepSeconds,
                 allreduceSeconds: s.steps > 0 ? run.communicationSeconds / Double(s.steps) : 0,

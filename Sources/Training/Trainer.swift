@@ -68,6 +68,15 @@ public final class Trainer {
     /// Seconds this trainer spent in its collectives (data-parallel steps only): the per-step allreduce of the
     /// micro-batch losses and the allreduce of the gradient buffer, including the wait for slower ranks.
     public internal(set) var communicationSeconds = 0.0
+    /// Completed-step counts at which ``run()`` also evaluates (raw, SWA, EMA weights) and logs the result,
+    /// besides every `evaluationInterval` steps and the last step (a trunk evaluated at each branch's length).
+    public var extraEvaluationSteps: Set<Int> = []
+    /// Completed-step counts at which ``run()`` also saves a checkpoint to `<checkpointDirectory>/step-NNNNNNNN`
+    /// (rank 0; a trunk's branch points). Needs `config.checkpointDirectory`.
+    public var extraCheckpointSteps: Set<Int> = []
+    /// Called on every rank after each evaluation in ``run()`` with the step and the raw, SWA and EMA results,
+    /// before that step's log row and checkpoint are written.
+    public var onEvaluation: ((_ step: Int, _ raw: [EvaluationResult], _ swa: [EvaluationResult], _ ema: [EvaluationResult]) throws -> Void)?
     var _trainingSeconds = 0.0
 
     public init(model: any LanguageModel, data: any TrainingBatchSource, optimizer: OptimizerConfig,
@@ -243,8 +252,10 @@ public final class Trainer {
             var row = TrainingLogRow(step: step, tokens: tokens, learningRate: r.learningRate, trainLoss: r.loss,
                                      tokensPerSecond: Double(r.tokens) / max(r.seconds, 1e-9))
             let interval = config.evaluationInterval
-            if !evaluationSets.isEmpty, step == config.steps || (interval > 0 && step % interval == 0) {
+            if !evaluationSets.isEmpty,
+               step == config.steps || (interval > 0 && step % interval == 0) || extraEvaluationSteps.contains(step) {
                 last = (try evaluate(), try evaluateSWA(), try evaluateEMA())
+                try onEvaluation?(step, last.0, last.1, last.2)
                 progress.evaluation(step, "", last.0)
                 progress.evaluation(step, " swa", last.1)
                 progress.evaluation(step, " ema", last.2)
@@ -254,7 +265,8 @@ public final class Trainer {
                 row.validationLoss = map(last.0); row.swaValidationLoss = map(last.1); row.emaValidationLoss = map(last.2)
             }
             if writes { try log?.append(row) }
-            if writes, config.checkpointInterval > 0, step % config.checkpointInterval == 0, let dir = config.checkpointDirectory {
+            if writes, let dir = config.checkpointDirectory,
+               (config.checkpointInterval > 0 && step % config.checkpointInterval == 0) || extraCheckpointSteps.contains(step) {
                 try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%08d", step)))
             }
         }

@@ -88,6 +88,37 @@ public final class TrainingLog {
         }
     }
 
+    /// Writes to `destination` (atomically) the header and the rows with `step <= through` of the log at `source`,
+    /// with the evaluation cells (`val_loss:`, `swa_val_loss:`, `ema_val_loss:`) emptied on rows whose step fails
+    /// `keepEvaluation`: a cooldown branch's log starts with the trunk's rows as a separate run of the branch's
+    /// length would have written them (the trunk also evaluates at other branches' lengths).
+    public static func copyPrefix(from source: URL, to destination: URL, through step: Int,
+                                  keepEvaluation: (Int) -> Bool) throws {
+        guard let old = try? String(contentsOf: source, encoding: .utf8) else {
+            throw TrainingError.log(path: source.path, reason: "cannot read the trunk's log")
+        }
+        var lines = old.split(separator: "\n", omittingEmptySubsequences: true)
+        guard let head = lines.first else { throw TrainingError.log(path: source.path, reason: "line 1: no header") }
+        lines.removeFirst()
+        let prefixes = ["val_loss:", "swa_val_loss:", "ema_val_loss:"]
+        var evaluationColumns = Set<Int>()
+        for (i, name) in head.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+        where prefixes.contains(where: { name.hasPrefix($0) }) { evaluationColumns.insert(i) }
+        var text = head + "\n"
+        for (i, line) in lines.enumerated() {
+            guard let s = Int(line.prefix { $0 != "," }) else {
+                throw TrainingError.log(path: source.path, reason: "line \(i + 2), column 1: step is not an integer")
+            }
+            guard s <= step else { continue }
+            if keepEvaluation(s) { text += line + "\n"; continue }
+            text += line.split(separator: ",", omittingEmptySubsequences: false).enumerated()
+                .map { evaluationColumns.contains($0.offset) ? "" : String($0.element) }.joined(separator: ",") + "\n"
+        }
+        do { try Data(text.utf8).write(to: destination, options: .atomic) } catch {
+            throw TrainingError.log(path: destination.path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
     /// Appends one row.
     public func append(_ row: TrainingLogRow) throws {
         guard let handle else { throw TrainingError.log(path: url.path, reason: "append before open") }

@@ -37,8 +37,9 @@ struct TrainCommand: RankedCommand {
     @Flag(help: "No progress on stderr.") var quiet = false
 
     func run(_ comm: any Communicator) throws {
+        if tokens.contains(",") { return try runBranches(comm) }
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
-        let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, MixtureBudget) in
+        let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, Mixture) in
             try RankOutput.setThreads(threads, comm)
             var proxy = try ProxyConfig.load(path: config)
             if let seed { proxy.recipe.seed = seed }
@@ -49,9 +50,10 @@ struct TrainCommand: RankedCommand {
             let total = try DDOArguments.tokens(tokens, option: "--tokens")
             let store = try TokenStore(resolving: corpus)
             let mix = try Self.mixture(weights, store: store, tokens: total)
-            return (try ProxyTrainer(config: proxy, store: store, domains: mix.domains, progress: say.training(every: 10)), mix)
+            return (try ProxyTrainer(config: proxy, store: store, domains: mix.budget.domains, progress: say.training(every: 10)), mix)
         }
-        let (result, cached) = try TrainRun.train(trainer, mixture: mix, out: URL(fileURLWithPath: out), communicator: comm)
+        let (result, cached) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget, out: URL(fileURLWithPath: out),
+                                                  communicator: comm)
         guard comm.rank == 0 else { return }
         if json {
             print(String(decoding: try prettyJSON(result), as: UTF8.self))
@@ -68,8 +70,12 @@ struct TrainCommand: RankedCommand {
         print("wrote \(out)/log.csv, result.json, model/")
     }
 
-    /// The mixture: `--weights` (normalized), else every domain equally; tokens split by largest remainder.
-    static func mixture(_ spec: String?, store: TokenStore, tokens: Double) throws -> MixtureBudget {
+    /// The mixture as given (`--weights` normalized, else every domain equally: the sampler draws from these
+    /// exact values, so a branch and a separate run of one budget see the same stream) and its tokens split by
+    /// largest remainder.
+    struct Mixture { var weights: [Double]; var budget: MixtureBudget }
+
+    static func mixture(_ spec: String?, store: TokenStore, tokens: Double) throws -> Mixture {
         let names: [String], raw: [Double]
         if let spec {
             (names, raw) = try DDOObjective.parseDomains(spec, field: "weights")
@@ -79,6 +85,7 @@ struct TrainCommand: RankedCommand {
         }
         for d in names { _ = try store.manifest.domain(d) }
         guard tokens < Double(Int.max / 2) else { throw FieldError("tokens", "\(tokens) tokens is beyond any budget this tool trains") }
-        return try MixtureBudget(domains: names, weights: raw, total: Int(tokens.rounded()))
+        let sum = raw.reduce(0, +)
+        return Mixture(weights: raw.map { $0 / sum }, budget: try MixtureBudget(domains: names, weights: raw, total: Int(tokens.rounded())))
     }
 }
