@@ -115,7 +115,7 @@ public final class Pipeline {
             let sub = seeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
             let experiment = DDOExperiment(plan: plan, output: sub, settings: config.settings)
             let tag = seeds.count > 1 ? "\(folder) seed \(seed)" : folder
-            let analysis = try experiment.run(proxy: trainer, communicator: communicator) { self.progress("  \(tag) \($0)") }
+            let analysis = try experiment.run(trainer: trainer, communicator: communicator) { self.progress("  \(tag) \($0)") }
             perSeed.append(analysis)
             if seeds.count > 1 { tables.append(try LossTable.read(path: experiment.lossesURL.path)) }
         }

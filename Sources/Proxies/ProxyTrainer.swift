@@ -227,18 +227,3 @@ public final class ProxyTrainer {
                    summary: summary, communicationSeconds: trainer.communicationSeconds)
     }
 }
-
-extension DDOExperiment {
-    /// Runs the plan with `proxy` as the trainer (the folder's ``RunCache`` claimed with the proxy's
-    /// fingerprint first, so a folder's cached runs all come from one configuration).
-    /// With several ranks, rank 0 claims the folder and each run trains on the rank that draws it (see
-    /// ``run(communicator:progress:train:)``).
-    public func run(proxy: ProxyTrainer, communicator: any Communicator = LocalCommunicator(),
-                    progress: (String) -> Void = { _ in }) throws -> DDOAnalysis {
-        guard proxy.domains == plan.domains else {
-            throw DataMixingError.invalidArgument("the proxy trainer's domains \(proxy.domains) differ from the plan's \(plan.domains)")
-        }
-        try Cluster.onRankZero(communicator) { try cache.claim(fingerprint: proxy.fingerprint) }
-        return try run(communicator: communicator, progress: progress) { try proxy.train(tokens: $0.tokens) }
-    }
-}

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Cluster
 import Corpus
 import DataMixing
@@ -19,11 +20,15 @@ struct DDORunCommand: RankedCommand {
             resumes, and new --factors add runs. See Docs/autoscale.md.
             """)
 
-    @Option(help: "Token folder, or a corpus folder with tokens/ inside.") var corpus: String
-    @Option(help: "Proxy config YAML (see Docs/examples/proxy-tiny.yaml).") var config: String
+    @Option(help: "Token folder, or a corpus folder with tokens/ inside (with --config).") var corpus: String?
+    @Option(help: "Proxy config YAML (see Docs/examples/proxy-tiny.yaml), trained on --corpus.") var config: String?
+    @Option(help: ArgumentHelp("Your own trainer instead of the proxy: run with /bin/sh -c once per run, the run's spec as JSON on stdin, the last stdout line {\"losses\": {...}} (Docs/autoscale.md, \"Any trainer\"); needs --domains.",
+                               valueName: "command"))
+    var trainerCommand: String?
     @Option(help: "Token budget of the base run, e.g. 300000 or 300k.") var tokens: String
     @Option(help: "Perturbation factors, e.g. 1/3,3 (default) or 0.25,0.5,2,4.") var factors: String = "1/3,3"
-    @Option(help: "Domains to mix: d1,d2,... (default: every domain of the token folder).") var domains: String?
+    @Option(help: "Domains to mix: d1,d2,... (default: every domain of the token folder; required with --trainer-command).")
+    var domains: String?
     @Option(help: "Seed of the proxy's weights and data order (default: the config's seed, else 0).") var seed: UInt64?
     @Option(help: "Output folder (runs/, losses.csv, result.json).") var out: String
     @Option(help: "mean-ppl (default) or mean-loss.") var objective: String?
@@ -55,7 +60,7 @@ struct DDORunCommand: RankedCommand {
         }
         let (ddo, trainer) = experiment
         let start = Date()
-        let analysis = try ddo.run(proxy: trainer, communicator: comm) { line in
+        let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
             say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
         }
         guard comm.rank == 0 else { return }
@@ -69,18 +74,30 @@ struct DDORunCommand: RankedCommand {
     final class Counter: @unchecked Sendable { var value = 0 }
 
     /// Options, config, corpus and plan: the same on every rank.
-    func setUp(_ comm: any Communicator, _ say: RankOutput) throws -> (DDOExperiment, ProxyTrainer) {
+    func setUp(_ comm: any Communicator, _ say: RankOutput) throws -> (DDOExperiment, any RunTrainer) {
         let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
                                    evalDomains: try evalDomains.map { try DDOObjective.parseDomains($0) })
         let budget = try DDOArguments.tokens(tokens, option: "--tokens")
-        var proxy = try ProxyConfig.load(path: config)
-        if let seed { proxy.recipe.seed = seed }
-        let store = try TokenStore(resolving: corpus)
-        let names = domains.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            ?? store.manifest.domains.map(\.name)
-        for d in names { _ = try store.manifest.domain(d) }
-        let plan = try DDOPlan(domains: names, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
-        let trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
+        let listed = try domains.map { try DDOObjective.parseDomains($0, field: "domains").domains }
+        let trainer: any RunTrainer
+        if let trainerCommand {
+            guard corpus == nil, config == nil else {
+                throw FieldError("trainer_command", "trains the runs itself; give it without --corpus and --config")
+            }
+            guard let listed else { throw FieldError("domains", "is required with --trainer-command (d1,d2,...)") }
+            trainer = try CommandTrainer(command: trainerCommand, domains: listed, seed: seed ?? 0, quiet: quiet)
+        } else {
+            guard let corpus, let config else {
+                throw FieldError("config", "give --corpus and --config (our proxy) or --trainer-command (yours)")
+            }
+            var proxy = try ProxyConfig.load(path: config)
+            if let seed { proxy.recipe.seed = seed }
+            let store = try TokenStore(resolving: corpus)
+            let names = listed ?? store.manifest.domains.map(\.name)
+            for d in names { _ = try store.manifest.domain(d) }
+            trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
+        }
+        let plan = try DDOPlan(domains: trainer.domains, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
         return (DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings), trainer)
     }
 }

@@ -120,7 +120,7 @@ func runBranched(_ plan: CooldownPlan, in dir: URL, kill: KillSwitch = KillSwitc
     /// length equals a constant-rate run of that length. The trunk plus branches train `plan.trainedSteps` steps,
     /// and the checkpoints are gone afterwards.
     @Test func branchesEqualSeparateRuns() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let plan = try CooldownPlan(schedules: [8, 12, 20].map(wsd), averagesAtEveryLength: true)
         var record = BranchedRecord()
@@ -157,7 +157,7 @@ func runBranched(_ plan: CooldownPlan, in dir: URL, kill: KillSwitch = KillSwitc
     /// is not trained again, and every output equals the uninterrupted run's bit for bit. A fourth invocation
     /// trains nothing.
     @Test func resumeAfterKill() throws {
-        let dir = try TemporaryDirectory()
+        let dir = try TempDir()
         defer { dir.cleanup() }
         let plan = try CooldownPlan(schedules: [8, 12, 20].map(wsd), averagesAtEveryLength: true)
         let reference = dir.url.appendingPathComponent("reference"), killed = dir.url.appendingPathComponent("killed")
