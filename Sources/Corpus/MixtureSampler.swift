@@ -141,12 +141,6 @@ public struct MixtureSampler: Sendable {
         let (d, start) = order[i]
         return shards[Int(d)].tokens(start..<(start + sequenceLength + 1))
     }
-
-    /// Sequence `i` as (inputs, targets), each of length T.
-    public func inputsAndTargets(at i: Int) -> (inputs: [Int32], targets: [Int32]) {
-        let s = sequence(at: i)
-        return (Array(s.dropLast()), Array(s.dropFirst()))
-    }
 }
 
 /// Validation sequences of one domain in a fixed order: consecutive, non-overlapping windows of T + 1

@@ -30,11 +30,23 @@ public final class Pipeline {
     /// The ranks sharing the work (one process by default).
     public var communicator: any Communicator = LocalCommunicator()
 
+    /// What each domain can supply, in predicted tokens: its training split's windows of the proxy's context
+    /// times `max_epochs` (the sampler's own limit). The DDO allocations and the prediction respect these caps.
+    public let caps: [String: Double]
+
     public init(config: PipelineConfig) throws {
-        self.config = config
+        var config = config
         store = try TokenStore(resolving: config.corpus)
         domains = config.domains ?? store.manifest.domains.map(\.name)
-        for d in domains { _ = try store.manifest.domain(d) }
+        let t = config.proxy.settings.context - 1, epochs = config.proxy.settings.maxEpochs ?? 4
+        var caps: [String: Double] = [:]
+        for d in domains {
+            let train = try store.manifest.domain(d).train.tokens
+            caps[d] = Double(max(0, (train - 1) / t) * t * epochs)
+        }
+        self.caps = caps
+        config.settings.caps = caps
+        self.config = config
     }
 
     var output: URL { URL(fileURLWithPath: config.output) }
@@ -59,7 +71,7 @@ public final class Pipeline {
         }
         // 2. The prediction at the target.
         let prediction = try MixtureResult.predicted(from: entries.map(\.result), sources: entries.map(\.folder),
-                                                     budget: Double(config.target))
+                                                     budget: Double(config.target), caps: caps)
         try Cluster.onRankZero(communicator) { try prediction.write(to: output.appendingPathComponent("prediction.json")) }
         warnings += prediction.warnings.map { "prediction: \($0)" }
         progress("AutoScale prediction at \(config.target) tokens: "

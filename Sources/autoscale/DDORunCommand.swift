@@ -36,6 +36,8 @@ struct DDORunCommand: RankedCommand {
     var evalDomains: String?
     @Option(help: "OpenBLAS threads per process (default: OPENBLAS_NUM_THREADS, else cores / MPI ranks on the node).")
     var threads: Int?
+    @Option(help: "DDO in rounds: up to N rounds, each re-centred on the last optimum with a shrinking trust region (Docs/autoscale.md, \"DDO in rounds\"); each round in OUT/round-<r>/. 1 (default) is one-shot DDO.")
+    var rounds: Int = 1
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No progress or warnings on stderr.") var quiet = false
 
@@ -59,6 +61,7 @@ struct DDORunCommand: RankedCommand {
             }
         }
         let (ddo, trainer) = experiment
+        if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
         let start = Date()
         let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
             say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
@@ -99,5 +102,54 @@ struct DDORunCommand: RankedCommand {
         }
         let plan = try DDOPlan(domains: trainer.domains, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
         return (DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings), trainer)
+    }
+
+    /// `--rounds N`: ``DDORounds`` with ``DDORoundsSettings/converging`` (at most N rounds), one ``DDOExperiment``
+    /// per round in `OUT/round-<r>/` (cached, resumable, over MPI ranks as one-shot runs); then `OUT/result.json`
+    /// (the last round's fits with the rounds' answer as tokens and weights) and `OUT/rounds.json`.
+    /// The rounds fit with the smallest-b rule, the rule they were measured with (the simulated worlds).
+    func runRounds(_ ddo: DDOExperiment, _ trainer: any RunTrainer, _ comm: any Communicator, _ say: RankOutput) throws {
+        guard rounds >= 1 else { throw FieldError("rounds", "must be at least 1, got \(rounds)") }
+        guard factors == "1/3,3" else { throw FieldError("factors", "do not apply with --rounds (each round sets its own trust region)") }
+        var settings = DDORoundsSettings.converging
+        settings.maxRounds = rounds
+        var fit = ddo.settings
+        fit.fitRule = .smallestB
+        let start = Date()
+        let result = try DDORounds.run(domains: ddo.plan.domains, budget: ddo.plan.budget, settings: settings,
+                                       progress: { say.progress("ddo \($0)") }) { r, plan in
+            var round = DDOExperiment(plan: plan, output: ddo.output.appendingPathComponent("round-\(r)"), settings: fit)
+            round.afterRecord = ddo.afterRecord
+            return try round.run(trainer: trainer, communicator: comm) { line in
+                say.progress("ddo round \(r) \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+            }
+        }
+        guard comm.rank == 0 else { return }
+        var out = result.rounds.last!.analysis.result
+        out.tokens = Dictionary(uniqueKeysWithValues: zip(result.domains, result.tokens))
+        out.weights = Dictionary(uniqueKeysWithValues: zip(result.domains, result.weights))
+        out.warnings.append(result.converged
+            ? "rounds: converged after \(result.rounds.count) rounds (\(result.runCount) runs)"
+            : "rounds: not converged after \(result.rounds.count) rounds (\(result.runCount) runs); the answer averages the last rounds")
+        try AtomicFile.write(out.jsonData(), to: ddo.resultURL)
+        let summary = JSONValue.object([
+            ("converged", .bool(result.converged)), ("runs", .integer(result.runCount)),
+            ("weights", .object(zip(result.domains, result.weights).map { ($0, .number($1)) })),
+            ("rounds", .array(result.rounds.enumerated().map { r, round in
+                .object([("round", .integer(r + 1)), ("factor", .number(round.factor)), ("move", .number(round.move)),
+                         ("weights", .object(zip(result.domains, round.weights).map { ($0, .number($1)) }))])
+            })),
+        ])
+        try AtomicFile.write(summary.serialized() + "\n", to: ddo.output.appendingPathComponent("rounds.json"))
+        DDOArguments.warn(out.warnings, quiet: quiet)
+        try DDOArguments.emit(out, json: json, output: nil) {
+            let rows = result.rounds.enumerated().map { r, round in
+                ["\(r + 1)", String(format: "%.4g", round.factor), String(format: "%.4g", round.move)]
+                    + round.weights.map { String(format: "%.4f", $0) }
+            } + [["answer", "", ""] + result.weights.map { String(format: "%.4f", $0) }]
+            return "DDO in rounds at \(ddo.plan.budget) tokens: \(result.rounds.count) rounds, \(result.runCount) runs, "
+                + (result.converged ? "converged" : "not converged") + "\n"
+                + DDOArguments.table(["round", "factor", "move"] + result.domains, rows)
+        }
     }
 }

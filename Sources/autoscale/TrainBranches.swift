@@ -63,12 +63,7 @@ extension TrainCommand {
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
         let (trainer, mix, list) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, Mixture, [(label: String, tokens: Int)]) in
             try RankOutput.setThreads(threads, comm)
-            var proxy = try ProxyConfig.load(path: config)
-            if let seed { proxy.recipe.seed = seed }
-            if comm.size > 1, proxy.settings.batchSize % comm.size != 0 {
-                throw DataMixingError.invalidInput(location: config, message: "batch_size: \(proxy.settings.batchSize) sequences "
-                    + "do not split over \(comm.size) MPI ranks; use a multiple of \(comm.size)")
-            }
+            let proxy = try loadProxy(comm)
             let budgets = try Self.budgetList(tokens).sorted { $0.tokens < $1.tokens }
             let store = try TokenStore(resolving: corpus)
             let domains = try Self.mixture(weights, store: store, tokens: 1)
@@ -84,15 +79,21 @@ extension TrainCommand {
         let trunkDir = out.appendingPathComponent("trunk")
         try Cluster.onRankZero(comm) { try fm.createDirectory(at: trunkDir, withIntermediateDirectories: true) }
         try comm.barrier()
-        func partial(_ i: Int) -> URL { out.appendingPathComponent(".\(list[i].label).partial") }
         func final(_ i: Int) -> URL { out.appendingPathComponent(list[i].label) }
+        // Each budget's folder is staged whole (Base's StagedDirectory: log, model, result) and renamed into place.
+        final class Stages { var byBranch: [Int: StagedDirectory] = [:] }
+        let stages = Stages()
+        func stage(_ i: Int) throws -> StagedDirectory {
+            if let st = stages.byBranch[i] { return st }
+            let st = try StagedDirectory(target: final(i), marker: "result.json")
+            stages.byBranch[i] = st
+            return st
+        }
         let (plan, outcome) = try trainer.runBranched(
             weights: mixWeights, budgets: list.map(\.tokens), directory: trunkDir, trunkLog: trunkDir.appendingPathComponent("log.csv"),
             branchLog: { i in
                 guard comm.rank == 0 else { return nil }
-                try? fm.removeItem(at: partial(i))
-                try? fm.createDirectory(at: partial(i), withIntermediateDirectories: true)
-                return partial(i).appendingPathComponent("log.csv")
+                return (try? stage(i))?.url("log.csv")
             }, communicator: comm,
             isFinished: { fm.fileExists(atPath: final($0).appendingPathComponent("result.json").path) },
             finish: { i, run in
@@ -105,10 +106,11 @@ extension TrainCommand {
                     valLoss: run.losses, tokensPerSecond: s.tokensPerSecond, stepSeconds: run.stepSeconds,
                     allreduceSeconds: s.steps > 0 ? run.communicationSeconds / Double(s.steps) : 0,
                     ranks: comm.size, threadsPerRank: BLASThreads.count)
-                try Checkpoint.save(run.model, to: partial(i).appendingPathComponent("model"))
-                try AtomicFile.write(prettyJSON(result), to: partial(i).appendingPathComponent("result.json"))
-                try? fm.removeItem(at: final(i))
-                try fm.moveItem(at: partial(i), to: final(i))
+                let st = try stage(i)
+                try Checkpoint.save(run.model, to: st.url("model"))
+                try st.write(prettyJSON(result), to: "result.json")
+                try st.commit()
+                stages.byBranch[i] = nil
             })
         guard comm.rank == 0 else { return }
         var budgets: [BranchesSummary.Budget] = []

@@ -41,12 +41,7 @@ struct TrainCommand: RankedCommand {
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
         let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, Mixture) in
             try RankOutput.setThreads(threads, comm)
-            var proxy = try ProxyConfig.load(path: config)
-            if let seed { proxy.recipe.seed = seed }
-            if comm.size > 1, proxy.settings.batchSize % comm.size != 0 {
-                throw DataMixingError.invalidInput(location: config, message: "batch_size: \(proxy.settings.batchSize) sequences "
-                    + "do not split over \(comm.size) MPI ranks; use a multiple of \(comm.size)")
-            }
+            let proxy = try loadProxy(comm)
             let total = try DDOArguments.tokens(tokens, option: "--tokens")
             let store = try TokenStore(resolving: corpus)
             let mix = try Self.mixture(weights, store: store, tokens: total)
@@ -68,6 +63,17 @@ struct TrainCommand: RankedCommand {
             print("  \(d)  tokens \(result.tokens[d] ?? 0)  " + String(format: "val loss %.4f  ppl %.2f", loss, exp(loss)))
         }
         print("wrote \(out)/log.csv, result.json, model/")
+    }
+
+    /// The proxy config with `--seed` applied; its batch must split over the MPI ranks.
+    func loadProxy(_ comm: any Communicator) throws -> ProxyConfig {
+        var proxy = try ProxyConfig.load(path: config)
+        if let seed { proxy.recipe.seed = seed }
+        if comm.size > 1, proxy.settings.batchSize % comm.size != 0 {
+            throw DataMixingError.invalidInput(location: config, message: "batch_size: \(proxy.settings.batchSize) sequences "
+                + "do not split over \(comm.size) MPI ranks; use a multiple of \(comm.size)")
+        }
+        return proxy
     }
 
     /// The mixture as given (`--weights` normalized, else every domain equally: the sampler draws from these

@@ -57,6 +57,20 @@ struct PipelineCLITests {
         let prediction = try #require(report["prediction"] as? [String: Any])
         #expect((prediction["predictor"] as? [String: Any])?["sources"] as? [String] == ["ddo-6k", "ddo-12k"])
         #expect(abs(try #require(prediction["tokens"] as? [String: Double]).values.reduce(0, +) - 30000) <= 1e-6)
+        // Caps from the token folder's manifest: a domain's training windows of T - 1 = 31 predicted tokens
+        // times max_epochs (default 4); the same caps in every DDO result.
+        let root = URL(fileURLWithPath: corpus)
+        let manifestURL = [root.appendingPathComponent("manifest.json"), root.appendingPathComponent("tokens/manifest.json")]
+            .first { FileManager.default.fileExists(atPath: $0.path) }
+        let manifest = try Self.json(try #require(manifestURL))
+        let shards = try #require(manifest["domains"] as? [[String: Any]])
+        var expectedCaps: [String: Double] = [:]
+        for d in shards where ["digits", "markov-words", "templates"].contains(d["name"] as? String) {
+            let train = try #require((d["train"] as? [String: Any])?["tokens"] as? Int)
+            expectedCaps[try #require(d["name"] as? String)] = Double((train - 1) / 31 * 31 * 4)
+        }
+        #expect(expectedCaps.count == 3 && prediction["caps"] as? [String: Double] == expectedCaps, "\(prediction["caps"] ?? "none")")
+        #expect(try Self.json(out.appendingPathComponent("ddo-6k/result.json"))["caps"] as? [String: Double] == expectedCaps)
         let predicted = try CLI.run(["predict", out.appendingPathComponent("ddo-6k/result.json").path,
                                      out.appendingPathComponent("ddo-12k/result.json").path, "--tokens", "30k", "--json"])
         #expect(predicted.status == 0)

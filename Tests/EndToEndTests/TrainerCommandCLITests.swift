@@ -108,4 +108,28 @@ import TestSupport
             #expect(r.status != 0 && r.stderr == message, "\(args): \(r.stderr)")
         }
     }
+
+    /// `--rounds`: each round a cached DDO folder `round-<r>/`, the answer in result.json and rounds.json, a
+    /// rerun trains nothing. The toy law is the same for every domain, so the optimum is uniform (to 0.02).
+    @Test func roundsThroughTheRunCache() throws {
+        let dir = try TempDir()
+        let out = dir.path("ddo"), log = dir.path("trained.txt")
+        let r = try ddo(out, ["--rounds", "4", "--json"], env: ["TOY_LOG": log.path])
+        #expect(r.status == 0, "\(r.stderr)")
+        let result = try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any]
+        let weights = try #require(result?["weights"] as? [String: Double])
+        #expect(weights.count == 3 && weights.values.allSatisfy { abs($0 - 1.0 / 3) <= 0.02 }, "\(weights)")
+        let summary = try JSONSerialization.jsonObject(with: Data(contentsOf: out.appendingPathComponent("rounds.json")))
+            as? [String: Any]
+        let rounds = try #require(summary?["rounds"] as? [[String: Any]])
+        #expect((2...4).contains(rounds.count), "\(rounds.count) rounds")
+        #expect(trained(log).count == rounds.count * Self.runIDs.count)
+        for k in 1...rounds.count {
+            #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("round-\(k)/runs/base.json").path))
+        }
+        let again = try ddo(out, ["--rounds", "4"], env: ["TOY_LOG": log.path])
+        #expect(again.status == 0 && trained(log).count == rounds.count * Self.runIDs.count, "\(again.stderr)")
+        let bad = try ddo(dir.path("other"), ["--rounds", "3", "--factors", "1/2,2"])
+        #expect(bad.status != 0 && bad.stderr == "Error: --factors: do not apply with --rounds (each round sets its own trust region)\n")
+    }
 }
