@@ -141,6 +141,9 @@ public final class Pipeline {
                 }
             }
             analysis = try DDO.analyze(mean, settings: config.settings)
+            // The seeds' spread as intervals on the weights (paired by seed across budgets, so the prediction
+            // propagates them).
+            analysis.intervals = try DDO.replicateIntervals(perSeed)
             let result = analysis.result
             try Cluster.onRankZero(communicator) {
                 try mean.write(to: dir.appendingPathComponent("losses.csv"))

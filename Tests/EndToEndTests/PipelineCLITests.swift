@@ -153,7 +153,19 @@ struct PipelineCLITests {
             let w = try #require((entry["result"] as? [String: Any])?["weights"] as? [String: Double])
             let expected = try #require(fitted["weights"] as? [String: Double])
             for (d, v) in w { #expect(abs(v - expected[d]!) <= 1e-12, "\(d)") }
+            // Intervals from the two seeds' weights: inside their range, around nothing narrower.
+            let intervals = try #require((entry["result"] as? [String: Any])?["intervals"] as? [String: Any])
+            #expect(intervals["method"] as? String == "replicates")
+            let bounds = try #require(intervals["weights"] as? [String: [Double]])
+            let seedWeights = try #require(entry["seedWeights"] as? [[String: Double]])
+            for (d, lohi) in bounds {
+                let seen = seedWeights.compactMap { $0[d] }
+                #expect(lohi.count == 2 && seen.count == 2, "\(d)")
+                #expect(lohi[0] <= lohi[1] && lohi[0] >= seen.min()! - 1e-12 && lohi[1] <= seen.max()! + 1e-12, "\(d): \(lohi) vs \(seen)")
+            }
         }
+        let predicted = try #require((report["prediction"] as? [String: Any])?["intervals"] as? [String: Any])
+        #expect((predicted["weights"] as? [String: [Double]])?.count == 2, "the prediction carries the seeds' intervals")
     }
 
     @Test func badConfigIsOneLine() throws {
