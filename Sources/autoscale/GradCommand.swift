@@ -7,7 +7,7 @@ import Transformer
 struct Grad: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "grad",
-        abstract: "Write d(loss)/d(param) of a GPT-2 or BERT checkpoint on one batch (prints {\"loss\": x}).",
+        abstract: "Write d(loss)/d(param) of a GPT-2 or BERT checkpoint on one batch (prints the loss; --json: {\"loss\": x}).",
         discussion: """
             The batch file is {"input_ids": [[...]], "labels": [[...]]}; labels are optional for GPT-2 \
             (default input_ids, shifted inside as GPT2LMHeadModel does) and required for BERT, which \
@@ -22,6 +22,8 @@ struct Grad: ParsableCommand {
     var batch: String
     @Option(help: "Output safetensors file for the gradients.")
     var out: String
+    @Flag(help: "Print {\"loss\": x, \"tensors\": n} instead of a sentence.") var json = false
+    @Flag(help: "Accepted on every command; grad reports no progress, so it changes nothing here.") var quiet = false
 
     func run() throws {
         let lm = try Checkpoint.load(URL(fileURLWithPath: model))
@@ -35,8 +37,12 @@ struct Grad: ParsableCommand {
         guard loss.isFinite, lm.gradients.allSatisfy({ $0.isFinite }) else {
             throw ModelError.batch("\(batch): the loss or a gradient is not finite (loss \(loss))")
         }
-        try SafeTensors.write(Checkpoint.tensors(of: lm.parameterSpecs, in: UnsafeBufferPointer(lm.gradients)),
-                              to: URL(fileURLWithPath: out))
-        print("{\"loss\": \(loss)}")
+        let tensors = Checkpoint.tensors(of: lm.parameterSpecs, in: UnsafeBufferPointer(lm.gradients))
+        try SafeTensors.write(tensors, to: URL(fileURLWithPath: out))
+        if json {
+            print("{\"loss\": \(loss), \"tensors\": \(tensors.count)}")
+        } else {
+            print("loss \(loss); wrote \(tensors.count) gradient tensors to \(out)")
+        }
     }
 }

@@ -20,14 +20,14 @@ struct GradCLITests {
     }
 
     struct Expected: Decodable { var loss: Double }
-    struct Printed: Decodable { var loss: Double }
+    struct Printed: Decodable { var loss: Double; var tensors: Int }
 
     @Test(arguments: ["gpt2_odd", "gpt2_nolabels", "bert_odd"])
     func matchesPyTorch(_ c: String) throws {
         let out = temp("grads.safetensors")
         defer { try? FileManager.default.removeItem(at: out) }
         let r = try autoscale(["grad", "--model", Fixture.url("engine/\(c)").path,
-                               "--batch", Fixture.url("engine/\(c)/batch.json").path, "--out", out.path])
+                               "--batch", Fixture.url("engine/\(c)/batch.json").path, "--out", out.path, "--json"])
         #expect(r.status == 0, "\(r.stderr)")
         let printed = try JSONDecoder().decode(Printed.self, from: Data(r.stdout.utf8))
         let expected = try Fixture.json(Expected.self, "engine/\(c)/expected.json")
@@ -35,6 +35,7 @@ struct GradCLITests {
         let ours = try SafeTensors.read(out).tensors
         let ref = try SafeTensors.read(Fixture.url("engine/\(c)/grads.safetensors")).tensors
         #expect(Set(ours.keys) == Set(ref.keys))
+        #expect(printed.tensors == ours.count)
         let globalMax = ref.values.map { $0.values.map { abs(Double($0)) }.max()! }.max()!
         for (name, r) in ref {
             let o = try #require(ours[name])
@@ -71,5 +72,27 @@ struct GradCLITests {
             #expect(r.stdout.isEmpty)
             #expect(!FileManager.default.fileExists(atPath: out.path))
         }
+    }
+
+    /// Without --json: one sentence with the same loss and tensor count; --quiet changes nothing on stdout and
+    /// leaves stderr empty.
+    @Test func textOutputAndQuiet() throws {
+        let out = temp("grads.safetensors")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let args = ["grad", "--model", Fixture.url("engine/gpt2_odd").path,
+                    "--batch", Fixture.url("engine/gpt2_odd/batch.json").path, "--out", out.path]
+        let json = try autoscale(args + ["--json"])
+        let printed = try JSONDecoder().decode(Printed.self, from: Data(json.stdout.utf8))
+        let text = try autoscale(args + ["--quiet"])
+        #expect(text.status == 0, "\(text.stderr)")
+        #expect(text.stderr.isEmpty)
+        #expect(text.stdout == "loss \(printed.loss); wrote \(printed.tensors) gradient tensors to \(out.path)\n")
+    }
+
+    /// `autoscale --version` prints the release and exits 0.
+    @Test func version() throws {
+        let r = try autoscale(["--version"])
+        #expect(r.status == 0)
+        #expect(r.stdout.range(of: #"^\d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(r.stdout)")
     }
 }
