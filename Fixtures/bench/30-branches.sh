@@ -32,13 +32,18 @@ loud=(train --corpus "$work/corpus" --threads "$(nproc)" --json)
 now() { date +%s.%N; }
 
 for b in 15k 30k 60k 120k; do
-  t0=$(now); "$BIN" "${loud[@]}" --config "$work/wsd.yaml" --tokens $b --out "$work/sep-$b" >"$work/sep-$b.json" 2>"$work/sep-$b.err"
+  t0=$(now)
+  "$BIN" "${loud[@]}" --config "$work/wsd.yaml" --tokens $b --out "$work/sep-$b" >"$work/sep-$b.json" \
+    2>"$work/sep-$b.err"
   t1=$(now); python3 -c "print($t1 - $t0)" >"$work/sep-$b.wall"
 done
-echo "branches vs separate runs (tiny proxy, 20% 1-sqrt cooldown, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)):"
+load="$(cut -d' ' -f1-3 /proc/loadavg)"
+echo "branches vs separate runs (tiny proxy, 20% 1-sqrt cooldown, $(nproc) cores, load $load):"
 for list in 60k,120k 30k,60k,120k 15k,30k,60k,120k; do
-  t0=$(now); "$BIN" "${loud[@]}" --config "$work/wsd.yaml" --tokens $list --out "$work/list-$list" >"$work/list-$list.json" \
-    2>"$work/list-$list.err"; t1=$(now); python3 -c "print($t1 - $t0)" >"$work/list-$list.wall"
+  t0=$(now)
+  "$BIN" "${loud[@]}" --config "$work/wsd.yaml" --tokens $list --out "$work/list-$list" >"$work/list-$list.json" \
+    2>"$work/list-$list.err"
+  t1=$(now); python3 -c "print($t1 - $t0)" >"$work/list-$list.wall"
 done
 python3 - "$work" <<'PYEOF'
 import json, re, sys
