@@ -181,13 +181,18 @@ public final class CooldownBranchRun {
             var config = training
             config.steps = plan.trunkSteps
             config.checkpointDirectory = checkpoints.path
+            let t0 = Self.now()
             let trunk = try makeTrainer(.trunk, plan.trunkSchedule, config)
             trunk.communicator = communicator
             trunk.extraCheckpointSteps = Set(plan.branches.map(\.branchStep)).union([plan.trunkSteps])
             // Evaluations cost: one is worth many steps of a small model, so the trunk evaluates at every length only
-            // when its averages are wanted there (the branches' own final evaluations are the results).
+            // when its averages are wanted there (the branches' own final evaluations are the results), and not at
+            // its own last step (a branch point: no run ends there) unless the evaluation interval asks for it.
             trunk.extraEvaluationSteps = plan.averagesAtEveryLength ? lengths.filter { $0 <= plan.trunkSteps } : []
+            trunk.evaluatesAtLastStep = false
+            let t1 = Self.now()
             if let start { try trunk.restoreCheckpoint(from: checkpoint(start)) }
+            let t2 = Self.now()
             if let trunkLog { try trunk.logCSV(to: trunkLog) }
             let stateURL = stateURL, box = Box(state)
             trunk.onEvaluation = { step, raw, swa, ema in
@@ -199,10 +204,15 @@ public final class CooldownBranchRun {
                 box.value.evaluations.append(TrunkEvaluation(step: step, raw: map(raw), swa: map(swa), ema: map(ema)))
                 if writes { try Self.save(box.value, to: stateURL) }
             }
+            let t3 = Self.now()
             if trunk.step == 0, writes, trunk.extraCheckpointSteps.contains(0) { try trunk.saveCheckpoint(to: checkpoint(0)) }
-            let before = trunk.step
+            let before = trunk.step, trained = trunk._trainingSeconds, t4 = Self.now()
             _ = try trunk.run()
             outcome.stepsTrained += trunk.step - before
+            trunk.progress.phase("trunk", steps: trunk.step - before, [
+                "training": trunk._trainingSeconds - trained, "evaluation": trunk.evaluationSeconds,
+                "checkpoints": trunk.checkpointSeconds + t4 - t3, "restore": t2 - t1, "setup": t1 - t0 + t3 - t2,
+                "total": Self.now() - t0])
             state = box.value
             state.trunkComplete = true
             if writes { try Self.save(state, to: stateURL) }
@@ -218,17 +228,26 @@ public final class CooldownBranchRun {
             config.steps = b.steps
             config.checkpointInterval = 0
             config.checkpointDirectory = nil
+            let t0 = Self.now()
             let trainer = try makeTrainer(.branch(i), b.schedule, config)
             trainer.communicator = communicator
+            let t1 = Self.now()
             try trainer.restoreCheckpoint(from: checkpoint(b.branchStep), branch: true)
+            let t2 = Self.now()
             if writes, let log = trainer.log, let trunkLog {
                 let interval = config.evaluationInterval
                 try TrainingLog.copyPrefix(from: trunkLog, to: log.url, through: b.branchStep) { interval > 0 && $0 % interval == 0 }
             }
+            let trained = trainer._trainingSeconds, t3 = Self.now()
             let summary = try trainer.run()
             outcome.stepsTrained += b.cooldownSteps
             outcome.branchSummaries[i] = summary
+            let t4 = Self.now()
             try finish(i, trainer, summary)
+            let t5 = Self.now()
+            trainer.progress.phase("branch \(b.steps)", steps: b.cooldownSteps, [
+                "training": trainer._trainingSeconds - trained, "evaluation": trainer.evaluationSeconds, "restore": t2 - t1,
+                "setup": t1 - t0 + t3 - t2, "output": t5 - t4, "total": t5 - t0])
             try communicator?.barrier()
         }
         if writes { try? fm.removeItem(at: checkpoints) }
@@ -236,6 +255,8 @@ public final class CooldownBranchRun {
         outcome.trunkEvaluations = record()
         return outcome
     }
+
+    static func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) * 1e-9 }
 
     final class Box<T> { var value: T; init(_ v: T) { value = v } }
 

@@ -1,7 +1,8 @@
 import Foundation
 
 /// Progress lines on stderr: `step 120/1000  loss 3.4512  lr 6.00e-04  12345 tok/s  ETA 1m12s`,
-/// every `every` steps and after each evaluation; `quiet` silences it.
+/// every `every` steps, after each evaluation, and a trunk's or branch's cost (``CooldownBranchRun``);
+/// `quiet` silences it.
 public struct TrainingProgress {
     public var quiet: Bool
     public var every: Int
@@ -19,10 +20,19 @@ public struct TrainingProgress {
                      tokensPerSecond) + Self.duration(secondsLeft))
     }
 
-    func evaluation(_ step: Int, _ label: String, _ results: [EvaluationResult]) {
+    /// `eval step 200: web loss 3.2101 ppl 24.78; code loss 2.9012 ppl 18.19  (0.41 s)`: the evaluation's wall
+    /// time over all sets last (`Fixtures/bench/30-branches.sh` sums it).
+    func evaluation(_ step: Int, _ label: String, _ results: [EvaluationResult], seconds: Double) {
         guard !quiet, !results.isEmpty else { return }
         let parts = results.map { $0.name + String(format: " loss %.4f ppl %.2f", $0.meanLoss, $0.perplexity) }
-        write("eval\(label) step \(step): " + parts.joined(separator: "; "))
+        write("eval\(label) step \(step): " + parts.joined(separator: "; ") + String(format: "  (%.3f s)", seconds))
+    }
+
+    /// `trunk: 191 steps, training 2.310 s, evaluation 0.000 s, checkpoints 0.020 s`: where a cooldown trunk's or
+    /// branch's wall time went (``CooldownBranchRun``; `Fixtures/bench/30-branches.sh` reads these lines).
+    func phase(_ role: String, steps: Int, _ parts: KeyValuePairs<String, Double>) {
+        guard !quiet else { return }
+        write("\(role): \(steps) steps" + parts.map { ", \($0.key) " + String(format: "%.3f s", $0.value) }.joined())
     }
 
     static func duration(_ s: Double) -> String {

@@ -71,6 +71,13 @@ public final class Trainer {
     /// Completed-step counts at which ``run()`` also evaluates (raw, SWA, EMA weights) and logs the result,
     /// besides every `evaluationInterval` steps and the last step (a trunk evaluated at each branch's length).
     public var extraEvaluationSteps: Set<Int> = []
+    /// Whether ``run()`` evaluates after its last step (`config.steps`) when no other rule asks for it there.
+    /// A cooldown trunk turns it off: its last step is a branch point, not a run length (nothing reads it).
+    public var evaluatesAtLastStep = true
+    /// Wall-clock seconds this trainer spent in ``run()``'s evaluations (raw, SWA, EMA weights, all sets) and in
+    /// its checkpoint writes: what a run costs besides its optimizer steps.
+    public internal(set) var evaluationSeconds = 0.0
+    public internal(set) var checkpointSeconds = 0.0
     /// Completed-step counts at which ``run()`` also saves a checkpoint to `<checkpointDirectory>/step-NNNNNNNN`
     /// (rank 0; a trunk's branch points). Needs `config.checkpointDirectory`.
     public var extraCheckpointSteps: Set<Int> = []
@@ -252,13 +259,20 @@ public final class Trainer {
             var row = TrainingLogRow(step: step, tokens: tokens, learningRate: r.learningRate, trainLoss: r.loss,
                                      tokensPerSecond: Double(r.tokens) / max(r.seconds, 1e-9))
             let interval = config.evaluationInterval
-            if !evaluationSets.isEmpty,
-               step == config.steps || (interval > 0 && step % interval == 0) || extraEvaluationSteps.contains(step) {
-                last = (try evaluate(), try evaluateSWA(), try evaluateEMA())
+            if !evaluationSets.isEmpty, (step == config.steps && evaluatesAtLastStep)
+                || (interval > 0 && step % interval == 0) || extraEvaluationSteps.contains(step) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
+                let raw = try evaluate()
+                let t1 = DispatchTime.now().uptimeNanoseconds
+                let swa = try evaluateSWA()
+                let t2 = DispatchTime.now().uptimeNanoseconds
+                last = (raw, swa, try evaluateEMA())
+                let t3 = DispatchTime.now().uptimeNanoseconds
+                evaluationSeconds += Double(t3 - t0) * 1e-9
                 try onEvaluation?(step, last.0, last.1, last.2)
-                progress.evaluation(step, "", last.0)
-                progress.evaluation(step, " swa", last.1)
-                progress.evaluation(step, " ema", last.2)
+                progress.evaluation(step, "", last.0, seconds: Double(t1 - t0) * 1e-9)
+                progress.evaluation(step, " swa", last.1, seconds: Double(t2 - t1) * 1e-9)
+                progress.evaluation(step, " ema", last.2, seconds: Double(t3 - t2) * 1e-9)
                 func map(_ rs: [EvaluationResult]) -> [String: Double] {
                     Dictionary(uniqueKeysWithValues: rs.map { ($0.name, $0.meanLoss) })
                 }
@@ -267,7 +281,9 @@ public final class Trainer {
             if writes { try log?.append(row) }
             if writes, let dir = config.checkpointDirectory,
                (config.checkpointInterval > 0 && step % config.checkpointInterval == 0) || extraCheckpointSteps.contains(step) {
+                let t0 = DispatchTime.now().uptimeNanoseconds
                 try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%08d", step)))
+                checkpointSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             }
         }
         return TrainingSummary(steps: step, tokens: tokens, losses: losses, evaluation: last.0, swaEvaluation: last.1,

@@ -53,6 +53,7 @@ struct BranchedRecord {
 
 /// One invocation of the branched run in `dir` (branch outputs: `dir/branch-i.csv` logs and `dir/done-i` markers).
 func runBranched(_ plan: CooldownPlan, in dir: URL, kill: KillSwitch = KillSwitch(.max),
+                 progress: TrainingProgress = TrainingProgress(quiet: true),
                  record: inout BranchedRecord) throws -> CooldownBranchRun.Outcome {
     let runner = CooldownBranchRun(plan: plan, directory: dir.appendingPathComponent("trunk"))
     runner.trunkLog = dir.appendingPathComponent("trunk.csv")
@@ -60,6 +61,7 @@ func runBranched(_ plan: CooldownPlan, in dir: URL, kill: KillSwitch = KillSwitc
     return try runner.run(training: branchTraining, makeTrainer: { role, schedule, config in
         record.roles.append(role)
         let t = try freshTrainer(schedule, config, kill: kill)
+        t.progress = progress
         if case let .branch(i) = role { try t.logCSV(to: dir.appendingPathComponent("branch-\(i).csv")) }
         return t
     }, isFinished: { fm.fileExists(atPath: dir.appendingPathComponent("done-\($0)").path) }, finish: { i, t, s in
@@ -149,6 +151,44 @@ func runBranched(_ plan: CooldownPlan, in dir: URL, kill: KillSwitch = KillSwitc
             let e = try #require(outcome.trunkEvaluations[b.steps])
             #expect(e == .init(step: b.steps, raw: losses(c.evaluation), swa: losses(c.swaEvaluation), ema: losses(c.emaEvaluation)))
             #expect(e.raw != losses(s.evaluation), "the cooldown changes the weights")
+        }
+    }
+
+    /// Without averages the trunk evaluates only where a separate run would (every `evaluationInterval` steps),
+    /// not at its own last step (15, a branch point); the branches still equal their separate runs bit for bit,
+    /// and the trunk and each branch report where their wall time went (phase lines on the progress stream).
+    @Test func trunkWithoutAveragesSkipsItsLastEvaluation() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let plan = try CooldownPlan(schedules: [8, 12, 20].map(wsd))
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let lines = Lines()
+        var record = BranchedRecord()
+        let outcome = try runBranched(plan, in: dir.url, progress: TrainingProgress(every: 100, write: { lines.all.append($0) }),
+                                      record: &record)
+        #expect(plan.trunkSteps == 15 && outcome.stepsTrained == plan.trainedSteps)
+        #expect(Set(outcome.trunkEvaluations.keys) == [8, 12], "interval evaluations that fall on a length")
+        let trunk = try csvWithoutThroughput(dir.url.appendingPathComponent("trunk.csv"))
+        let web = try #require(trunk.first?.firstIndex(of: "val_loss:web"))
+        #expect(trunk.count == 16 && trunk.dropFirst().filter { !$0[web].isEmpty }.map { $0[0] } == ["4", "8", "12"])
+        #expect(lines.all.filter { $0.hasPrefix("eval step 15:") }.isEmpty)
+        #expect(lines.all.filter { $0.hasPrefix("eval step ") }.allSatisfy { $0.hasSuffix(" s)") })
+        let phases = lines.all.filter { $0.contains(" steps, training ") }
+        #expect(phases.count == 4 && phases[0].hasPrefix("trunk: 15 steps, training ") && phases[0].contains(", checkpoints "))
+        #expect(phases[1].hasPrefix("branch 8: 2 steps, training ") && phases[3].hasPrefix("branch 20: 5 steps, training "))
+        #expect(phases.dropFirst().allSatisfy { $0.contains(", evaluation ") && $0.contains(", restore ") && $0.hasSuffix(" s") })
+        for (i, b) in plan.branches.enumerated() {
+            var config = branchTraining
+            config.steps = b.steps
+            config.checkpointInterval = 0
+            let separate = try freshTrainer(b.schedule, config)
+            let log = dir.url.appendingPathComponent("separate-\(i).csv")
+            try separate.logCSV(to: log)
+            let s = try separate.run()
+            #expect(record.parameters[i] == Array(separate.model.parameters))
+            #expect(record.evaluation[i] == [losses(s.evaluation), losses(s.swaEvaluation), losses(s.emaEvaluation)])
+            #expect(try csvWithoutThroughput(dir.url.appendingPathComponent("branch-\(i).csv")) == (try csvWithoutThroughput(log)))
+            #expect(separate.evaluationSeconds > 0 && separate.checkpointSeconds == 0)
         }
     }
 
