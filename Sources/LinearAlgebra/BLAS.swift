@@ -1,3 +1,4 @@
+import Foundation
 import CBLAS
 
 /// Raw BLAS entry points on row-major pointers, for kernels that own their buffers.
@@ -44,6 +45,20 @@ public enum BLASThreads {
     }
     /// Cores OpenBLAS sees on this machine.
     public static var cores: Int { Int(openblas_get_num_procs()) }
+
+    /// Runs `body(previous)` with OpenBLAS at `threads` threads, then restores the count from before, `previous`.
+    /// The count is one process-wide
+    /// setting, so regions take turns (one lock, re-entrant on its thread): two callers on different threads
+    /// (a benchmark beside a sliced training step) never see each other's count.
+    public static func with<R>(_ threads: Int, _ body: (_ previous: Int) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        let saved = count
+        count = threads
+        defer { count = saved }
+        return try body(saved)
+    }
+    private static let lock = NSRecursiveLock()
 }
 
 // MARK: - Checked, shape-validated API

@@ -27,9 +27,10 @@ public enum GEMMBenchmark {
     /// `repeats` rounds each running at least `minSeconds`; reports the best round.
     public static func sgemm(m: Int, n: Int, k: Int, threads: Int, repeats: Int = 3,
                              minSeconds: Double = 0.2) -> Result {
-        let saved = BLASThreads.count
-        BLASThreads.count = threads
-        defer { BLASThreads.count = saved }
+        BLASThreads.with(threads) { _ in _sgemm(m: m, n: n, k: k, threads: threads, repeats: repeats, minSeconds: minSeconds) }
+    }
+
+    static func _sgemm(m: Int, n: Int, k: Int, threads: Int, repeats: Int, minSeconds: Double) -> Result {
         var state: UInt64 = 0x9E3779B97F4A7C15
         func next() -> Float {
             state = state &* 6364136223846793005 &+ 1442695040888963407

@@ -79,12 +79,17 @@ func M<T: LinearAlgebraScalar>(_ rows: [[Double]], as _: T.Type = Double.self) -
         try gemm(.none, a, .transpose, b, into: &c)
     }
 
+    /// `BLASThreads.with` sets the count, hands the body the count from before, restores it, and nests on one
+    /// thread (the lock is re-entrant). Inside the outer region no other test can change the count.
     @Test func threadControl() {
-        let before = BLASThreads.count
-        BLASThreads.count = 1
-        #expect(BLASThreads.count == 1)
-        BLASThreads.count = before
-        #expect(BLASThreads.count == before)
+        BLASThreads.with(2) { _ in
+            #expect(BLASThreads.count == 2)
+            BLASThreads.with(1) { previous in
+                #expect(previous == 2)
+                #expect(BLASThreads.count == 1)
+            }
+            #expect(BLASThreads.count == 2)
+        }
         #expect(BLASThreads.cores >= 1)
     }
 }

@@ -4,9 +4,13 @@ import Foundation
 public enum CLI {
     /// The binary next to the test bundle (`.build/<config>/autoscale`), which `swift test` builds
     /// because the end-to-end test target depends on the executable.
+    /// On Linux the tests run as `.build/<triple>/<config>/<package>PackageTests.xctest`, an executable, so the
+    /// build folder is that of the running process (`/proc/self/exe`); an xctest bundle elsewhere.
     public static var binary: URL {
-        let buildDir = Bundle.allBundles.map(\.bundleURL).first { $0.pathExtension == "xctest" }?
-            .deletingLastPathComponent()
+        let exe = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        let candidates = [exe.deletingLastPathComponent()]
+            + Bundle.allBundles.map(\.bundleURL).filter { $0.pathExtension == "xctest" }.map { $0.deletingLastPathComponent() }
+        let buildDir = candidates.first { FileManager.default.isExecutableFile(atPath: $0.appendingPathComponent("autoscale").path) }
             ?? Fixture.root.deletingLastPathComponent().appendingPathComponent(".build/release")
         return buildDir.appendingPathComponent("autoscale")
     }

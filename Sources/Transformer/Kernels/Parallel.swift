@@ -57,16 +57,14 @@ enum Parallel {
     /// lock), and while one runs ``workers`` still reports the count from before it, so a model on
     /// another thread splits its work as it always does (the same bits).
     static func withBLASThreads<R>(_ threads: Int, _ body: () throws -> R) rethrows -> R {
-        regionLock.lock()
-        defer { regionLock.unlock() }
-        let saved = BLASThreads.count
-        heldCount = saved
-        BLASThreads.count = threads
-        defer { BLASThreads.count = saved; heldCount = 0 }
-        return try body()
+        try BLASThreads.with(threads) { saved in
+            heldCount = saved
+            defer { heldCount = 0 }
+            return try body()
+        }
     }
-    private static let regionLock = NSLock()
-    /// The OpenBLAS thread count from before the current region (0: no region). Written under the lock.
+    /// The OpenBLAS thread count from before the current region (0: no region). Written under
+    /// ``BLASThreads/with(_:_:)``'s lock.
     nonisolated(unsafe) private static var heldCount = 0
 
     /// Runs `body` on `workers` contiguous chunks of `0..<n` concurrently; `body(chunk, range)`.
