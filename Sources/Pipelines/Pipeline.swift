@@ -64,8 +64,7 @@ public final class Pipeline {
         // 1. DDO at each small budget.
         var entries: [PipelineReport.DDOEntry] = []
         var warnings: [String] = []
-        for budget in config.budgets {
-            let entry = try ddo(budget: budget)
+        for entry in try branchesBudgets ? ddoBranched() : config.budgets.map(ddo(budget:)) {
             warnings += entry.warnings
             entries.append(entry.entry)
         }
@@ -114,25 +113,69 @@ public final class Pipeline {
     /// seed's runs are a `ddo run` folder `seed-<s>/` inside it, and the folder's `losses.csv` holds every
     /// run's validation losses averaged over the seeds (the replicates), fitted into its `result.json`.
     func ddo(budget: Int) throws -> (entry: PipelineReport.DDOEntry, warnings: [String]) {
-        let folder = "ddo-\(TokenCount.label(budget))"
-        let seeds = config.ddoSeeds ?? [config.proxy.seed]
+        let folder = ddoFolder(budget)
+        let seeds = ddoSeeds
         progress("DDO at \(budget) tokens (\(folder)" + (seeds.count > 1 ? ", seeds \(seeds.map(String.init).joined(separator: ", ")))" : ")"))
         let plan = try DDOPlan(domains: domains, budget: budget, factors: config.factors)
-        let dir = output.appendingPathComponent(folder)
-        var tables: [LossTable] = [], perSeed: [DDOAnalysis] = []
-        for seed in seeds {
-            var proxy = config.proxy
-            proxy.recipe.seed = seed
-            let trainer = try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
-            let sub = seeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
-            let experiment = DDOExperiment(plan: plan, output: sub, settings: config.settings)
+        let perSeed = try seeds.map { seed -> DDOAnalysis in
+            let experiment = DDOExperiment(plan: plan, output: ddoURL(budget, seed: seed), settings: config.settings)
             let tag = seeds.count > 1 ? "\(folder) seed \(seed)" : folder
-            let analysis = try experiment.run(trainer: trainer, communicator: communicator) { self.progress("  \(tag) \($0)") }
-            perSeed.append(analysis)
-            if seeds.count > 1 { tables.append(try LossTable.read(path: experiment.lossesURL.path)) }
+            return try experiment.run(trainer: try proxyTrainer(seed: seed), communicator: communicator) { self.progress("  \(tag) \($0)") }
         }
+        return try entry(budget: budget, perSeed: perSeed)
+    }
+
+    /// Whether the DDO stage branches: two or more budgets with a WSD proxy, so every DDO mixture is one trunk with
+    /// a cooldown branched at each budget (``DDOBudgets``, per seed).
+    var branchesBudgets: Bool { config.budgets.count >= 2 && config.proxy.recipe.schedule.kind == "wsd" }
+
+    /// DDO at every budget from one trunk per mixture and seed (``DDOBudgets``), in the folders ``ddo(budget:)``
+    /// uses; trunks in progress in `trunks/` (`trunks/seed-<s>/` with several seeds).
+    func ddoBranched() throws -> [(entry: PipelineReport.DDOEntry, warnings: [String])] {
+        let seeds = ddoSeeds
+        let budgets = config.budgets.map { DDOBudgets.Budget(label: TokenCount.label($0), tokens: $0) }
+        progress("DDO at \(config.budgets.map(String.init).joined(separator: ", ")) tokens, every mixture one trunk with a cooldown "
+                 + "branched at each budget" + (seeds.count > 1 ? " (seeds \(seeds.map(String.init).joined(separator: ", ")))" : ""))
+        var byBudget = [[DDOAnalysis]](repeating: [], count: budgets.count)
+        for seed in seeds {
+            let trunks = output.appendingPathComponent(seeds.count > 1 ? "trunks/seed-\(seed)" : "trunks")
+            let ddo = try DDOBudgets(domains: domains, budgets: budgets, factors: config.factors,
+                                     folder: { self.ddoURL($0.tokens, seed: seed) }, trunks: trunks, summary: nil, settings: config.settings)
+            let tag = seeds.count > 1 ? "DDO seed \(seed)" : "DDO"
+            let analyses = try ddo.run(trainer: try proxyTrainer(seed: seed), communicator: communicator) { self.progress("  \(tag) \($0)") }
+            for (k, a) in analyses.enumerated() { byBudget[k].append(a) }
+        }
+        try Cluster.onRankZero(communicator) {
+            let all = output.appendingPathComponent("trunks")
+            if (try? FileManager.default.contentsOfDirectory(atPath: all.path))?.isEmpty == true {
+                try? FileManager.default.removeItem(at: all)
+            }
+        }
+        return try zip(config.budgets, byBudget).map { try entry(budget: $0, perSeed: $1) }
+    }
+
+    var ddoSeeds: [UInt64] { config.ddoSeeds ?? [config.proxy.seed] }
+    func ddoFolder(_ budget: Int) -> String { "ddo-\(TokenCount.label(budget))" }
+    /// A seed's DDO folder at a budget: the budget's folder, or its `seed-<s>/` with several seeds.
+    func ddoURL(_ budget: Int, seed: UInt64) -> URL {
+        let dir = output.appendingPathComponent(ddoFolder(budget))
+        return ddoSeeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
+    }
+
+    func proxyTrainer(seed: UInt64) throws -> ProxyTrainer {
+        var proxy = config.proxy
+        proxy.recipe.seed = seed
+        return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+    }
+
+    /// A budget's report entry from its seeds' analyses: with several seeds, the mean loss table's fit (written as
+    /// the budget folder's `losses.csv` and `result.json`) with the seeds' spread as intervals.
+    func entry(budget: Int, perSeed: [DDOAnalysis]) throws -> (entry: PipelineReport.DDOEntry, warnings: [String]) {
+        let folder = ddoFolder(budget), seeds = ddoSeeds
+        let dir = output.appendingPathComponent(folder)
         var analysis = perSeed[0]
         if seeds.count > 1 {
+            let tables = try seeds.map { try LossTable.read(path: ddoURL(budget, seed: $0).appendingPathComponent("losses.csv").path) }
             var mean = tables[0]
             mean.source = dir.appendingPathComponent("losses.csv").path
             for r in mean.runs.indices {

@@ -104,8 +104,12 @@ extension ProxyTrainer {
         runner.communicator = communicator
         runner.trunkLog = trunkLog
         var models: [Int: GPT2LMHeadModel] = [:]
+        let longest = plan.branches.last!.steps
         let outcome = try runner.run(training: training, makeTrainer: { role, schedule, loop in
-            let (trainer, model) = try _trainer(weights: weights, sequences: loop.steps * b, schedule: schedule, training: loop,
+            // The trunk's stream is the longest run's (a prefix-stable stream, so it draws the same batches): sized to
+            // its own steps, its cursor would wrap to 0 at its last step, the longest branch's branch point.
+            let sequences = (role == .trunk ? longest : loop.steps) * b
+            let (trainer, model) = try _trainer(weights: weights, sequences: sequences, schedule: schedule, training: loop,
                                                 optimizer: optimizer)
             if case let .branch(i) = role {
                 models[i] = model

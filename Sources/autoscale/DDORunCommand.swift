@@ -25,7 +25,8 @@ struct DDORunCommand: RankedCommand {
     @Option(help: ArgumentHelp("Your own trainer instead of the proxy: run with /bin/sh -c once per run, the run's spec as JSON on stdin, the last stdout line {\"losses\": {...}} (Docs/autoscale.md, \"Any trainer\"); needs --domains.",
                                valueName: "command"))
     var trainerCommand: String?
-    @Option(help: "Token budget of the base run, e.g. 300000 or 300k.") var tokens: String
+    @Option(help: "Token budget of the base run, e.g. 300000 or 300k; a list 120k,240k,480k runs DDO at each (OUT/ddo-<budget>/, budgets.json): with a wsd proxy every mixture is one trunk with a cooldown branched at each budget.")
+    var tokens: String
     @Option(help: "Perturbation factors, e.g. 1/3,3 (default) or 0.25,0.5,2,4.") var factors: String = "1/3,3"
     @Option(help: "Domains to mix: d1,d2,... (default: every domain of the token folder; required with --trainer-command).")
     var domains: String?
@@ -47,20 +48,11 @@ struct DDORunCommand: RankedCommand {
 
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet)
-        var experiment = try Cluster.onEveryRank(comm) {
+        if tokens.contains(",") { return try runBudgets(comm, say) }
+        let (ddo, trainer) = try Cluster.onEveryRank(comm) {
             try RankOutput.setThreads(threads, comm)
-            return try setUp(comm, say)
+            return try setUp(comm, say, budget: Int(try DDOArguments.tokens(tokens, option: "--tokens").rounded()))
         }
-        if comm.size > 1, comm.rank == 1, let n = ProcessInfo.processInfo.environment[Self.killAfterRunsVariable].flatMap(Int.init) {
-            let trained = Counter()
-            experiment.0.afterRecord = { run in
-                trained.value += 1
-                guard trained.value >= n else { return }
-                FileHandle.standardError.write(Data("rank 1: \(Self.killAfterRunsVariable)=\(n): killed after run \(run.id)\n".utf8))
-                raise(SIGKILL)
-            }
-        }
-        let (ddo, trainer) = experiment
         if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
         let start = Date()
         let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
@@ -76,11 +68,11 @@ struct DDORunCommand: RankedCommand {
     /// Counts the runs a rank trained (the kill hook's state; one rank, one thread).
     final class Counter: @unchecked Sendable { var value = 0 }
 
-    /// Options, config, corpus and plan: the same on every rank.
-    func setUp(_ comm: any Communicator, _ say: RankOutput) throws -> (DDOExperiment, any RunTrainer) {
+    /// Options, config, corpus and the plan at `budget`: the same on every rank. The experiment carries the
+    /// kill hook on rank 1 of an MPI job when ``killAfterRunsVariable`` is set.
+    func setUp(_ comm: any Communicator, _ say: RankOutput, budget: Int) throws -> (DDOExperiment, any RunTrainer) {
         let settings = DDOSettings(objective: try objective.map(DDOArguments.objective),
                                    evalDomains: try evalDomains.map { try DDOObjective.parseDomains($0) })
-        let budget = try DDOArguments.tokens(tokens, option: "--tokens")
         let listed = try domains.map { try DDOObjective.parseDomains($0, field: "domains").domains }
         let trainer: any RunTrainer
         if let trainerCommand {
@@ -100,8 +92,18 @@ struct DDORunCommand: RankedCommand {
             for d in names { _ = try store.manifest.domain(d) }
             trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
         }
-        let plan = try DDOPlan(domains: trainer.domains, budget: Int(budget.rounded()), factors: try DDOArguments.factors(factors))
-        return (DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings), trainer)
+        let plan = try DDOPlan(domains: trainer.domains, budget: budget, factors: try DDOArguments.factors(factors))
+        var experiment = DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings)
+        if comm.size > 1, comm.rank == 1, let n = ProcessInfo.processInfo.environment[Self.killAfterRunsVariable].flatMap(Int.init) {
+            let trained = Counter()
+            experiment.afterRecord = { run in
+                trained.value += 1
+                guard trained.value >= n else { return }
+                FileHandle.standardError.write(Data("rank 1: \(Self.killAfterRunsVariable)=\(n): killed after run \(run.id)\n".utf8))
+                raise(SIGKILL)
+            }
+        }
+        return (experiment, trainer)
     }
 
     /// `--rounds N`: ``DDORounds`` with ``DDORoundsSettings/converging`` (at most N rounds), one ``DDOExperiment``

@@ -1,0 +1,171 @@
+import Base
+import Cluster
+import DataMixing
+import Foundation
+
+/// DDO at several budgets from one WSD trunk per mixture: the engine of `autoscale ddo run --tokens 4k,8k,16k`
+/// (and of the pipeline's `budgets:` with a WSD proxy).
+///
+/// The plans of the budgets have the same runs (the base, each domain scaled by each factor) and, with a
+/// uniform or any fixed base, the same proportions at every budget up to the rounding of whole tokens. Run `r`
+/// is therefore one mixture: its weights are the largest budget's quantities (``DDOPlan/Run/tokens`` as
+/// Doubles) and budget `k` trains it for `n_rk = Σ_d P_k.runs[r].tokens[d]` tokens, all of them as one trunk with a
+/// cooldown branched at each `n_rk` (``ProxyTrainer/runBranched(weights:budgets:directory:trunkLog:branchLog:communicator:isFinished:finish:)``).
+/// The quantities a branch trains are those weights split over `n_rk` by largest remainder; they are what its
+/// record and the budget's loss table hold. When budget `k`'s quantities are exactly proportional to the
+/// largest's (the demo's and the tests' budgets), they are the plan's own and the budget's folder is byte for
+/// byte the folder of a single-budget `ddo run` (same process, same BLAS threads); otherwise a quantity moves by
+/// at most one token (the fit uses the quantities trained, so nothing is biased).
+///
+/// Layout of `output`: `ddo-<label>/` per budget, exactly a single-budget ``DDOExperiment`` folder (`proxy.txt`,
+/// `runs/<id>.json`, `losses.csv`, `result.json`); `trunks/<id>/` the trunk checkpoints of a mixture in progress
+/// (removed once its every budget has its record, kept by a kill for the resume); `budgets.json` last.
+public struct DDOBudgets: Sendable {
+    /// A budget: its label as given (the folder `ddo-<label>`) and its tokens.
+    public struct Budget: Sendable, Equatable {
+        public var label: String
+        public var tokens: Int
+        public init(label: String, tokens: Int) {
+            self.label = label
+            self.tokens = tokens
+        }
+    }
+
+    /// Budgets in increasing order of tokens.
+    public let budgets: [Budget]
+    /// One experiment per budget (same order), its plan holding the quantities its branches train.
+    public let experiments: [DDOExperiment]
+    /// Where the trunks of mixtures in progress keep their checkpoints (`<trunks>/<run id>/`).
+    public let trunks: URL
+    /// `budgets.json` (labels, tokens, folders, the steps trained against separate runs); `nil`: not written.
+    public let summaryURL: URL?
+    /// Called on the rank that trained a branch, right after its record is on disk, with the budget's index (a
+    /// test hook of `autoscale ddo run`).
+    public var afterRecord: (@Sendable (DDOPlan.Run, Int) -> Void)?
+
+    /// The layout of `autoscale ddo run`: `output/ddo-<label>/`, `output/trunks/`, `output/budgets.json`.
+    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors, baseWeights: [Double]? = nil,
+                output: URL, settings: DDOSettings = DDOSettings()) throws {
+        try self.init(domains: domains, budgets: budgets, factors: factors, baseWeights: baseWeights,
+                      folder: { output.appendingPathComponent("ddo-\($0.label)") }, trunks: output.appendingPathComponent("trunks"),
+                      summary: output.appendingPathComponent("budgets.json"), settings: settings)
+    }
+
+    /// Any layout: budget `b`'s experiment folder `folder(b)` (the pipeline's `ddo-<label>/` or, with several
+    /// seeds, `ddo-<label>/seed-<s>/`).
+    ///
+    /// - Throws: ``FieldError`` on `tokens` for fewer than two budgets or two of one size, or any ``DDOPlan`` error.
+    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors, baseWeights: [Double]? = nil,
+                folder: (Budget) -> URL, trunks: URL, summary: URL?, settings: DDOSettings = DDOSettings()) throws {
+        let sorted = budgets.sorted { $0.tokens < $1.tokens }
+        guard sorted.count >= 2 else { throw FieldError("tokens", "a list needs at least two budgets") }
+        for (a, b) in zip(sorted, sorted.dropFirst()) where a.tokens == b.tokens {
+            throw FieldError("tokens", "lists a budget twice (\(a.label) and \(b.label) are both \(a.tokens) tokens)")
+        }
+        let plans = try sorted.map { try DDOPlan(domains: domains, budget: $0.tokens, baseWeights: baseWeights, factors: factors) }
+        let largest = plans.last!
+        let experiments = try zip(sorted, plans).map { budget, plan -> DDOExperiment in
+            var realized = plan
+            for r in realized.runs.indices {
+                let total = plan.runs[r].tokens.reduce(0, +)
+                realized.runs[r].tokens = try MixtureBudget(domains: domains, weights: largest.runs[r].tokens.map(Double.init),
+                                                            total: total).tokens
+            }
+            realized.baseTokens = realized.runs[0].tokens
+            return DDOExperiment(plan: realized, output: folder(budget), settings: settings)
+        }
+        self.budgets = sorted
+        self.experiments = experiments
+        self.trunks = trunks
+        summaryURL = summary
+    }
+
+    func trunk(_ run: DDOPlan.Run) -> URL { trunks.appendingPathComponent(run.id) }
+
+    /// What one mixture gave: its record at every budget and the optimizer steps it costs.
+    struct Mixture: Codable {
+        var records: [RunRecord]
+        /// Steps of the trunk plus its cooldowns, and of separate runs at every budget.
+        var trainedSteps: Int, separateSteps: Int
+    }
+
+    /// Trains every mixture that lacks a record at some budget (a mixture is one job of a ``distributedMap(count:communicator:_:)``
+    /// over the ranks, trained in one process), then fits each budget (writing its `losses.csv` and `result.json`
+    /// on rank 0, as ``DDOExperiment`` does) and writes `budgets.json`. Returns the analyses in budget order.
+    /// `progress` receives one line per mixture.
+    public func run(trainer: ProxyTrainer, communicator: any Communicator = LocalCommunicator(),
+                    progress: (String) -> Void = { _ in }) throws -> [DDOAnalysis] {
+        let runs = experiments[0].plan.runs
+        guard trainer.domains == experiments[0].plan.domains else {
+            throw DataMixingError.invalidArgument("the trainer's domains \(trainer.domains) differ from the plan's \(experiments[0].plan.domains)")
+        }
+        for r in runs.indices {  // every mixture's list of budgets must branch (a WSD schedule, distinct step counts)
+            _ = try trainer.cooldownPlan(weights: weights(r), budgets: experiments.map { $0.plan.runs[r].tokens.reduce(0, +) })
+        }
+        try Cluster.onRankZero(communicator) {
+            for e in experiments {
+                try e.cache.claim(fingerprint: trainer.fingerprint)
+                try RunCache.makeFolder(e.cache.records)
+            }
+        }
+        try communicator.barrier()
+        let mixtures: [Mixture]
+        do {
+            mixtures = try distributedMap(count: runs.count, communicator: communicator) { r in
+                try mixture(r, trainer: trainer, progress: progress)
+            }
+        } catch let e as DistributedMapError {
+            throw SharedError(DataMixingError.invalidArgument(
+                "mixture \(e.job + 1)/\(runs.count) \(runs[e.job].id) failed on rank \(e.rank): \(e.message)"))
+        }
+        let write = communicator.size == 1 || communicator.rank == 0
+        if write, (try? FileManager.default.contentsOfDirectory(atPath: trunks.path))?.isEmpty == true {
+            try? FileManager.default.removeItem(at: trunks)
+        }
+        let analyses = try Cluster.onEveryRank(communicator) {
+            try experiments.indices.map { k in try experiments[k].fit(mixtures.map { $0.records[k] }, write: write) }
+        }
+        if write, let summaryURL {
+            let trained = mixtures.map(\.trainedSteps).reduce(0, +), separate = mixtures.map(\.separateSteps).reduce(0, +)
+            let summary = JSONValue.object([
+                ("budgets", .array(zip(budgets, experiments).map { b, e in
+                    .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
+                             ("folder", .string(e.output.lastPathComponent))])
+                })),
+                ("mixtures", .integer(runs.count)),
+                ("trained_steps", .integer(trained)), ("separate_steps", .integer(separate)),
+            ])
+            try AtomicFile.write(summary.serialized() + "\n", to: summaryURL)
+        }
+        return analyses
+    }
+
+    /// Mixture `r`'s weights: the largest budget's quantities.
+    func weights(_ r: Int) -> [Double] { experiments.last!.plan.runs[r].tokens.map(Double.init) }
+
+    /// Mixture `r`: its records if every budget has one, else its trunk and the missing branches.
+    func mixture(_ r: Int, trainer: ProxyTrainer, progress: (String) -> Void) throws -> Mixture {
+        let run = experiments.last!.plan.runs[r], count = experiments[0].plan.runs.count
+        let totals = experiments.map { $0.plan.runs[r].tokens.reduce(0, +) }
+        let (plan, _) = try trainer.cooldownPlan(weights: weights(r), budgets: totals)
+        let tag = "mixture \(r + 1)/\(count) \(run.id)"
+        var records = experiments.map { $0.cached($0.plan.runs[r]) }
+        if records.allSatisfy({ $0 != nil }) {
+            progress("\(tag): cached")
+        } else {
+            progress("\(tag): training on " + zip(run.tokens, trainer.domains).map { "\($1)=\($0)" }.joined(separator: " ")
+                     + " with branches at " + totals.map(String.init).joined(separator: ","))
+            let folder = trunk(run)
+            _ = try trainer.runBranched(weights: weights(r), budgets: totals, directory: folder,
+                                        isFinished: { records[$0] != nil }) { k, result in
+                let e = experiments[k], planned = e.plan.runs[r]
+                let record = RunRecord(id: planned.id, tokens: e.tokens(planned), losses: result.losses)
+                try e.cache.store(record)
+                records[k] = record
+                afterRecord?(planned, k)
+            }
+            try? FileManager.default.removeItem(at: folder)
+        }
+        return Mixture(records: records.map { $0! }, trainedSteps: plan.trainedSteps, separateSteps: plan.separateSteps)
+    }
+}

@@ -1,0 +1,64 @@
+import Base
+import Cluster
+import DataMixing
+import Foundation
+import Proxies
+
+/// `autoscale ddo run --tokens 4k,8k,16k`: DDO at every budget of the list, in `OUT/ddo-<label>/` each.
+extension DDORunCommand {
+    func runBudgets(_ comm: any Communicator, _ say: RankOutput) throws {
+        guard rounds == 1 else { throw FieldError("rounds", "takes one --tokens budget, not a list") }
+        let list = try TrainCommand.budgetList(tokens)
+        let (one, trainer) = try Cluster.onEveryRank(comm) { () throws -> (DDOExperiment, any RunTrainer) in
+            try RankOutput.setThreads(threads, comm)
+            return try setUp(comm, say, budget: list[0].tokens)
+        }
+        let budgets = list.map { DDOBudgets.Budget(label: $0.label, tokens: $0.tokens) }
+        let out = URL(fileURLWithPath: self.out), start = Date()
+        func line(_ text: String) { say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
+        let analyses: [DDOAnalysis], folders: [URL]
+        if let proxy = trainer as? ProxyTrainer {
+            guard proxy.config.recipe.schedule.kind == "wsd" else {
+                throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one trunk, "
+                                 + "a cooldown branched at each budget); \(config ?? "the config") has kind: \(proxy.config.recipe.schedule.kind)")
+            }
+            var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors, output: out,
+                                     settings: one.settings)
+            if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
+            analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
+            folders = ddo.experiments.map(\.output)
+        } else {
+            // A user's trainer trains each budget's runs separately (nothing to branch from).
+            let sorted = budgets.sorted { $0.tokens < $1.tokens }
+            var done: [DDOAnalysis] = []
+            for b in sorted {
+                var e = one
+                e.plan = try DDOPlan(domains: one.plan.domains, budget: b.tokens, factors: one.plan.factors)
+                e.output = out.appendingPathComponent("ddo-\(b.label)")
+                done.append(try e.run(trainer: trainer, communicator: comm) { line("\(b.label) \($0)") })
+            }
+            analyses = done
+            folders = sorted.map { out.appendingPathComponent("ddo-\($0.label)") }
+            if comm.rank == 0 {
+                let summary = JSONValue.object([
+                    ("budgets", .array(zip(sorted, folders).map { b, f in
+                        .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)), ("folder", .string(f.lastPathComponent))])
+                    })),
+                ])
+                try AtomicFile.write(summary.serialized() + "\n", to: out.appendingPathComponent("budgets.json"))
+            }
+        }
+        guard comm.rank == 0 else { return }
+        for a in analyses { DDOArguments.warn(a.result.warnings, quiet: quiet) }
+        if json {
+            print("[\n" + (try analyses.map { String(decoding: try $0.result.jsonData(), as: UTF8.self) }).joined(separator: ",\n") + "\n]")
+            return
+        }
+        for (a, folder) in zip(analyses, folders) {
+            let table = try LossTable.read(path: folder.appendingPathComponent("losses.csv").path)
+            print("== \(folder.lastPathComponent)")
+            print(DDOFitCommand.describe(a, table), terminator: "")
+        }
+        print("wrote \(self.out)/{" + folders.map(\.lastPathComponent).joined(separator: ",") + "}/, budgets.json")
+    }
+}
