@@ -42,7 +42,8 @@ bench: build
 
 # The demo: the default corpus from Debian text, a tokenizer, token shards (each skipped when already
 # built), then `autoscale pipeline` with Docs/examples/demo-pipeline.yaml: DDO with tiny GPT-2 proxies at
-# two small budgets, the AutoScale prediction at the target, validation trainings at the target (uniform,
+# three small budgets (each DDO mixture one WSD trunk with a cooldown branched at each), the AutoScale
+# prediction at the target, validation trainings at the target (uniform,
 # reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline (under mpirun with one
 # rank per core when MPI is present); finally the Chinchilla
 # scaling-law fit when ../shared/data is present.

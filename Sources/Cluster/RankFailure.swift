@@ -38,7 +38,8 @@ extension Cluster {
     /// - One process: `body`, then ``finalize()``; errors propagate unchanged (ArgumentParser prints them).
     /// - Several ranks, `body` returns: ``finalize()``.
     /// - Several ranks, `body` throws a ``SharedError`` or ``DistributedMapError`` (every rank has the same
-    ///   one): ``finalize()``; rank 0 rethrows it (one `Error:` line, exit 1), the others exit 1 silently.
+    ///   one): rank 0 prints its one `Error:` line, every rank meets at a barrier (so no rank exits before the
+    ///   line is out), ``finalize()``, exit 1.
     /// - Several ranks, any other error (only this rank knows): prints `rank r: Error: <line>` and
     ///   ``Communicator/abort(_:code:)``s the whole job, so the other ranks never wait for it forever.
     public static func run(_ communicator: any Communicator, _ body: () throws -> Void) throws {
@@ -50,8 +51,12 @@ extension Cluster {
             try body()
             finalize()
         } catch let e where e is SharedError || e is DistributedMapError {
+            // Rank 0 writes the one line before any rank exits: the launcher's abort notice, printed when the
+            // first rank exits nonzero, would otherwise cut into it. Every rank has this error, so the barrier
+            // cannot wait forever.
+            if communicator.rank == 0 { FileHandle.standardError.write(Data("Error: \(_oneLine(e))\n".utf8)) }
+            try? communicator.barrier()
             finalize()
-            if communicator.rank == 0 { throw e }
             exit(1)
         } catch {
             communicator.abort("Error: " + _oneLine(error), code: 1)

@@ -10,7 +10,7 @@ import Foundation
 /// uniform or any fixed base, the same proportions at every budget up to the rounding of whole tokens. Run `r`
 /// is therefore one mixture: its weights are the largest budget's quantities (``DDOPlan/Run/tokens`` as
 /// Doubles) and budget `k` trains it for `n_rk = Σ_d P_k.runs[r].tokens[d]` tokens, all of them as one trunk with a
-/// cooldown branched at each `n_rk` (``ProxyTrainer/runBranched(weights:budgets:directory:trunkLog:branchLog:communicator:isFinished:finish:)``).
+/// cooldown branched at each `n_rk` (``ProxyTrainer`` `runBranched`).
 /// The quantities a branch trains are those weights split over `n_rk` by largest remainder; they are what its
 /// record and the budget's loss table hold. When budget `k`'s quantities are exactly proportional to the
 /// largest's (the demo's and the tests' budgets), they are the plan's own and the budget's folder is byte for
@@ -44,10 +44,11 @@ public struct DDOBudgets: Sendable {
     public var afterRecord: (@Sendable (DDOPlan.Run, Int) -> Void)?
 
     /// The layout of `autoscale ddo run`: `output/ddo-<label>/`, `output/trunks/`, `output/budgets.json`.
-    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors, baseWeights: [Double]? = nil,
-                output: URL, settings: DDOSettings = DDOSettings()) throws {
+    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors,
+                baseWeights: [Double]? = nil, output: URL, settings: DDOSettings = DDOSettings()) throws {
         try self.init(domains: domains, budgets: budgets, factors: factors, baseWeights: baseWeights,
-                      folder: { output.appendingPathComponent("ddo-\($0.label)") }, trunks: output.appendingPathComponent("trunks"),
+                      folder: { output.appendingPathComponent("ddo-\($0.label)") },
+                      trunks: output.appendingPathComponent("trunks"),
                       summary: output.appendingPathComponent("budgets.json"), settings: settings)
     }
 
@@ -55,21 +56,24 @@ public struct DDOBudgets: Sendable {
     /// seeds, `ddo-<label>/seed-<s>/`).
     ///
     /// - Throws: ``FieldError`` on `tokens` for fewer than two budgets or two of one size, or any ``DDOPlan`` error.
-    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors, baseWeights: [Double]? = nil,
-                folder: (Budget) -> URL, trunks: URL, summary: URL?, settings: DDOSettings = DDOSettings()) throws {
+    public init(domains: [String], budgets: [Budget], factors: [Double] = DDOPlan.defaultFactors,
+                baseWeights: [Double]? = nil, folder: (Budget) -> URL, trunks: URL, summary: URL?,
+                settings: DDOSettings = DDOSettings()) throws {
         let sorted = budgets.sorted { $0.tokens < $1.tokens }
         guard sorted.count >= 2 else { throw FieldError("tokens", "a list needs at least two budgets") }
         for (a, b) in zip(sorted, sorted.dropFirst()) where a.tokens == b.tokens {
             throw FieldError("tokens", "lists a budget twice (\(a.label) and \(b.label) are both \(a.tokens) tokens)")
         }
-        let plans = try sorted.map { try DDOPlan(domains: domains, budget: $0.tokens, baseWeights: baseWeights, factors: factors) }
+        let plans = try sorted.map {
+            try DDOPlan(domains: domains, budget: $0.tokens, baseWeights: baseWeights, factors: factors)
+        }
         let largest = plans.last!
         let experiments = try zip(sorted, plans).map { budget, plan -> DDOExperiment in
             var realized = plan
             for r in realized.runs.indices {
                 let total = plan.runs[r].tokens.reduce(0, +)
-                realized.runs[r].tokens = try MixtureBudget(domains: domains, weights: largest.runs[r].tokens.map(Double.init),
-                                                            total: total).tokens
+                let weights = largest.runs[r].tokens.map(Double.init)
+                realized.runs[r].tokens = try MixtureBudget(domains: domains, weights: weights, total: total).tokens
             }
             realized.baseTokens = realized.runs[0].tokens
             return DDOExperiment(plan: realized, output: folder(budget), settings: settings)
@@ -89,18 +93,19 @@ public struct DDOBudgets: Sendable {
         var trainedSteps: Int, separateSteps: Int
     }
 
-    /// Trains every mixture that lacks a record at some budget (a mixture is one job of a ``distributedMap(count:communicator:_:)``
-    /// over the ranks, trained in one process), then fits each budget (writing its `losses.csv` and `result.json`
+    /// Trains every mixture that lacks a record at some budget (a mixture is one job of a `distributedMap` over the
+    /// ranks, trained in one process), then fits each budget (writing its `losses.csv` and `result.json`
     /// on rank 0, as ``DDOExperiment`` does) and writes `budgets.json`. Returns the analyses in budget order.
     /// `progress` receives one line per mixture.
     public func run(trainer: ProxyTrainer, communicator: any Communicator = LocalCommunicator(),
                     progress: (String) -> Void = { _ in }) throws -> [DDOAnalysis] {
         let runs = experiments[0].plan.runs
         guard trainer.domains == experiments[0].plan.domains else {
-            throw DataMixingError.invalidArgument("the trainer's domains \(trainer.domains) differ from the plan's \(experiments[0].plan.domains)")
+            throw DataMixingError.invalidArgument(
+                "the trainer's domains \(trainer.domains) differ from the plan's \(experiments[0].plan.domains)")
         }
         for r in runs.indices {  // every mixture's list of budgets must branch (a WSD schedule, distinct step counts)
-            _ = try trainer.cooldownPlan(weights: weights(r), budgets: experiments.map { $0.plan.runs[r].tokens.reduce(0, +) })
+            _ = try trainer.cooldownPlan(weights: weights(r), budgets: totals(r))
         }
         try Cluster.onRankZero(communicator) {
             for e in experiments {
@@ -126,7 +131,8 @@ public struct DDOBudgets: Sendable {
             try experiments.indices.map { k in try experiments[k].fit(mixtures.map { $0.records[k] }, write: write) }
         }
         if write, let summaryURL {
-            let trained = mixtures.map(\.trainedSteps).reduce(0, +), separate = mixtures.map(\.separateSteps).reduce(0, +)
+            let trained = mixtures.map(\.trainedSteps).reduce(0, +)
+            let separate = mixtures.map(\.separateSteps).reduce(0, +)
             let summary = JSONValue.object([
                 ("budgets", .array(zip(budgets, experiments).map { b, e in
                     .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
@@ -140,20 +146,24 @@ public struct DDOBudgets: Sendable {
         return analyses
     }
 
+    /// Mixture `r`'s run total at every budget.
+    func totals(_ r: Int) -> [Int] { experiments.map { $0.plan.runs[r].tokens.reduce(0, +) } }
+
     /// Mixture `r`'s weights: the largest budget's quantities.
     func weights(_ r: Int) -> [Double] { experiments.last!.plan.runs[r].tokens.map(Double.init) }
 
     /// Mixture `r`: its records if every budget has one, else its trunk and the missing branches.
     func mixture(_ r: Int, trainer: ProxyTrainer, progress: (String) -> Void) throws -> Mixture {
         let run = experiments.last!.plan.runs[r], count = experiments[0].plan.runs.count
-        let totals = experiments.map { $0.plan.runs[r].tokens.reduce(0, +) }
+        let totals = totals(r)
         let (plan, _) = try trainer.cooldownPlan(weights: weights(r), budgets: totals)
         let tag = "mixture \(r + 1)/\(count) \(run.id)"
         var records = experiments.map { $0.cached($0.plan.runs[r]) }
         if records.allSatisfy({ $0 != nil }) {
             progress("\(tag): cached")
         } else {
-            progress("\(tag): training on " + zip(run.tokens, trainer.domains).map { "\($1)=\($0)" }.joined(separator: " ")
+            let quantities = zip(run.tokens, trainer.domains).map { "\($1)=\($0)" }.joined(separator: " ")
+            progress("\(tag): training on " + quantities
                      + " with branches at " + totals.map(String.init).joined(separator: ","))
             let folder = trunk(run)
             _ = try trainer.runBranched(weights: weights(r), budgets: totals, directory: folder,

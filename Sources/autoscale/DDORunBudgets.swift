@@ -15,15 +15,19 @@ extension DDORunCommand {
         }
         let budgets = list.map { DDOBudgets.Budget(label: $0.label, tokens: $0.tokens) }
         let out = URL(fileURLWithPath: self.out), start = Date()
-        func line(_ text: String) { say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
+        func line(_ text: String) {
+            say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+        }
         let analyses: [DDOAnalysis], folders: [URL]
         if let proxy = trainer as? ProxyTrainer {
-            guard proxy.config.recipe.schedule.kind == "wsd" else {
-                throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one trunk, "
-                                 + "a cooldown branched at each budget); \(config ?? "the config") has kind: \(proxy.config.recipe.schedule.kind)")
+            let kind = proxy.config.recipe.schedule.kind
+            guard kind == "wsd" else {
+                let file = config ?? "the config"
+                throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
+                                 + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
             }
-            var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors, output: out,
-                                     settings: one.settings)
+            var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
+                                     output: out, settings: one.settings)
             if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
             analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
             folders = ddo.experiments.map(\.output)
@@ -42,7 +46,8 @@ extension DDORunCommand {
             if comm.rank == 0 {
                 let summary = JSONValue.object([
                     ("budgets", .array(zip(sorted, folders).map { b, f in
-                        .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)), ("folder", .string(f.lastPathComponent))])
+                        .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
+                                 ("folder", .string(f.lastPathComponent))])
                     })),
                 ])
                 try AtomicFile.write(summary.serialized() + "\n", to: out.appendingPathComponent("budgets.json"))
@@ -51,7 +56,8 @@ extension DDORunCommand {
         guard comm.rank == 0 else { return }
         for a in analyses { DDOArguments.warn(a.result.warnings, quiet: quiet) }
         if json {
-            print("[\n" + (try analyses.map { String(decoding: try $0.result.jsonData(), as: UTF8.self) }).joined(separator: ",\n") + "\n]")
+            let items = try analyses.map { String(decoding: try $0.result.jsonData(), as: UTF8.self) }
+            print("[\n" + items.joined(separator: ",\n") + "\n]")
             return
         }
         for (a, folder) in zip(analyses, folders) {

@@ -20,14 +20,17 @@ import Proxies
 
     @Test func demoPipeline() throws {
         let c = try Self.load("demo-pipeline.yaml")
-        #expect(c.budgets == [180_000, 360_000] && c.target == 720_000 && c.factors == [1.0 / 3, 3])
+        #expect(c.budgets == [120_000, 240_000, 480_000] && c.target == 960_000 && c.factors == [1.0 / 3, 3])
         #expect(c.settings.evalDomains?.domains == ["code", "manuals"] && c.settings.evalDomains?.weights == [1, 1])
         #expect(c.validation == .init(seeds: [1, 2], evaluations: 5))
         #expect(c.output == "out/demo/pipeline" && c.domains == nil && c.ddoSeeds == nil)
-        // The inline proxy is proxy-tiny with 4x the validation tokens and a cosine to zero.
+        // The inline proxy is proxy-tiny with 4x the validation tokens and WSD (20% 1-sqrt cooldown) for its cosine.
         var expected = try ProxyConfig.load(path: Self.examples.appendingPathComponent("proxy-tiny.yaml").path)
         expected.settings.evalTokens = 16_384
-        expected.recipe.schedule.finalFraction = 0
+        expected.recipe.schedule.kind = "wsd"
+        expected.recipe.schedule.cooldownFraction = 0.2
+        expected.recipe.schedule.shape = "1-sqrt"
+        expected.recipe.schedule.finalFraction = nil
         #expect(c.proxy == expected)
     }
 
