@@ -226,6 +226,8 @@ public final class Pipeline {
         let dir = output.appendingPathComponent(folder)
         var analysis = perSeed[0]
         if seeds.count > 1 {
+            // Rank 0 wrote each seed's losses.csv (DDOExperiment.fit); the other ranks read them only after that.
+            if communicator.size > 1 { try communicator.barrier() }
             let tables = try seeds.map { try LossTable.read(path: ddoURL(budget, seed: $0).appendingPathComponent("losses.csv").path) }
             var mean = tables[0]
             mean.source = dir.appendingPathComponent("losses.csv").path

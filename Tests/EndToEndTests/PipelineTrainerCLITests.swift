@@ -262,6 +262,28 @@ import TestSupport
         }
     }
 
+    /// Under `mpirun -np 2` (with `ddo_seeds`, so each budget reads its seeds' loss tables after rank 0 wrote
+    /// them) every run is trained exactly once over the ranks, and report.json is byte for byte the one-process one.
+    @Test(.enabled(if: CLI.mpiBuild, "needs mpirun and an autoscale built with --traits MPI"))
+    func overMPIRanksEqualsOneProcess() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let log = dir.path("trained.txt")
+        let extra = "ddo_seeds: [1, 2]\nvalidation: {seeds: [1, 2]}"
+        let (config, out) = try Self.config(dir.url, "mpi", extra)
+        let r = try CLI.mpi(ranks: 2, ["pipeline", config, "--quiet"], environment: ["TOY_LOG": log.path])
+        try #require(r.status == 0, "\(r.stderr)")
+        let validationIDs = ["uniform", "ddo-30k", "autoscale"]
+        let every = Array(repeating: Self.runIDs, count: 4).joined() + validationIDs + validationIDs
+        #expect(Self.trained(log).sorted() == every.sorted())
+        let (single, one) = try Self.config(dir.url, "one", extra)
+        let s = try CLI.run(["pipeline", single, "--quiet"])
+        try #require(s.status == 0, "\(s.stderr)")
+        let report = try Data(contentsOf: out.appendingPathComponent("report.json"))
+        #expect(try report == Data(contentsOf: one.appendingPathComponent("report.json")))
+        #expect(r.stdout == s.stdout.replacingOccurrences(of: one.path, with: out.path))
+    }
+
     /// Bad trainer configurations are one line naming the file and the key.
     @Test func badConfigsAreOneLine() throws {
         let dir = try TempDir()
