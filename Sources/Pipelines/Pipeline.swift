@@ -10,10 +10,14 @@ import Training
 /// training at the target with three mixtures (uniform, the largest small budget's DDO weights reused, the
 /// AutoScale weights) over several seeds.
 ///
+/// The runs are trained by our GPT-2 proxy (`proxy:`) or by the user's command (`trainer:`, a
+/// ``CommandTrainer``): both are ``RunTrainer``s, planned, cached and spread over ranks the same way.
+///
 /// Folder layout (`config.output`): `ddo-<budget>/` (each a ``DDOExperiment`` folder: cached runs,
 /// `losses.csv`, `result.json`), `prediction.json`, `validation/seed-<s>/<mixture>.json` (cached final
-/// losses, written atomically) and `<mixture>.csv` (the CSV training log), `report.json`. Every cached
-/// piece is reused on a rerun, so an interrupted pipeline resumes where it stopped.
+/// losses, written atomically) and `<mixture>.csv` (the proxy's CSV training log; a trainer command gets the
+/// folder `<mixture>/` as its `out` instead), `report.json`. Every cached piece is reused on a rerun, so an
+/// interrupted pipeline resumes where it stopped.
 ///
 /// Under MPI (`communicator` with several ranks) every rank runs this with the same configuration: the DDO
 /// runs and the validation runs are spread over the ranks (``distributedMap(count:communicator:_:)``, a
@@ -21,31 +25,60 @@ import Training
 /// cache, and only rank 0 writes the folder's summary files.
 public final class Pipeline {
     public let config: PipelineConfig
-    public let store: TokenStore
+    /// The token folder (`nil`: a trainer command without `corpus:`).
+    public let store: TokenStore?
     public let domains: [String]
     /// One line per stage and run.
     public var progress: (String) -> Void = { _ in }
     /// Progress of the individual trainings.
     public var training = TrainingProgress(quiet: true)
+    /// With a trainer command: keep its standard error in each run's folder (`stderr.log`) instead of passing it
+    /// through (``CommandTrainer/quiet``).
+    public var quietTrainer = false
     /// The ranks sharing the work (one process by default).
     public var communicator: any Communicator = LocalCommunicator()
 
-    /// What each domain can supply, in predicted tokens: its training split's windows of the proxy's context
-    /// times `max_epochs` (the sampler's own limit). The DDO allocations and the prediction respect these caps.
+    /// What each domain can supply, in predicted tokens (empty: no caps). With a corpus: its training split's
+    /// windows of the proxy's context `T` times `max_epochs` (the sampler's own limit), `floor((n - 1) / (T - 1))
+    /// (T - 1) epochs` for a split of `n` tokens; with a trainer command `(n - 1) · 4` (every token after the
+    /// first predicted once per epoch, 4 epochs: the proxy's default). Without a corpus, the config's `caps:`.
+    /// The DDO allocations and the prediction respect these caps.
     public let caps: [String: Double]
 
     public init(config: PipelineConfig) throws {
         var config = config
-        store = try TokenStore(resolving: config.corpus)
-        domains = config.domains ?? store.manifest.domains.map(\.name)
-        let t = config.proxy.settings.context - 1, epochs = config.proxy.settings.maxEpochs ?? 4
+        func fail(_ key: String, _ message: String) -> DataMixingError {
+            .invalidInput(location: config.source, message: "\(key): \(message)")
+        }
+        guard (config.proxy == nil) != (config.trainer == nil) else {
+            throw fail("trainer", "give proxy (our proxy model) or trainer (your command), not both or neither")
+        }
+        guard config.proxy == nil || config.corpus != nil else {
+            throw fail("corpus", "missing (the token folder the proxy trains on)")
+        }
+        store = try config.corpus.map { try TokenStore(resolving: $0) }
+        guard let names = config.domains ?? store?.manifest.domains.map(\.name) else {
+            throw fail("domains", "required with trainer (the domains your command trains on)")
+        }
+        domains = names
         var caps: [String: Double] = [:]
-        for d in domains {
-            let train = try store.manifest.domain(d).train.tokens
-            caps[d] = Double(max(0, (train - 1) / t) * t * epochs)
+        if let store {
+            guard config.caps == nil else {
+                throw fail("caps", "give caps or a corpus (whose manifest gives the caps), not both")
+            }
+            let t = config.proxy.map { $0.settings.context - 1 } ?? 1, epochs = config.proxy?.settings.maxEpochs ?? 4
+            for d in domains {
+                let train = try store.manifest.domain(d).train.tokens
+                caps[d] = Double(max(0, (train - 1) / t) * t * epochs)
+            }
+        } else if let given = config.caps {
+            for d in given.keys.sorted() where !domains.contains(d) {
+                throw fail("caps.\(d)", "not one of the domains")
+            }
+            caps = given
         }
         self.caps = caps
-        config.settings.caps = caps
+        config.settings.caps = caps.isEmpty ? nil : caps
         self.config = config
     }
 
@@ -70,7 +103,7 @@ public final class Pipeline {
         }
         // 2. The prediction at the target.
         let prediction = try MixtureResult.predicted(from: entries.map(\.result), sources: entries.map(\.folder),
-                                                     budget: Double(config.target), caps: caps)
+                                                     budget: Double(config.target), caps: config.settings.caps)
         try Cluster.onRankZero(communicator) { try prediction.write(to: output.appendingPathComponent("prediction.json")) }
         warnings += prediction.warnings.map { "prediction: \($0)" }
         progress("AutoScale prediction at \(config.target) tokens: "
@@ -96,12 +129,13 @@ public final class Pipeline {
             }
             let runs = try zip(jobs, records).map { try run($1, seed: v.seeds[$0.0]) }
             validation = summarize(seeds: v.seeds, mixtures: mixtures, runs: runs)
+            if config.trainer != nil { validation?.curves = "final" }
         }
         let (od, ow) = objectiveDomains
         let report = PipelineReport(domains: domains, objective: (config.settings.objective ?? .meanPPL).rawValue,
                                     objectiveDomains: Dictionary(uniqueKeysWithValues: zip(od, ow)),
                                     budgets: config.budgets, target: config.target, ddo: entries, prediction: prediction,
-                                    validation: validation, warnings: warnings)
+                                    validation: validation, warnings: warnings, trainerCommand: config.trainer?.command)
         try Cluster.onRankZero(communicator) {
             try AtomicFile.write(report.jsonData(), to: output.appendingPathComponent("report.json"))
             try AtomicFile.write(report.html(), to: reportPage)
@@ -120,14 +154,21 @@ public final class Pipeline {
         let perSeed = try seeds.map { seed -> DDOAnalysis in
             let experiment = DDOExperiment(plan: plan, output: ddoURL(budget, seed: seed), settings: config.settings)
             let tag = seeds.count > 1 ? "\(folder) seed \(seed)" : folder
-            return try experiment.run(trainer: try proxyTrainer(seed: seed), communicator: communicator) { self.progress("  \(tag) \($0)") }
+            do {
+                return try experiment.run(trainer: try runTrainer(seed: seed), communicator: communicator) {
+                    self.progress("  \(tag) \($0)")
+                }
+            } catch let e as DataMixingError where config.trainer != nil {
+                throw DataMixingError.invalidArgument("\(tag): \(e.description)")
+            }
         }
         return try entry(budget: budget, perSeed: perSeed)
     }
 
     /// Whether the DDO stage branches: two or more budgets with a WSD proxy, so every DDO mixture is one trunk with
-    /// a cooldown branched at each budget (``DDOBudgets``, per seed).
-    var branchesBudgets: Bool { config.budgets.count >= 2 && config.proxy.recipe.schedule.kind == "wsd" }
+    /// a cooldown branched at each budget (``DDOBudgets``, per seed). Never with a trainer command: its runs are
+    /// separate trainings at each budget.
+    var branchesBudgets: Bool { config.budgets.count >= 2 && config.proxy?.recipe.schedule.kind == "wsd" }
 
     /// DDO at every budget from one trunk per mixture and seed (``DDOBudgets``), in the folders ``ddo(budget:)``
     /// uses; trunks in progress in `trunks/` (`trunks/seed-<s>/` with several seeds).
@@ -154,7 +195,8 @@ public final class Pipeline {
         return try zip(config.budgets, byBudget).map { try entry(budget: $0, perSeed: $1) }
     }
 
-    var ddoSeeds: [UInt64] { config.ddoSeeds ?? [config.proxy.seed] }
+    /// `ddo_seeds`, else the proxy's seed, else 0 (`ddo run --trainer-command`'s default).
+    var ddoSeeds: [UInt64] { config.ddoSeeds ?? [config.proxy?.seed ?? 0] }
     func ddoFolder(_ budget: Int) -> String { "ddo-\(TokenCount.label(budget))" }
     /// A seed's DDO folder at a budget: the budget's folder, or its `seed-<s>/` with several seeds.
     func ddoURL(_ budget: Int, seed: UInt64) -> URL {
@@ -163,9 +205,18 @@ public final class Pipeline {
     }
 
     func proxyTrainer(seed: UInt64) throws -> ProxyTrainer {
-        var proxy = config.proxy
+        guard var proxy = config.proxy, let store else {
+            throw DataMixingError.invalidInput(location: config.source,
+                                               message: "proxy: missing (our proxy trainer needs proxy: and corpus:)")
+        }
         proxy.recipe.seed = seed
         return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+    }
+
+    /// The trainer of the DDO runs with `seed`: the user's command (its spec's `seed`), else the proxy.
+    func runTrainer(seed: UInt64) throws -> any RunTrainer {
+        guard let command = config.trainer?.command else { return try proxyTrainer(seed: seed) }
+        return try CommandTrainer(command: command, domains: domains, seed: seed, quiet: quietTrainer)
     }
 
     /// A budget's report entry from its seeds' analyses: with several seeds, the mean loss table's fit (written as
@@ -175,6 +226,8 @@ public final class Pipeline {
         let dir = output.appendingPathComponent(folder)
         var analysis = perSeed[0]
         if seeds.count > 1 {
+            // Rank 0 wrote each seed's losses.csv (DDOExperiment.fit); the other ranks read them only after that.
+            if communicator.size > 1 { try communicator.barrier() }
             let tables = try seeds.map { try LossTable.read(path: ddoURL(budget, seed: $0).appendingPathComponent("losses.csv").path) }
             var mean = tables[0]
             mean.source = dir.appendingPathComponent("losses.csv").path
@@ -200,37 +253,62 @@ public final class Pipeline {
 
     func validationFolder(_ seed: UInt64) -> URL { output.appendingPathComponent("validation/seed-\(seed)") }
 
-    /// The proxy of the validation runs with `seed`: `evaluations` validation points over a run at the target.
-    func validationTrainer(seed: UInt64, evaluations: Int) throws -> ProxyTrainer {
-        var proxy = config.proxy
+    /// The trainer of the validation runs with `seed`: the command (one final point per run), or the proxy with
+    /// `evaluations` validation points over a run at the target.
+    func validationTrainer(seed: UInt64, evaluations: Int) throws -> any RunTrainer {
+        guard config.trainer == nil else { return try runTrainer(seed: seed) }
+        guard var proxy = config.proxy, let store else { return try proxyTrainer(seed: seed) }
         proxy.recipe.seed = seed
         let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
         proxy.recipe.evaluationInterval = max(1, steps / evaluations)
         return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
     }
 
-    /// Trains (or reads from the validation folder's ``RunCache``) one mixture at the target with one seed.
-    func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, trainer: ProxyTrainer) throws -> RunRecord {
+    /// Trains (or reads from the validation folder's ``RunCache``) one mixture at the target with one seed: run
+    /// id = the mixture's name; the proxy writes the CSV log `<mixture>.csv`, a command gets `<mixture>/` as `out`.
+    func validationRun(_ mixture: PipelineReport.Mixture, seed: UInt64, trainer: any RunTrainer) throws -> RunRecord {
         let cache = RunCache(folder: validationFolder(seed))
-        let logURL = cache.folder.appendingPathComponent("\(mixture.name).csv")
-        if let record = cache.cached(mixture.name, tokens: mixture.tokens), FileManager.default.fileExists(atPath: logURL.path) {
+        let logURL = config.trainer == nil ? cache.folder.appendingPathComponent("\(mixture.name).csv") : nil
+        if let record = cache.cached(mixture.name, tokens: mixture.tokens),
+           logURL.map({ FileManager.default.fileExists(atPath: $0.path) }) ?? true {
             progress("validation \(mixture.name) seed \(seed): cached")
             return record
         }
         progress("validation \(mixture.name) seed \(seed): training on \(config.target) tokens")
-        let losses = try trainer.train(tokens: domains.map { mixture.tokens[$0]! }, log: logURL)
+        let losses: [String: Double]
+        do {
+            losses = try trainer.train(id: mixture.name, tokens: domains.map { mixture.tokens[$0]! },
+                                       folder: cache.folder.appendingPathComponent(mixture.name), log: logURL)
+        } catch let e as DataMixingError where config.trainer != nil {
+            throw DataMixingError.invalidArgument("validation seed \(seed): \(e.description)")
+        }
         let fresh = RunRecord(id: mixture.name, tokens: mixture.tokens, losses: losses)
         try cache.store(fresh)
         return fresh
     }
 
-    /// The report's run: objective values and the validation curve read back from the CSV log.
+    /// The report's run: objective values and the validation curve, read back from the proxy's CSV log; a
+    /// trainer command reports only final losses, so its curve is the one final point (no `log`).
     func run(_ r: RunRecord, seed: UInt64) throws -> PipelineReport.Run {
         let folder = "validation/seed-\(seed)"
         let log = validationFolder(seed).appendingPathComponent("\(r.id).csv")
         let (od, ow) = objectiveDomains
         let meanLoss = DDOObjective(kind: .meanLoss, domains: od, weights: ow)
         let objective = DDOObjective(kind: config.settings.objective ?? .meanPPL, domains: od, weights: ow)
+        guard config.trainer == nil else {
+            let finals = try od.map { d -> Double in
+                guard let v = r.losses[d] else {
+                    throw DataMixingError.invalidInput(location: "\(folder)/\(r.id).json",
+                                                       message: "no validation loss for \(d)")
+                }
+                return v
+            }
+            let final = meanLoss.value(finals)
+            return PipelineReport.Run(mixture: r.id, seed: seed, losses: r.losses, meanLoss: final,
+                                      objective: objective.value(finals),
+                                      curve: [.init(tokens: r.tokens.values.reduce(0, +), meanLoss: final)],
+                                      log: nil, folder: "\(folder)/\(r.id)")
+        }
         let table = try Table.read(path: log.path)
         let tokenColumn = try table.columnIndex("tokens")
         let columns = try od.map { try table.columnIndex("val_loss:\($0)") }

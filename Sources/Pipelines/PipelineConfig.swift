@@ -9,7 +9,10 @@ import Yams
 ///     corpus: out/demo/corpus                # token folder, or a corpus folder with tokens/ inside
 ///     out: out/demo/pipeline                 # report folder (DDO caches, validation runs, report.html)
 ///     proxy: Docs/examples/proxy-tiny.yaml   # a proxy config file, or the same keys inline as a mapping
-///     domains: [dictionary, code]            # optional; default every domain of the token folder
+///     trainer: {command: 'python3 t.py'}     # instead of proxy: your trainer (``CommandTrainer``'s protocol)
+///     domains: [dictionary, code]            # optional with a proxy (default every domain of the token
+///                                            # folder), required with a trainer
+///     caps: {dictionary: 2M, code: 500k}     # optional, trainer without corpus only: per-domain caps
 ///     budgets: [120k, 360k]                  # the small DDO budgets (two or more, distinct)
 ///     factors: [1/3, 3]                      # optional perturbation factors (default 1/3, 3)
 ///     objective: mean-ppl                    # optional: mean-ppl (default) or mean-loss
@@ -20,6 +23,9 @@ import Yams
 ///       seeds: [1, 2]
 ///       evaluations: 10                      # validation points per run (the loss curves); default 10
 ///
+/// Exactly one of `proxy` (our GPT-2 proxy, trained on `corpus`) and `trainer` (a user's command) trains the
+/// runs. With a trainer `corpus` is optional: when given, it only supplies the caps (its manifest's training
+/// tokens x 4 epochs) and checks the domains; without it, `caps` gives them, or there are none.
 /// Relative paths are relative to the working directory. Unknown keys are errors.
 public struct PipelineConfig: Sendable {
     public struct Validation: Sendable, Equatable {
@@ -27,12 +33,24 @@ public struct PipelineConfig: Sendable {
         public var evaluations: Int
     }
 
+    /// `trainer:`: a user's trainer behind the stdin/stdout JSON protocol (``CommandTrainer``).
+    public struct Trainer: Sendable, Equatable {
+        public var command: String
+        public init(command: String) { self.command = command }
+        static let keys = ["command"]
+    }
+
     /// The file it was read from (errors found later, in training, name its keys).
     public var source: String
-    public var corpus: String
+    /// The token folder (required with a proxy, optional with a trainer).
+    public var corpus: String?
     public var output: String
-    public var proxy: ProxyConfig
+    /// Our proxy, or `nil` when `trainer` trains the runs.
+    public var proxy: ProxyConfig?
+    public var trainer: Trainer?
     public var domains: [String]?
+    /// `caps:` (trainer without corpus): per-domain caps in predicted tokens; a domain not listed is uncapped.
+    public var caps: [String: Double]?
     public var budgets: [Int]
     public var factors: [Double]
     public var settings: DDOSettings
@@ -41,7 +59,8 @@ public struct PipelineConfig: Sendable {
     public var target: Int
     public var validation: Validation?
 
-    static let keys = ["corpus", "out", "proxy", "domains", "budgets", "factors", "objective", "eval_domains", "ddo_seeds", "target", "validation"]
+    static let keys = ["corpus", "out", "proxy", "trainer", "caps", "domains", "budgets", "factors", "objective",
+                       "eval_domains", "ddo_seeds", "target", "validation"]
 
     /// Reads and checks a pipeline file; every error is one line naming the file and key.
     public static func load(path: String) throws -> PipelineConfig {
@@ -77,11 +96,56 @@ public struct PipelineConfig: Sendable {
                 return s
             }
         }
-        let proxy: ProxyConfig
-        switch map["proxy"] {
-        case nil: throw fail("proxy", "missing (a proxy config file or an inline mapping)")
-        case .scalar(let s)?: proxy = try ProxyConfig.load(path: s.string)
-        case let node?: proxy = try ProxyConfig(yaml: node, location: "\(path): proxy")
+        var proxy: ProxyConfig?
+        var trainer: Trainer?
+        switch (map["proxy"], map["trainer"]) {
+        case (nil, nil):
+            throw fail("proxy", "missing (a proxy config file or an inline mapping, or trainer: {command: ...})")
+        case (_?, _?): throw fail("trainer", "give proxy (our proxy model) or trainer (your command), not both")
+        case (.scalar(let s)?, nil): proxy = try ProxyConfig.load(path: s.string)
+        case (let node?, nil): proxy = try ProxyConfig(yaml: node, location: "\(path): proxy")
+        case (nil, let node?):
+            guard case .mapping(let tm) = node else {
+                throw fail("trainer", "expected a mapping, e.g. {command: 'python3 train.py'}")
+            }
+            for key in tm.keys.map({ $0.string ?? "?" }) where !Trainer.keys.contains(key) {
+                throw fail("trainer.\(key)", "unknown key (expected \(Trainer.keys.joined(separator: ", ")))")
+            }
+            guard let c = tm["command"] else {
+                throw fail("trainer.command", "missing (the command that trains one run)")
+            }
+            guard let command = c.scalar?.string, !command.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw fail("trainer.command", "expected a non-empty command line")
+            }
+            trainer = Trainer(command: command)
+        }
+        let corpus = try scalar("corpus"), domains = try list("domains")
+        if proxy != nil {
+            guard corpus != nil else { throw fail("corpus", "missing (the token folder the proxy trains on)") }
+            if map["caps"] != nil { throw fail("caps", "comes from the corpus's manifest with a proxy; remove it") }
+        } else {
+            guard domains != nil else {
+                throw fail("domains", "required with trainer (the domains your command trains on)")
+            }
+            if corpus != nil, map["caps"] != nil {
+                throw fail("caps", "give caps or a corpus (whose manifest gives the caps), not both")
+            }
+        }
+        var caps: [String: Double]?
+        if let node = map["caps"] {
+            guard case .mapping(let cm) = node, !cm.keys.isEmpty else {
+                throw fail("caps", "expected a mapping of domain: tokens, e.g. {web: 5M, code: 1.2M}")
+            }
+            var out: [String: Double] = [:]
+            for (k, v) in cm {
+                let name = k.string ?? "?"
+                guard domains?.contains(name) == true else { throw fail("caps.\(name)", "not one of the domains") }
+                guard let text = v.scalar?.string else {
+                    throw fail("caps.\(name)", "expected a token count, e.g. 1.2M")
+                }
+                out[name] = try TokenCount.parse(text, field: "caps.\(name)")
+            }
+            caps = out
         }
         let budgetTexts = try list("budgets") ?? []
         guard budgetTexts.count >= 2 else { throw fail("budgets", "need two or more small budgets, e.g. [120k, 360k]") }
@@ -116,6 +180,10 @@ public struct PipelineConfig: Sendable {
             for key in vm.keys.map({ $0.string ?? "?" }) where !["seeds", "evaluations"].contains(key) {
                 throw fail("validation.\(key)", "unknown key (expected seeds, evaluations)")
             }
+            if trainer != nil, vm["evaluations"] != nil {
+                throw fail("validation.evaluations",
+                           "applies to the proxy only (a trainer command reports final losses)")
+            }
             let seeds = try seedList(vm["seeds"], "validation.seeds")
             var evaluations = 10
             if let e = vm["evaluations"] {
@@ -124,8 +192,8 @@ public struct PipelineConfig: Sendable {
             }
             validation = Validation(seeds: seeds, evaluations: evaluations)
         }
-        return PipelineConfig(source: path, corpus: try required("corpus"), output: try required("out"), proxy: proxy,
-                              domains: try list("domains"), budgets: budgets.sorted(), factors: factors,
+        return PipelineConfig(source: path, corpus: corpus, output: try required("out"), proxy: proxy, trainer: trainer,
+                              domains: domains, caps: caps, budgets: budgets.sorted(), factors: factors,
                               settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
     }
 }

@@ -44,9 +44,25 @@ public struct PipelineReport: Codable, Sendable, Equatable {
         public var meanLoss: Double
         /// The DDO objective (e.g. mean perplexity) of `losses`.
         public var objective: Double
+        /// The validation points: the proxy's CSV log (`Validation.curves == "log"`), or with a trainer command
+        /// only the final point (`"final"`: the command reports final losses, no points are invented).
         public var curve: [CurvePoint]
-        /// The CSV training log, relative to the report folder.
-        public var log: String
+        /// The CSV training log, relative to the report folder (`nil` with a trainer command).
+        public var log: String?
+        /// With a trainer command: the run's `out` folder, relative to the report folder.
+        public var folder: String?
+
+        public init(mixture: String, seed: UInt64, losses: [String: Double], meanLoss: Double, objective: Double,
+                    curve: [CurvePoint], log: String?, folder: String? = nil) {
+            self.mixture = mixture
+            self.seed = seed
+            self.losses = losses
+            self.meanLoss = meanLoss
+            self.objective = objective
+            self.curve = curve
+            self.log = log
+            self.folder = folder
+        }
     }
 
     /// A mixture's results over the seeds.
@@ -82,6 +98,9 @@ public struct PipelineReport: Codable, Sendable, Equatable {
         public var runs: [Run]
         public var summaries: [Summary]
         public var comparisons: [Comparison]
+        /// Where the runs' curves come from: `log` (the proxy's validation points during training) or `final`
+        /// (a trainer command: each curve is its run's final point only).
+        public var curves: String = "log"
     }
 
     public var domains: [String]
@@ -95,6 +114,8 @@ public struct PipelineReport: Codable, Sendable, Equatable {
     public var validation: Validation?
     /// DDO and predictor warnings.
     public var warnings: [String]
+    /// The trainer command of `trainer: {command: ...}` (`nil`: our proxy trained the runs).
+    public var trainerCommand: String? = nil
 }
 
 extension PipelineReport {

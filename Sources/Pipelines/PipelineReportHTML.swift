@@ -7,8 +7,9 @@ import Foundation
 ///
 /// One self-contained, deterministic XHTML-compatible page (inline CSS and SVG, no scripts, no external
 /// files): a summary (the question, the AutoScale weights, the paired validation comparisons), the charts
-/// (weights against budget with the predictor's extrapolation, the per-domain DDO fits over their measured
-/// points, the validation loss curves), the tables and links to the files of the report folder.
+/// (weights against budget with the predictor's extrapolation and, where the results carry `intervals`, their
+/// error bars; the per-domain DDO fits over their measured points; the validation loss curves, or with a
+/// trainer command only each run's final point), the tables and links to the files of the report folder.
 /// Every iteration follows `domains`, `ddo`, the mixtures, seeds and runs in their report order.
 extension PipelineReport {
     public func html() -> String {
@@ -32,7 +33,8 @@ extension PipelineReport {
         body += "<h2>Weights against budget</h2>\n"
         body += "<p>Points: the DDO optimal weights at the small budgets. Lines: the AutoScale predictor "
             + "ln N<sub>d</sub>(u) = c<sub>d</sub> + k<sub>d</sub> u, normalised to weights, along the budget "
-            + "&#931;<sub>d</sub> N<sub>d</sub>(u) from u = 0 (the smallest budget) to the target (rings).</p>\n"
+            + "&#931;<sub>d</sub> N<sub>d</sub>(u) from u = 0 (the smallest budget) to the target (rings)."
+            + (_intervalNote().map { " " + $0 } ?? "") + "</p>\n"
         body += _weightsChart().render()
         body += "<h2>Per-domain fitted curves</h2>\n"
         body += "<p>For each domain and DDO budget: the measured y = objective / objective(base) against "
@@ -46,8 +48,15 @@ extension PipelineReport {
             body += "</div>\n"
         }
         if let v = validation {
-            body += "<h2>Validation loss curves at \(_tokens(target)) tokens</h2>\n"
-            body += "<p>Mean validation loss (over the objective's domains) during training; colour: mixture, dash: seed.</p>\n"
+            if v.curves == "final" {
+                body += "<h2>Final validation loss at \(_tokens(target)) tokens</h2>\n"
+                body += "<p>The trainer command reports only final losses, so each run is one point (its final mean "
+                    + "validation loss over the objective's domains), not a curve; colour: mixture.</p>\n"
+            } else {
+                body += "<h2>Validation loss curves at \(_tokens(target)) tokens</h2>\n"
+                body += "<p>Mean validation loss (over the objective's domains) during training; "
+                    + "colour: mixture, dash: seed.</p>\n"
+            }
             body += _validationChart(v).render()
         }
         body += _tables()
@@ -81,6 +90,44 @@ extension PipelineReport {
         return (n < 0 ? "-" : "") + out
     }
 
+    /// `0.3120 [0.2900, 0.3300]`: a weight and its interval, when there is one.
+    static func _weight(_ w: Double?, _ bounds: [Double]?) -> String {
+        _f(w ?? .nan) + (bounds.flatMap { $0.count == 2 ? " [\(_f($0[0])), \(_f($0[1]))]" : nil } ?? "")
+    }
+
+    /// The weight intervals drawn as error bars, in report order: every DDO budget's and the target's result that
+    /// carries `intervals`, one `[lower, upper]` per domain.
+    func _weightIntervals() -> [(x: Double, domain: String, lower: Double, upper: Double)] {
+        var out: [(x: Double, domain: String, lower: Double, upper: Double)] = []
+        for (x, result) in ddo.map({ (Double($0.budget), $0.result) }) + [(Double(target), prediction)] {
+            guard let iv = result.intervals else { continue }
+            for d in domains {
+                if let b = iv.weights[d], b.count == 2 { out.append((x, d, b[0], b[1])) }
+            }
+        }
+        return out
+    }
+
+    /// What the error bars are, or `nil` without intervals.
+    func _intervalNote() -> String? {
+        let sets = ddo.compactMap { e in e.result.intervals.map { ("DDO \(_tokens(e.budget))", $0) } }
+            + (prediction.intervals.map { [("AutoScale \(_tokens(target))", $0)] } ?? [])
+        guard !sets.isEmpty else { return nil }
+        let how = { (iv: MixtureResult.Intervals) -> String in
+            let n = "\(iv.replicates) replicate\(iv.replicates == 1 ? "" : "s")"
+            switch iv.method {
+            case "replicates": return "over the DDO seeds (\(n))"
+            case "propagated": return "the predictor applied to each replicate of its inputs (\(n))"
+            case "bootstrap":
+                return "bootstrap of the fit" + (iv.noise.map { " under noise \(Self._g($0))" } ?? "") + " (\(n))"
+            default: return "\(_SVGPlot.escape(iv.method)) (\(n))"
+            }
+        }
+        return "Bars: percentile intervals of the weights, " + sets.map { name, iv in
+            "\(_SVGPlot.escape(name)): \(Self._g(100 * iv.level, 3))%, \(how(iv))"
+        }.joined(separator: "; ") + "."
+    }
+
     func _mixtureLabel(_ name: String) -> String {
         name == "autoscale" ? "AutoScale" : name.hasPrefix("ddo-") ? "DDO \(name.dropFirst(4)) (reused)" : name
     }
@@ -100,7 +147,8 @@ extension PipelineReport {
             + e(ddo.map { _tokens($0.budget) }.joined(separator: ", ")) + " tokens, then the AutoScale extrapolation.</p>\n"
         s += "<p><strong>AutoScale weights at \(e(_tokens(target))) tokens:</strong> "
             + domains.map { d in
-                "<span style=\"color:\(_color(domain: d))\">&#9632;</span> \(e(d)) \(Self._f(prediction.weights[d] ?? .nan))"
+                "<span style=\"color:\(_color(domain: d))\">&#9632;</span> \(e(d)) "
+                    + Self._weight(prediction.weights[d], prediction.intervals?.weights[d])
                     + " (\(Self._grouped(Int((prediction.tokens[d] ?? 0).rounded()))) tokens)"
             }.joined(separator: ", ") + ".</p>\n"
         if let v = validation {
@@ -108,6 +156,9 @@ extension PipelineReport {
                 + "(mean validation loss, nats per token, paired by seed):</p>\n<ul>\n"
             for c in v.comparisons { s += "<li>\(_comparisonSentence(c, v))</li>\n" }
             s += "</ul>\n"
+        }
+        if let c = trainerCommand {
+            s += "<p>Every run was trained by your command <code>\(e(c))</code> (final validation losses only).</p>\n"
         }
         if !warnings.isEmpty { s += "<p><strong>\(warnings.count) warning\(warnings.count == 1 ? "" : "s")</strong> (listed below).</p>\n" }
         return s + "</div>\n"
@@ -141,7 +192,8 @@ extension PipelineReport {
     /// Weights against budget (log x): DDO optima as dots, the predictor's weights
     /// `w_d(u) = exp(c_d + k_d u) / Σ_e exp(c_e + k_e u)` at `x(u) = Σ_e exp(c_e + k_e u)` for 241 equally
     /// spaced `u` from `min(0, scale)` to `max(1, scale)` (so the line ends at the target when it lies beyond
-    /// the fitted budgets), and the prediction at the target as rings.
+    /// the fitted budgets), and the prediction at the target as rings; each `intervals` bound `[lower, upper]`
+    /// of a DDO budget or the prediction as a vertical error bar at that budget in the domain's colour.
     func _weightsChart() -> _SVGPlot {
         var lines: [String: [(Double, Double)]] = [:]
         if let p = prediction.predictor, p.scale.isFinite {
@@ -155,7 +207,7 @@ extension PipelineReport {
         }
         let xs = ddo.map { Double($0.budget) } + [Double(target)] + lines.values.joined().map(\.0)
         let ws = ddo.flatMap { e in domains.compactMap { e.result.weights[$0] } } + domains.compactMap { prediction.weights[$0] }
-            + lines.values.joined().map(\.1)
+            + lines.values.joined().map(\.1) + _weightIntervals().flatMap { [$0.lower, $0.upper] }
         let top = ws.filter(\.isFinite).max() ?? 1
         var plot = _SVGPlot(title: "Weights against budget", xLabel: "training budget (tokens, log scale)", yLabel: "weight",
                             x: .fitting(xs, kind: .log, pad: 0.04), y: _Scale(kind: .linear, lo: 0, hi: top > 0 ? top * 1.08 : 1))
@@ -163,15 +215,21 @@ extension PipelineReport {
         plot.height = 320
         plot.xTickLabel = { self._tokens($0) }
         plot.vertical(at: Double(target), label: "target \(_tokens(target))")
+        let bars = _weightIntervals()
         for d in domains {
             let color = _color(domain: d)
             if let line = lines[d] { plot.line(line, color: color, series: d) }
             plot.points(ddo.compactMap { e in e.result.weights[d].map { (Double(e.budget), $0) } }, color: color, series: d)
             if let w = prediction.weights[d] { plot.points([(Double(target), w)], color: color, filled: false, series: d) }
+            // Over the dots, so a bar shorter than a dot still shows.
+            for b in bars where b.domain == d {
+                plot.errorBar(at: b.x, lower: b.lower, upper: b.upper, color: color, series: d)
+            }
             plot.legendEntry(d, color: color)
         }
         plot.legendEntry("DDO optimum", color: "#555555", marker: .dot)
         plot.legendEntry("AutoScale at target", color: "#555555", marker: .ring)
+        if !bars.isEmpty { plot.legendEntry("interval", color: "#555555", marker: .bar) }
         return plot
     }
 
@@ -216,7 +274,8 @@ extension PipelineReport {
         return s + (fit.exact ? " (exact)" : "")
     }
 
-    /// Mean validation loss against training tokens for every run: colour by mixture, dash by seed.
+    /// Mean validation loss against training tokens for every run: colour by mixture, dash by seed. With
+    /// `curves == "final"` (a trainer command) every run is its final point, a dot (series `<mixture> seed <s>`).
     func _validationChart(_ v: Validation) -> _SVGPlot {
         let names = v.mixtures.map(\.name) + v.runs.map(\.mixture).filter { n in !v.mixtures.contains { $0.name == n } }
         let mixtureColor = { (name: String) in Self._palette[(names.firstIndex(of: name) ?? 0) % Self._palette.count] }
@@ -229,12 +288,19 @@ extension PipelineReport {
         plot.width = 720
         plot.height = 340
         plot.xTickLabel = { self._tokens($0) }
+        let finalOnly = v.curves == "final"
+        if finalOnly { plot.title = "Final validation loss at \(_tokens(target)) tokens" }
         for r in v.runs {
-            plot.line(r.curve.map { (Double($0.tokens), $0.meanLoss) }, color: mixtureColor(r.mixture), dash: seedDash(r.seed),
-                      series: "\(r.mixture) seed \(r.seed)")
+            let pts = r.curve.map { (Double($0.tokens), $0.meanLoss) }
+            if finalOnly {
+                plot.points(pts, color: mixtureColor(r.mixture), series: "\(r.mixture) seed \(r.seed)")
+            } else {
+                plot.line(pts, color: mixtureColor(r.mixture), dash: seedDash(r.seed),
+                          series: "\(r.mixture) seed \(r.seed)")
+            }
         }
-        for n in names { plot.legendEntry(_mixtureLabel(n), color: mixtureColor(n)) }
-        for s in v.seeds { plot.legendEntry("seed \(s)", color: "#555555", dash: seedDash(s)) }
+        for n in names { plot.legendEntry(_mixtureLabel(n), color: mixtureColor(n), marker: finalOnly ? .dot : .line) }
+        if !finalOnly { for s in v.seeds { plot.legendEntry("seed \(s)", color: "#555555", dash: seedDash(s)) } }
         return plot
     }
 
@@ -254,13 +320,16 @@ extension PipelineReport {
     func _tables() -> String {
         let e = _SVGPlot.escape
         let p = prediction.predictor
-        let w = { (weights: [String: Double]) in self.domains.map { Self._f(weights[$0] ?? .nan) } }
+        let w = { (r: MixtureResult) in self.domains.map { Self._weight(r.weights[$0], r.intervals?.weights[$0]) } }
         var s = "<h2>Weights per budget</h2>\n"
         var rows = ddo.enumerated().map { i, entry in
-            ["DDO", e(_tokens(entry.budget)), p.map { i < $0.u.count ? Self._g($0.u[i]) : "" } ?? ""] + w(entry.result.weights)
+            ["DDO", e(_tokens(entry.budget)), p.map { i < $0.u.count ? Self._g($0.u[i]) : "" } ?? ""] + w(entry.result)
         }
-        rows.append(["AutoScale", e(_tokens(target)), p.map { Self._g($0.scale) } ?? ""] + w(prediction.weights))
+        rows.append(["AutoScale", e(_tokens(target)), p.map { Self._g($0.scale) } ?? ""] + w(prediction))
         s += Self._table(["", "budget", "u"] + domains.map(e), rows, numericFrom: 1)
+        if !_weightIntervals().isEmpty {
+            s += "<p>In brackets: the weight's interval (the error bars of the chart).</p>\n"
+        }
         if let p {
             s += "<p>Predictor fit ln N<sub>d</sub> = c<sub>d</sub> + k<sub>d</sub> u (rms residual in ln N: "
                 + "\(Self._g(p.rmsLogResidual, 2))):</p>\n"
@@ -277,9 +346,10 @@ extension PipelineReport {
                     + [Self._f(m.meanLoss), Self._f(m.meanLossSD), Self._f(m.objective)]
             })
             s += "<h3>Per run</h3>\n"
-            s += Self._table(["mixture", "seed"] + domains.map(e) + ["mean loss", "objective", "log"], v.runs.map { r in
+            let files = v.curves == "final" ? "folder" : "log"
+            s += Self._table(["mixture", "seed"] + domains.map(e) + ["mean loss", "objective", files], v.runs.map { r in
                 [e(_mixtureLabel(r.mixture)), String(r.seed)] + domains.map { Self._f(r.losses[$0] ?? .nan) }
-                    + [Self._f(r.meanLoss), Self._f(r.objective), Self._link(r.log)]
+                    + [Self._f(r.meanLoss), Self._f(r.objective), (r.log ?? r.folder).map(Self._link) ?? ""]
             })
             s += "<h3>Mixtures trained</h3>\n"
             s += Self._table(["mixture"] + domains.map(e), v.mixtures.map { m in
@@ -293,8 +363,11 @@ extension PipelineReport {
             s += "<li>DDO \(e(_tokens(entry.budget))): \(Self._link("\(entry.folder)/result.json")), "
                 + "\(Self._link("\(entry.folder)/losses.csv"))</li>\n"
         }
-        if let v = validation, !v.runs.isEmpty {
-            s += "<li>training logs: " + v.runs.map { Self._link($0.log) }.joined(separator: ", ") + "</li>\n"
+        if let v = validation, case let logs = v.runs.compactMap(\.log), !logs.isEmpty {
+            s += "<li>training logs: " + logs.map(Self._link).joined(separator: ", ") + "</li>\n"
+        }
+        if let v = validation, case let folders = v.runs.compactMap(\.folder), !folders.isEmpty {
+            s += "<li>trainer run folders: " + folders.map(Self._link).joined(separator: ", ") + "</li>\n"
         }
         return s + "</ul>\n"
     }

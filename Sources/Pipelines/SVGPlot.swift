@@ -90,7 +90,7 @@ struct _Scale: Sendable, Equatable {
 /// back through the scales is within 5e-7 px of the original: data recovered to about 1e-8 relative); points that map to NaN or infinity are dropped,
 /// and a polyline is split there. Text is XML-escaped; the output is deterministic.
 struct _SVGPlot {
-    enum Marker: Sendable { case none, dot, ring, line }
+    enum Marker: Sendable { case none, dot, ring, line, bar }
 
     struct LegendEntry {
         var label: String
@@ -104,6 +104,7 @@ struct _SVGPlot {
         case points([(Double, Double)], color: String, filled: Bool, series: String?)
         case vertical(Double, label: String)
         case text(Double, Double, String, color: String)
+        case errorBar(Double, lower: Double, upper: Double, color: String, series: String?)
     }
 
     var title: String
@@ -132,6 +133,12 @@ struct _SVGPlot {
 
     mutating func points(_ points: [(Double, Double)], color: String, filled: Bool = true, series: String? = nil) {
         elements.append(.points(points, color: color, filled: filled, series: series))
+    }
+
+    /// A vertical error bar at `x` from `lower` to `upper` (data units): one `<line class="errorbar">` between the
+    /// two mapped ends and a 6 px cap (`<line class="errorcap">`) at each; dropped when an end does not map.
+    mutating func errorBar(at x: Double, lower: Double, upper: Double, color: String, series: String? = nil) {
+        elements.append(.errorBar(x, lower: lower, upper: upper, color: color, series: series))
     }
 
     /// A dashed grey vertical line across the plot at `x`, labelled at the top.
@@ -240,6 +247,17 @@ struct _SVGPlot {
                 guard p.isFinite else { continue }
                 out += "<line class=\"marker\" x1=\"\(c(p))\" y1=\"\(c(y0))\" x2=\"\(c(p))\" y2=\"\(c(y1))\"/>"
                 out += "<text x=\"\(c(p - 3))\" y=\"\(c(y1 + 11))\" text-anchor=\"end\">\(Self.escape(label))</text>\n"
+            case let .errorBar(v, lower, upper, color, series):
+                let p = xs(v), lo = ys(lower), hi = ys(upper)
+                guard p.isFinite, lo.isFinite, hi.isFinite else { continue }
+                let stroke = "stroke=\"\(color)\" stroke-width=\"1.4\""
+                out += "<line class=\"errorbar\"\(seriesAttribute(series)) x1=\"\(c(p))\" y1=\"\(c(lo))\" "
+                    + "x2=\"\(c(p))\" y2=\"\(c(hi))\" \(stroke)/>"
+                for end in [lo, hi] {
+                    out += "<line class=\"errorcap\" x1=\"\(c(p - 3))\" y1=\"\(c(end))\" "
+                        + "x2=\"\(c(p + 3))\" y2=\"\(c(end))\" \(stroke)/>"
+                }
+                out += "\n"
             case let .text(a, b, s, color):
                 let p = (xs(a), ys(b))
                 guard p.0.isFinite, p.1.isFinite else { continue }
@@ -256,6 +274,9 @@ struct _SVGPlot {
                 case .dot, .ring:
                     out += "<circle cx=\"\(c(lx + 9))\" cy=\"\(c(ly))\" r=\"3.5\" fill=\"\(entry.marker == .dot ? entry.color : "#ffffff")\" "
                         + "stroke=\"\(entry.color)\" stroke-width=\"1.5\"/>"
+                case .bar:
+                    out += "<line x1=\"\(c(lx + 9))\" y1=\"\(c(ly - 6))\" x2=\"\(c(lx + 9))\" y2=\"\(c(ly + 6))\" "
+                        + "stroke=\"\(entry.color)\" stroke-width=\"1.4\"/>"
                 case .line:
                     let dashAttr = entry.dash.map { " stroke-dasharray=\"\($0)\"" } ?? ""
                     out += "<line x1=\"\(c(lx))\" y1=\"\(c(ly))\" x2=\"\(c(lx + 18))\" y2=\"\(c(ly))\" stroke=\"\(entry.color)\" stroke-width=\"2\"\(dashAttr)/>"

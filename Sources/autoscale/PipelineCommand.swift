@@ -41,6 +41,7 @@ struct PipelineCommand: RankedCommand {
         pipeline.communicator = comm
         pipeline.progress = { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
         pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
+        pipeline.quietTrainer = quiet
         let report = try pipeline.run()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(report.warnings, quiet: quiet)

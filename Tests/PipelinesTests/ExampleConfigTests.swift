@@ -34,6 +34,16 @@ import Proxies
         #expect(c.proxy == expected)
     }
 
+    /// The trainer example: the simulated trainer of the noisy world in place of a proxy, no corpus, no caps.
+    @Test func trainerPipeline() throws {
+        let c = try Self.load("trainer-pipeline.yaml")
+        #expect(c.trainer == .init(command: "python3 Docs/examples/simulated_trainer.py noisy") && c.proxy == nil)
+        #expect(c.corpus == nil && c.caps == nil && c.domains == ["books", "web", "wiki", "code"])
+        #expect(c.budgets == [25_000_000, 50_000_000, 100_000_000] && c.target == 1_600_000_000)
+        #expect(c.ddoSeeds == [1, 2, 3] && c.validation == .init(seeds: [1, 2], evaluations: 10))
+        #expect(c.settings.objective == .meanLoss && c.output == "out/trainer-pipeline")
+    }
+
     @Test func allDomainsPipeline() throws {
         let c = try Self.load("all-domains-pipeline.yaml")
         #expect(c.budgets == [120_000, 360_000] && c.target == 1_200_000 && c.settings.evalDomains == nil)

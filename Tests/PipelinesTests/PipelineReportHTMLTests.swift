@@ -240,6 +240,130 @@ import TestSupport
         for label in ["uniform", "DDO 3k (reused)", "AutoScale", "seed 1", "seed 2"] { #expect(chart.contains(">\(label)</text>")) }
     }
 
+    /// Known intervals: DDO at 1k and 3k (replicates) and the prediction (propagated), `[lower, upper]` per domain
+    /// in `domains` order; web's upper bound at the target (0.93) is above every weight, so the axis must grow.
+    static let bounds: [[[Double]]] = [
+        [[0.42, 0.58], [0.15, 0.26], [0.25, 0.33]],
+        [[0.40, 0.55], [0.10, 0.17], [0.35, 0.45]],
+        [[0.30, 0.93], [0.01, 0.12], [0.20, 0.40]],
+    ]
+
+    static func intervals(_ method: String, _ b: [[Double]]) -> MixtureResult.Intervals {
+        .init(method: method, level: 0.9, replicates: 2, failed: 0,
+              weights: Dictionary(uniqueKeysWithValues: zip(domains, b)), tokens: [:], replicateTokens: [])
+    }
+
+    static func reportWithIntervals(ddo: Bool = true) throws -> PipelineReport {
+        var report = try Self.report()
+        if ddo {
+            for k in report.ddo.indices { report.ddo[k].result.intervals = intervals("replicates", bounds[k]) }
+        }
+        report.prediction.intervals = intervals("propagated", bounds[2])
+        return report
+    }
+
+    /// The `<line>` elements of `class` (and `series`, if given) in an SVG fragment: their end points, in order.
+    static func lines(_ svg: String, class name: String, series: String? = nil) throws
+        -> [(x1: Double, y1: Double, x2: Double, y2: Double)] {
+        try parse("<!DOCTYPE html>\n" + svg).filter {
+            $0.name == "line" && $0.attributes["class"] == name
+                && (series == nil || $0.attributes["data-series"] == series)
+        }.map { e in
+            let v = { (k: String) in Double(e.attributes[k] ?? "") ?? .nan }
+            return (v("x1"), v("y1"), v("x2"), v("y2"))
+        }
+    }
+
+    /// Each interval is one vertical error bar in its domain's series at its budget, from its lower to its upper
+    /// bound (mapped back through the chart's scales: 1e-6 relative), with a 6 px cap at each end; the y axis
+    /// covers the highest bound; the weights table lists `weight [lower, upper]`; the legend and the note say what
+    /// the bars are. Only the prediction's intervals: three bars, at the target.
+    @Test func intervalsAreErrorBarsAtTheirCoordinates() throws {
+        let report = try Self.reportWithIntervals()
+        let plot = report._weightsChart()
+        let svg = plot.render()
+        let html = report.html()
+        #expect(html.contains(svg))
+        let budgets = [1000.0, 3000, 30000]
+        for (j, d) in Self.domains.enumerated() {
+            let bars = try Self.lines(svg, class: "errorbar", series: d)
+            #expect(bars.count == 3, "\(d)")
+            for (k, bar) in bars.enumerated() {
+                #expect(bar.x1 == bar.x2, "\(d) \(k): vertical")
+                #expect(abs(plot.xScale.invert(bar.x1) / budgets[k] - 1) < 1e-6, "\(d) \(k): x")
+                #expect(abs(plot.yScale.invert(bar.y1) / Self.bounds[k][j][0] - 1) < 1e-6, "\(d) \(k): lower")
+                #expect(abs(plot.yScale.invert(bar.y2) / Self.bounds[k][j][1] - 1) < 1e-6, "\(d) \(k): upper")
+                #expect(bar.y2 >= plot.yScale.end && bar.y1 <= plot.yScale.start, "\(d) \(k): inside the frame")
+            }
+        }
+        let bars = try Self.lines(svg, class: "errorbar"), caps = try Self.lines(svg, class: "errorcap")
+        #expect(bars.count == 9 && caps.count == 18)
+        for (bar, pair) in zip(bars, stride(from: 0, to: caps.count, by: 2).map { (caps[$0], caps[$0 + 1]) }) {
+            for (cap, y) in [(pair.0, bar.y1), (pair.1, bar.y2)] {
+                #expect(abs(cap.x1 - (bar.x1 - 3)) < 1e-5 && abs(cap.x2 - (bar.x1 + 3)) < 1e-5)
+                #expect(cap.y1 == y && cap.y2 == y)
+            }
+        }
+        #expect(plot.y.hi >= 0.93, "the axis covers the highest bound")
+        let legend = try #require(svg.range(of: "<g class=\"legend\">")).upperBound
+        #expect(svg[legend...].contains(">interval</text>"))
+        #expect(html.contains("<td class=\"n\">0.5000 [0.4200, 0.5800]</td>"), "web at 1k in the weights table")
+        #expect(html.contains("Bars: percentile intervals of the weights, DDO 1k: 90%, "
+                              + "over the DDO seeds (2 replicates); DDO 3k: 90%"))
+        #expect(html.contains("AutoScale 30k: 90%, the predictor applied to each replicate of its inputs "
+                              + "(2 replicates)."))
+
+        let only = try Self.reportWithIntervals(ddo: false)
+        let onlyPlot = only._weightsChart()
+        let onlyBars = try Self.lines(onlyPlot.render(), class: "errorbar")
+        #expect(onlyBars.count == 3)
+        #expect(onlyBars.allSatisfy { abs(onlyPlot.xScale.invert($0.x1) / 30000 - 1) < 1e-6 })
+        #expect(!only.html().contains("0.5000 ["))
+        #expect(only.html().contains("Bars: percentile intervals of the weights, AutoScale 30k"))
+    }
+
+    /// Without intervals nothing of the above: no bars, caps, legend entry, brackets or note.
+    @Test func noIntervalsNoBars() throws {
+        let report = try Self.report()
+        #expect(report.ddo.allSatisfy { $0.result.intervals == nil } && report.prediction.intervals == nil)
+        let svg = report._weightsChart().render()
+        #expect(try Self.lines(svg, class: "errorbar").isEmpty && (try Self.lines(svg, class: "errorcap")).isEmpty)
+        #expect(!svg.contains(">interval</text>"))
+        let html = report.html()
+        #expect(!html.contains("errorbar") && !html.contains("Bars:") && !html.contains("In brackets"))
+        #expect(!html.contains(" ["))
+    }
+
+    /// With a trainer command (`curves == "final"`) each run is one dot at its final point, not a line; the page
+    /// says why, names the command and links each run's folder instead of a log.
+    @Test func finalOnlyValidationIsDots() throws {
+        var report = try Self.report()
+        var v = report.validation!
+        v.curves = "final"
+        for k in v.runs.indices {
+            v.runs[k].curve = [v.runs[k].curve.last!]
+            v.runs[k].folder = "validation/seed-\(v.runs[k].seed)/\(v.runs[k].mixture)"
+            v.runs[k].log = nil
+        }
+        report.validation = v
+        report.trainerCommand = "python3 train.py --fast <x>"
+        let plot = report._validationChart(v)
+        let chart = plot.render()
+        #expect(!chart.contains("<polyline"))
+        for r in v.runs {
+            let dots = try Self.pixels(chart, element: "circle", series: "\(r.mixture) seed \(r.seed)")
+            #expect(dots.count == 1)
+            #expect(abs(plot.xScale.invert(dots[0].0) / 30000 - 1) < 1e-6)
+            #expect(abs(plot.yScale.invert(dots[0].1) / r.meanLoss - 1) < 1e-6)
+        }
+        #expect(!chart.contains(">seed 1</text>"), "no dash legend without lines")
+        let html = report.html()
+        _ = try Self.parse(html)
+        #expect(html.contains("Final validation loss at 30k tokens") && html.contains("reports only final losses"))
+        #expect(html.contains("<code>python3 train.py --fast &lt;x&gt;</code>"))
+        #expect(html.contains("href=\"validation/seed-2/autoscale\"") && !html.contains("autoscale.csv"))
+    }
+
     /// Same report, same bytes: the page of a JSON round trip of the report (fresh dictionaries) is identical.
     @Test func outputIsDeterministic() throws {
         let report = try Self.report()
