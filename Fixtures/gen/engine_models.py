@@ -9,6 +9,8 @@ table, BERT padding and token types), writes:
   grads.safetensors                 d(loss)/d(param) for every saved parameter (tied: summed, as autograd does)
 The reference runs in float64 (`model.double()`) on the float32 weights, dropout off (eval mode).
 
+`python engine_models.py hub` writes only the Hub-layout cases of `hub_cases`.
+
 Check of our writer: `python engine_models.py --check DIR ORIGINAL_CASE` loads a directory saved by
 the Swift engine with `from_pretrained` and asserts it has exactly the original's tensors and config.
 Fixtures/engine/swift_saved/<case> are such directories (written by the Swift test
@@ -18,7 +20,7 @@ import json, os, sys
 import torch
 from safetensors import safe_open
 from safetensors.torch import save_file
-from transformers import GPT2Config, GPT2LMHeadModel, BertConfig, BertForMaskedLM
+from transformers import GPT2Config, GPT2LMHeadModel, BertConfig, BertForMaskedLM, BertForPreTraining, BertModel
 
 ROOT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine")
 
@@ -35,18 +37,25 @@ def perturb(model, g):
                 p.copy_(0.05 * torch.randn(p.shape, generator=g))
 
 
-def build(case, cls, config, batch, seed):
+def build(case, cls, config, batch, seed, save=None, ref_cls=None):
+    """`save`: extra save_pretrained arguments (sharding); `ref_cls`: the class the reference loads the folder as
+    (default `cls`); saved_keys are then the reference's parameters among the saved tensors."""
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = cls(config).float().eval()
     perturb(model, g)
     out = os.path.join(ROOT, case)
     os.makedirs(out, exist_ok=True)
-    model.save_pretrained(out)
-    with safe_open(os.path.join(out, "model.safetensors"), "pt") as f:
-        saved = sorted(f.keys())
+    model.save_pretrained(out, **(save or {}))
+    index = os.path.join(out, "model.safetensors.index.json")
+    files = sorted(set(json.load(open(index))["weight_map"].values())) if os.path.exists(index) else ["model.safetensors"]
+    saved = []
+    for name in files:
+        with safe_open(os.path.join(out, name), "pt") as f:
+            saved += list(f.keys())
     # reference in float64 on the same float32 weights
-    ref = cls.from_pretrained(out, attn_implementation="eager").double().eval()
+    ref = (ref_cls or cls).from_pretrained(out, attn_implementation="eager").double().eval()
+    saved = sorted(k for k in saved if k in dict(ref.named_parameters()))
     kw = {k: torch.tensor(v) for k, v in batch.items()}
     kw.setdefault("labels", kw["input_ids"])  # our default: labels = input_ids (shifted inside)
     loss = ref(**kw).loss
@@ -97,6 +106,52 @@ def bert_cases():
                                              "attention_mask": mask.tolist(), "token_type_ids": types.tolist()}, seed=13)
 
 
+def hub_cases():
+    """The layouts Hub users have (issue 18, "Read what users have"), each with the reference of the model we load:
+      gpt2_padded      right padding: attention_mask 1..1 0..0 per row, labels -100 at the padded positions (as
+                       DataCollatorForLanguageModeling sets them); HF runs with the mask
+      gpt2_sharded     save_pretrained(max_shard_size=...): model.safetensors.index.json + shards
+      gpt2_bin_only    safe_serialization=False: pytorch_model.bin only (we refuse, naming safetensors)
+      bert_pretraining BertForPreTraining (pooler + NSP head); the reference is BertForMaskedLM.from_pretrained of it
+      bert_model_only  BertModel (no MLM head; we refuse, saying what is missing)
+    """
+    gcfg = GPT2Config(vocab_size=53, n_positions=16, n_embd=30, n_layer=2, n_head=5, activation_function="gelu_new",
+                      layer_norm_epsilon=1e-5, bos_token_id=0, eos_token_id=0)
+    g = torch.Generator().manual_seed(21)
+    ids = torch.randint(0, 53, (3, 12), generator=g)
+    mask = torch.ones(3, 12, dtype=torch.long)
+    mask[1, 7:] = 0; mask[2, 10:] = 0
+    ids[mask == 0] = 0
+    labels = ids.clone(); labels[mask == 0] = -100; labels[0, 3] = -100
+    build("gpt2_padded", GPT2LMHeadModel, gcfg, {"input_ids": ids.tolist(), "labels": labels.tolist(),
+                                                  "attention_mask": mask.tolist()}, seed=22)
+    ids = torch.randint(0, 53, (2, 10), generator=g)
+    build("gpt2_sharded", GPT2LMHeadModel, gcfg, {"input_ids": ids.tolist()}, seed=23, save={"max_shard_size": "40KB"})
+    small = GPT2Config(vocab_size=17, n_positions=8, n_embd=8, n_layer=1, n_head=2, bos_token_id=0, eos_token_id=0)
+    out = os.path.join(ROOT, "gpt2_bin_only")
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(24)
+    GPT2LMHeadModel(small).save_pretrained(out)
+    # transformers 5 always writes safetensors: the pickle-only layout of older saves is made by hand
+    torch.save(GPT2LMHeadModel.from_pretrained(out).state_dict(), os.path.join(out, "pytorch_model.bin"))
+    os.remove(os.path.join(out, "model.safetensors"))
+    bcfg = BertConfig(vocab_size=61, hidden_size=30, num_hidden_layers=2, num_attention_heads=3, intermediate_size=50,
+                      max_position_embeddings=20, type_vocab_size=2, layer_norm_eps=1e-12, hidden_act="gelu")
+    B, T = 2, 11
+    ids = torch.randint(1, 61, (B, T), generator=g)
+    labels = torch.full((B, T), -100)
+    pick = torch.rand(B, T, generator=g) < 0.3
+    pick[0, 1] = True
+    labels[pick] = torch.randint(0, 61, (B, T), generator=g)[pick]
+    build("bert_pretraining", BertForPreTraining, bcfg, {"input_ids": ids.tolist(), "labels": labels.tolist()}, seed=25,
+          ref_cls=BertForMaskedLM)
+    out = os.path.join(ROOT, "bert_model_only")
+    os.makedirs(out, exist_ok=True)
+    torch.manual_seed(26)
+    BertModel(BertConfig(vocab_size=19, hidden_size=8, num_hidden_layers=1, num_attention_heads=2, intermediate_size=16,
+                         max_position_embeddings=8)).save_pretrained(out)
+
+
 def check(saved_dir, case):
     """from_pretrained must load our directory with exactly the original's tensors."""
     orig = os.path.join(ROOT, case)
@@ -117,8 +172,12 @@ if __name__ == "__main__":
     if len(sys.argv) == 4 and sys.argv[1] == "--check":
         check(sys.argv[2], sys.argv[3])
         sys.exit(0)
+    if sys.argv[1:] == ["hub"]:  # only the Hub-layout cases (the others keep their committed bytes)
+        hub_cases()
+        sys.exit(0)
     gpt2_cases()
     bert_cases()
+    hub_cases()
     swift = os.path.join(ROOT, "swift_saved")
     for case in sorted(os.listdir(swift)) if os.path.isdir(swift) else []:
         check(os.path.join(swift, case), case)

@@ -149,12 +149,49 @@ final class GPT2Core<F: ModelScalar> {
 
     // MARK: forward / backward
 
+    /// `batch` without its attention mask, as the causal model computes it: an all-ones mask changes nothing;
+    /// right padding (each row `1 ... 1 0 ... 0`, what a tokenizer with `padding_side="right"` returns) changes
+    /// nothing at the real positions either (a causal query never sees a later key), so the padded positions
+    /// become label -100 (as `DataCollatorForLanguageModeling` labels them) and the mask goes. The loss and the
+    /// gradients are then those of HF `GPT2LMHeadModel` with that mask and those labels. A mask with a 1 after a
+    /// 0 (left padding, holes), a value other than 0 and 1, or a label other than -100 at a padded position is
+    /// an error naming the row.
+    static func unpadded(_ batch: TokenBatch) throws -> TokenBatch {
+        guard let mask = batch.attentionMask else { return batch }
+        let B = batch.batchSize, T = batch.sequenceLength
+        guard mask.count == B * T else {
+            throw ModelError.batch("attention_mask has \(mask.count) values, expected \(B) x \(T) = \(B * T)")
+        }
+        var out = batch
+        out.attentionMask = nil
+        guard mask.contains(where: { $0 != 1 }) else { return out }
+        var labels = batch.labels ?? batch.inputIDs
+        for b in 0..<B {
+            let row = Array(mask[(b * T)..<((b + 1) * T)])
+            guard row.allSatisfy({ $0 == 0 || $0 == 1 }) else {
+                throw ModelError.batch("attention_mask[\(b)] has values other than 0 and 1")
+            }
+            let n = row.firstIndex(of: 0) ?? T
+            guard !row[n...].contains(1) else {
+                throw ModelError.batch("attention_mask[\(b)] is not right padding (a 1 after a 0): GPT-2 takes "
+                                       + "right-padded rows only")
+            }
+            for t in n..<T {
+                if batch.labels != nil, labels[b * T + t] != -100 {
+                    throw ModelError.batch("labels[\(b)][\(t)] = \(labels[b * T + t]) at a padded position "
+                                           + "(attention_mask 0): give -100 there")
+                }
+                labels[b * T + t] = -100
+            }
+        }
+        out.labels = labels
+        return out
+    }
+
     func validate(_ batch: TokenBatch) throws {
         let T = batch.sequenceLength
         try BatchCheck.shape(batch, maxLength: config.nPositions)
-        if batch.attentionMask != nil || batch.tokenTypeIDs != nil {
-            throw ModelError.batch("GPT-2 takes no attention_mask or token_type_ids (every sequence is full length)")
-        }
+        if batch.tokenTypeIDs != nil { throw ModelError.batch("GPT-2 takes no token_type_ids") }
         try BatchCheck.ids(batch.inputIDs, name: "input_ids", below: V, T: T)
         if let l = batch.labels { try BatchCheck.ids(l, name: "labels", below: V, allowIgnore: true, T: T) }
         let labels = batch.labels ?? batch.inputIDs
@@ -175,7 +212,8 @@ final class GPT2Core<F: ModelScalar> {
     /// into its own buffer, added afterwards in slice order; the loss is the slices' sums added in
     /// order over the whole batch's label count. The split depends only on B and the thread count,
     /// so the same thread count gives the same bits.
-    func run(_ batch: TokenBatch, lossScale: F?) throws -> F {
+    func run(_ padded: TokenBatch, lossScale: F?) throws -> F {
+        let batch = try Self.unpadded(padded)
         try validate(batch)
         let B = batch.batchSize, T = batch.sequenceLength, N = B * T
         let W = Swift.max(1, Swift.min(Parallel.workers, B))

@@ -23,7 +23,12 @@ public class _CoreBackedModel: LanguageModel {
     /// Next-token models (GPT-2) have no target at a row's first position; a masked LM (BERT) predicts every
     /// labelled position.
     let predictsNextToken: Bool
-    public func predictedPositions(in batch: TokenBatch) -> [Int] { batch.labelledPositions(shifted: predictsNextToken) }
+    public func predictedPositions(in batch: TokenBatch) -> [Int] {
+        guard predictsNextToken, let unpadded = try? GPT2Core<Float>.unpadded(batch) else {
+            return batch.labelledPositions(shifted: predictsNextToken)
+        }
+        return unpadded.labelledPositions(shifted: true)
+    }
 }
 
 /// A GPT-2 language model with the semantics of Hugging Face `GPT2LMHeadModel` (Float, for training).

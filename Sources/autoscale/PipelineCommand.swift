@@ -13,8 +13,10 @@ struct PipelineCommand: RankedCommand {
         commandName: "pipeline",
         abstract: "The whole AutoScale job from one file: DDOs at small budgets, the prediction, validation at the target, a report.",
         discussion: """
-            CONFIG.yaml names the corpus, the proxy model, the small budgets, the target budget and the optional \
-            validation seeds (see Docs/autoscale.md and Docs/examples/demo-pipeline.yaml). Every finished \
+            CONFIG.yaml names the corpus, the proxy model (or `trainer: {command: ...}`, your own trainer behind \
+            the ddo run --trainer-command protocol), the small budgets, the target budget and the optional \
+            validation seeds (see Docs/autoscale.md and Docs/examples/demo-pipeline.yaml). With a wsd proxy every \
+            DDO mixture is one trunk with a cooldown branched at each budget. Every finished \
             training is cached in the report folder, so an interrupted pipeline resumes where it stopped. Under \
             `mpirun -np K` the trainings are spread over the ranks (see Docs/cluster.md).
             """)
