@@ -156,7 +156,8 @@ struct MixFitCommand: ParsableCommand {
     static func describe(_ fit: MixingFit, source: String?) -> String {
         let r = fit.result, d = fit.details
         var text = "\(r.method) mixture" + (source.map { " from \($0)" } ?? "") + (d.runs.map { ", \($0) runs" } ?? "")
-            + (r.objective.map { ", objective \($0)" } ?? "") + ", budget \(DDOArguments.number(r.budget)) tokens\n"
+            + (r.objective.map { $0 == "objective" ? ", the objective column" : ", objective \($0)" } ?? "")
+            + ", budget \(DDOArguments.number(r.budget)) tokens\n"
         let capped = Set(r.capped ?? [])
         text += DDOArguments.table(["domain", "weight", "tokens"], r.domains.map { dom in
             [dom, String(format: "%.4f", r.weights[dom] ?? .nan),
