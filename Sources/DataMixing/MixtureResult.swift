@@ -177,6 +177,14 @@ public struct MixtureResult: Codable, Sendable, Equatable {
     /// `ddo`: `objective(base) · Σ_i (y_i(1) - y_i(x_i*))`, the gain the fitted model promises over the base mixture.
     public var promisedGain: Double?
     public var intervals: Intervals?
+    /// The method that chose the weights (`ddo`, `dml`, `regmix`, `uniform`, `natural`, `given`, ...). Stored only
+    /// when not `ddo`, so a DDO result's JSON has no `method` key (its bytes are those of earlier releases) and a
+    /// file without the key reads as `ddo`.
+    public var method: String {
+        get { _method ?? "ddo" }
+        set { _method = newValue == "ddo" ? nil : newValue }
+    }
+    var _method: String?
 
     public init(domains: [String], budget: Double, tokens: [String: Double], weights: [String: Double],
                 fits: [String: Fit] = [:], objective: String? = nil, lower: Double? = nil, upper: Double? = nil,
@@ -197,6 +205,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case domains, budget, tokens, weights, fits, objective, lower, upper, base, predictor, warnings
         case fitRule, alternative, caps, capped, promisedGain, intervals
+        case _method = "method"
     }
 
     /// Decodes leniently for hand-written inputs: only `tokens` is required; `domains` defaults to the token
@@ -221,6 +230,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         capped = try c.decodeIfPresent([String].self, forKey: .capped)
         promisedGain = try c.decodeIfPresent(Double.self, forKey: .promisedGain)
         intervals = try c.decodeIfPresent(Intervals.self, forKey: .intervals)
+        _method = try c.decodeIfPresent(String.self, forKey: ._method)
     }
 
     /// Pretty-printed JSON with sorted keys.

@@ -9,5 +9,5 @@ struct AutoScale: ParsableCommand {
         commandName: "autoscale",
         abstract: "Compute-optimal data mixtures for language-model pretraining (DDO + AutoScale).",
         version: AutoScale.version,
-        subcommands: [BenchGEMM.self, BenchCommand.self, ClusterCommand.self, FitCommand.self, OptimalCommand.self, Grad.self, CorpusCommand.self, TokenizerCommand.self, DDOCommand.self, PredictCommand.self, PipelineCommand.self, TrainCommand.self])
+        subcommands: [BenchGEMM.self, BenchCommand.self, ClusterCommand.self, FitCommand.self, OptimalCommand.self, Grad.self, CorpusCommand.self, TokenizerCommand.self, DDOCommand.self, MixCommand.self, PredictCommand.self, PipelineCommand.self, TrainCommand.self])
 }
