@@ -16,7 +16,7 @@ BIN="${BIN:-$here/../../.build/release/autoscale}"
 if [ ! -x "$BIN" ]; then echo "scaling-rows: $BIN not built" >&2; exit 1; fi
 ROWS="${BENCH_ROWS:-1000 10000 100000 1000000}"
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-TIMEFORMAT='%R'
+TIMEFORMAT='%R %U %S'
 
 args() {
   case "$1" in
@@ -26,8 +26,8 @@ args() {
   esac
 }
 
-echo "autoscale fit, wall seconds by rows ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start)"
-printf "%-10s %10s %10s %10s   %s\n" rows power chinchilla isoflop "chinchilla E, alpha, beta"
+echo "autoscale fit, wall seconds (CPU seconds) by rows ($(nproc) cores, load $(cut -d' ' -f1 /proc/loadavg) at start)"
+printf "%-10s %16s %16s %16s   %s\n" rows power chinchilla isoflop "chinchilla E, alpha, beta"
 first=""
 declare -A small
 for n in $ROWS; do
@@ -37,13 +37,14 @@ for n in $ROWS; do
   line=$(printf "%-10s" "$n")
   for law in power chinchilla isoflop; do
     # shellcheck disable=SC2046
-    t=$( { time "$BIN" fit "$csv" $(args $law) --json --quiet >"$tmp/$law.json"; } 2>&1 )
-    line+=$(printf " %10.2f" "$t")
+    read -r t u s < <( { time "$BIN" fit "$csv" $(args $law) --json --quiet >"$tmp/$law.json"; } 2>&1 )
+    line+=$(printf " %7.2f (%6.2f)" "$t" "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')")
     [ "$n" = "$first" ] && small[$law]=$t
   done
   line+="   "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["params"]; print("%.4f %.4f %.4f" % (p["E"], p["alpha"], p["beta"]))' "$tmp/chinchilla.json")
   echo "$line"
 done
+echo "  (load $(cut -d' ' -f1 /proc/loadavg) at the end; wall time on a shared machine is CPU time / cores at best)"
 echo "  (the law behind the tables: E 1.8172, alpha 0.3478, beta 0.3658)"
 
 PY="${PY:-}"
