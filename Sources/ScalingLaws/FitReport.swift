@@ -19,10 +19,30 @@ extension FittedLaw {
             ("status", .string(status)),
             ("goodness", goodness.json),
         ]
+        if let s = screen { m.append(("screen", s.json)) }
         if let b = bootstrap { m += b.jsonMembers }
         return .object(m + extra)
     }
 }
+
+extension ScreenSummary {
+    /// `{"sample_rows", "check_rows"?, "seed", "basins", "limit_reached", "polished", "winner_rank",
+    /// "sample_objectives", "check_objectives"?, "full_objectives", "warning"?}`.
+    var json: JSONValue {
+        var m: [(String, JSONValue)] = [("sample_rows", .integer(sampleRows))]
+        if let c = checkRows { m.append(("check_rows", .integer(c))) }
+        m += [("seed", _seedJSON(seed)), ("basins", .integer(basins)), ("limit_reached", .bool(limitReached)),
+              ("polished", .integer(polished)), ("winner_rank", .integer(winnerRank)),
+              ("sample_objectives", .array(sampleObjectives.map { .number($0) }))]
+        if let c = checkObjectives { m.append(("check_objectives", .array(c.map { .number($0) }))) }
+        m.append(("full_objectives", .array(fullObjectives.map { $0.isFinite ? .number($0) : .null })))
+        if let w = warning { m.append(("warning", .string(w))) }
+        return .object(m)
+    }
+}
+
+/// A seed as a JSON integer when it fits, else as a decimal string.
+func _seedJSON(_ seed: UInt64) -> JSONValue { seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed)) }
 
 extension IsoFLOPFit {
     /// `{"law": "isoflop", "params": {"k", "a"}, "points", "vertices": [...], "skipped": [...], ...}`.
@@ -56,8 +76,11 @@ extension GoodnessOfFit {
 
 extension BootstrapSummary {
     var jsonMembers: [(String, JSONValue)] {
-        [("ci", .object(intervals.map { ($0.name, .array([.number($0.lower), .number($0.upper)])) })),
-         ("bootstrap", .object([("replicates", .integer(replicates)), ("converged", .integer(converged)),
-                                ("seed", seed <= UInt64(Int.max) ? .integer(Int(seed)) : .string(String(seed))), ("level", .number(level))]))]
+        var b: [(String, JSONValue)] = [("replicates", .integer(replicates)), ("converged", .integer(converged)),
+                                        ("seed", _seedJSON(seed)), ("level", .number(level)),
+                                        ("resample", .string(resampledRuns == nil ? "rows" : "runs"))]
+        if let r = resampledRuns { b.append(("runs", .integer(r))) }
+        return [("ci", .object(intervals.map { ($0.name, .array([.number($0.lower), .number($0.upper)])) })),
+                ("bootstrap", .object(b))]
     }
 }

@@ -52,6 +52,8 @@ public struct BootstrapSummary: Sendable, Equatable {
     public var seed: UInt64
     public var level: Double
     public var intervals: [Interval]
+    /// The number of runs resampled when whole runs were drawn (`--run`); `nil` when rows were.
+    public var resampledRuns: Int? = nil
 }
 
 /// The result of `autoscale fit` for the power or Chinchilla law.
@@ -73,6 +75,8 @@ public struct FittedLaw: Sendable {
     public var status: String
     public var goodness: GoodnessOfFit
     public var bootstrap: BootstrapSummary?
+    /// Set when the starts were screened on a subsample (``Screening``); `nil` for the full search.
+    public var screen: ScreenSummary? = nil
 
     public func parameter(_ name: String) -> Double? { parameters.first { $0.name == name }?.value }
 }

@@ -3,7 +3,9 @@ import Optimization
 
 /// Fits the power law `L(x) = E + A x^(−α)` and the Chinchilla law `L(N, D) = E + A/N^α + B/D^β`
 /// (Hoffmann et al. approach 3) by minimizing the summed ``LogSumExpObjective`` with ``LBFGS`` from every
-/// point of a ``StartGrid``; the lowest objective wins (ties: earliest start).
+/// point of a ``StartGrid``; the lowest objective wins (ties: earliest start). Above
+/// ``Screening/fullSearchRows`` rows the starts are screened on a seeded subsample and the best basins
+/// polished on all rows (``Screening``).
 public struct LawFitter: Sendable {
     /// Per-point loss on log residuals (default Huber, `δ = 1e-3`).
     public var loss: RobustLoss = .huber(delta: 1e-3)
@@ -22,6 +24,8 @@ public struct LawFitter: Sendable {
     }()
     /// Worker threads for the starts and bootstrap replicates (0: all active processors).
     public var threads = 0
+    /// When and how a large table's starts are screened on a subsample.
+    public var screening = Screening()
 
     public init() {}
 
@@ -53,12 +57,20 @@ public struct LawFitter: Sendable {
         }
         guard !starts.isEmpty else { throw ScalingLawError.invalidGrid("the grid has no points") }
         let objective = LogSumExpObjective(features: features, targets: targets, loss: loss)
-        let multi = MultiStart(optimizer: optimizer, threads: threads)
-        let result = try multi.minimize(objective, starts: starts)
-        var best = result.best.result
-        if best.value.isFinite, let polished = try? LBFGS(options: polish).minimize(objective, from: best.x),
-           polished.value <= best.value {
-            best = polished
+        var best: LBFGS.Result, bestStart: [Double], converged: Int, evaluations: Int, screen: ScreenSummary?
+        if screening.applies(rows: targets.count) {
+            let s = try _screenedSearch(objective, starts: starts)
+            (best, bestStart, converged, evaluations, screen) = (s.best, s.bestStart, s.converged, s.evaluations,
+                                                                 s.summary)
+        } else {
+            let result = try MultiStart(optimizer: optimizer, threads: threads).minimize(objective, starts: starts)
+            best = result.best.result
+            if best.value.isFinite, let polished = try? LBFGS(options: polish).minimize(objective, from: best.x),
+               polished.value <= best.value {
+                best = polished
+            }
+            (bestStart, converged, evaluations) = (result.best.start, result.converged, result.evaluations)
+            screen = nil
         }
         guard best.value.isFinite, best.x.allSatisfy(\.isFinite) else {
             throw ScalingLawError.notConverged("no start reached a finite objective")
@@ -70,8 +82,9 @@ public struct LawFitter: Sendable {
         }
         let predicted = (0..<targets.count).map { exp(objective.logPrediction(best.x, point: $0)) }
         return FittedLaw(law: law, parameters: Self._natural(best.x, names: names), theta: best.x, objective: best.value,
-                         points: targets.count, loss: loss, starts: result.starts, convergedStarts: result.converged,
-                         evaluations: result.evaluations, bestStart: result.best.start, status: best.status.rawValue,
-                         goodness: GoodnessOfFit(predicted: predicted, observed: targets), bootstrap: nil)
+                         points: targets.count, loss: loss, starts: starts.count, convergedStarts: converged,
+                         evaluations: evaluations, bestStart: bestStart, status: best.status.rawValue,
+                         goodness: GoodnessOfFit(predicted: predicted, observed: targets), bootstrap: nil,
+                         screen: screen)
     }
 }

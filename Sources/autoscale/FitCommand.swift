@@ -16,8 +16,11 @@ struct FitCommand: ParsableCommand {
             isoflop     per FLOP budget, a parabola in log N gives N_opt;
                         then N_opt = k C^a                   --n COL --flops COL
             power and chinchilla minimize the summed Huber loss (or squared
-            error) of log-loss residuals by L-BFGS from every start of a grid.
-            See Docs/scaling-laws.md.
+            error) of log-loss residuals by L-BFGS from every start of a grid;
+            above 2000 rows the starts are screened on a seeded subsample and
+            the best basins polished on all rows (--full-search: every row).
+            --run COL names runs: --final-only fits each run's last row, and
+            --bootstrap resamples whole runs. See Docs/scaling-laws.md.
             """)
 
     enum Law: String, ExpressibleByArgument, CaseIterable { case power, chinchilla, isoflop }
@@ -45,6 +48,13 @@ struct FitCommand: ParsableCommand {
     var dropHighestLoss: Int = 0
     @Option(help: "isoflop: relative tolerance within which FLOP values form one budget.") var flopsTolerance: Double = 0.01
     @Option(help: "L-BFGS iteration limit per start (power, chinchilla).") var maxIterations: Int = 15000
+    @Option(name: .customLong("run"), help: "Run id column: one id, one run (--final-only; bootstrap by run).")
+    var runColumn: String?
+    @Flag(help: "Fit each run's final row only (its last row in the file); needs --run.") var finalOnly = false
+    @Flag(help: "power, chinchilla: every start on every row, however many (default: screen above 2000 rows).")
+    var fullSearch = false
+    @Option(help: "Rows of the seeded subsample every start is screened on (default 256).") var screenSample: Int?
+    @Option(help: "Distinct basins kept from the screen (default 4).") var screenPolish: Int?
     @Option(help: "Worker threads (0: all cores).") var threads: Int = 0
     @Option(name: .shortAndLong, help: "Also write the JSON result to this file (atomically).") var output: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
@@ -55,7 +65,8 @@ struct FitCommand: ParsableCommand {
         try validateOptions()
         let table = try Table.read(path: file)
         let columns = try FitData.load(table, law: law, y: yColumn, x: xColumn, n: nColumn, d: dColumn,
-                                       flops: flopsColumn, dropHighest: dropHighestLoss)
+                                       flops: flopsColumn, dropHighest: dropHighestLoss, run: runColumn,
+                                       finalOnly: finalOnly)
         let result: JSONValue
         let text: String
         switch law {
@@ -65,8 +76,8 @@ struct FitCommand: ParsableCommand {
             if bootstrap > 0 {
                 progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
                 fit.bootstrap = try fit.bootstrap(n: columns.n, flops: columns.flops, loss: columns.y,
-                                                  relativeTolerance: flopsTolerance, replicates: bootstrap, seed: seed,
-                                                  level: level)
+                                                  relativeTolerance: flopsTolerance, runs: columns.runs,
+                                                  replicates: bootstrap, seed: seed, level: level)
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.isoflopTable(fit, columns: columns, file: file)
@@ -81,16 +92,25 @@ struct FitCommand: ParsableCommand {
             if let g = gridE { fitter.grid.e = g }
             if let g = gridA { fitter.grid.a = g }
             if let g = gridB { fitter.grid.b = g }
+            fitter.screening.enabled = !fullSearch
+            if let s = screenSample { fitter.screening.sampleRows = s }
+            if let k = screenPolish { fitter.screening.polishCount = k }
             let starts = law == .power ? fitter.grid.powerStarts.count : fitter.grid.chinchillaStarts.count
-            progress("fitting \(law.rawValue) law to \(columns.y.count) points: L-BFGS from \(starts) starts")
+            let screened = fitter.screening.applies(rows: columns.y.count)
+            progress("fitting \(law.rawValue) law to \(columns.y.count) points: L-BFGS from \(starts) starts"
+                     + (screened ? " screened on \(fitter.screening.sampleRows) rows" : ""))
             var fit = law == .power
                 ? try fitter.fitPower(x: columns.x, loss: columns.y)
                 : try fitter.fitChinchilla(n: columns.n, d: columns.d, loss: columns.y)
             progress(String(format: "fit: %.2f s, %d evaluations", Date().timeIntervalSince(started), fit.evaluations))
+            if let w = fit.screen?.warning {
+                FileHandle.standardError.write(Data(("autoscale fit: warning: " + w + "\n").utf8))
+            }
             if bootstrap > 0 {
-                progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
+                progress("bootstrap: \(bootstrap) replicates by \(columns.runs == nil ? "row" : "run"), seed \(seed)")
                 fit.bootstrap = try fitter.bootstrap(fit, features: columns.features(law), loss: columns.y,
-                                                     replicates: bootstrap, seed: seed, level: level)
+                                                     runs: columns.runs, replicates: bootstrap, seed: seed,
+                                                     level: level)
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.lawTable(fit, columns: columns, file: file)
@@ -113,6 +133,23 @@ struct FitCommand: ParsableCommand {
         guard flopsTolerance >= 0 else { throw CLIError("--flops-tolerance must be non-negative") }
         guard maxIterations >= 1 else { throw CLIError("--max-iterations must be at least 1") }
         guard threads >= 0 else { throw CLIError("--threads must be non-negative") }
+        if let r = runColumn, r.trimmingCharacters(in: .whitespaces).isEmpty {
+            throw CLIError("--run needs a column name")
+        }
+        let screenOptions = fullSearch || screenSample != nil || screenPolish != nil
+        if law == .isoflop && screenOptions {
+            throw CLIError("--full-search, --screen-sample and --screen-polish apply to power and chinchilla "
+                           + "(isoflop has no multi-start)")
+        }
+        if fullSearch && (screenSample != nil || screenPolish != nil) {
+            throw CLIError("--full-search runs no screen; drop --screen-sample and --screen-polish")
+        }
+        let needed = law == .power ? 4 : 6
+        if let s = screenSample, s < needed {
+            throw CLIError("--screen-sample must be at least \(needed) rows (the \(law.rawValue) law's parameters "
+                           + "+ 1), got \(s)")
+        }
+        if let k = screenPolish, k < 1 { throw CLIError("--screen-polish must be at least 1, got \(k)") }
     }
 
     func progress(_ message: String) {

@@ -12,10 +12,15 @@ struct FitData {
     var flops: [Double] = []
     var names: [(String, JSONValue)] = []
     var dropped = 0
+    /// The runs (`--run`), over the rows kept; `finalOnly`: one row per run, its last in the file.
+    var runs: RunGroups?
+    var finalOnly = false
 
     static func load(_ table: Table, law: FitCommand.Law, y: String, x: String?, n: String?, d: String?,
-                     flops: String?, dropHighest: Int) throws -> FitData {
+                     flops: String?, dropHighest: Int, run: String? = nil,
+                     finalOnly: Bool = false) throws -> FitData {
         var out = FitData()
+        if finalOnly && run == nil { throw CLIError("--final-only needs --run COLUMN (the run id column)") }
         func need(_ col: String?, _ flag: String) throws -> String {
             guard let c = col else { throw CLIError("--law \(law.rawValue) needs \(flag) COLUMN") }
             return c
@@ -51,6 +56,21 @@ struct FitData {
         out.y = try table.doubles(y, .positive)
         out.names.append(("y", .string(y)))
         guard dropHighest >= 0 else { throw CLIError("--drop-highest-loss must be non-negative") }
+        var ids: [String]?
+        if let rc = run {
+            let cells = try table.strings(rc)
+            let j = try table.columnIndex(rc)
+            if let i = cells.firstIndex(where: \.isEmpty) {
+                let place = "\(table.source):\(table.lines[i]):\(j + 1)"
+                throw CLIError("\(place): empty run id in column \"\(table.columns[j])\"")
+            }
+            ids = cells
+            out.names.append(("run", .string(rc)))
+            if finalOnly {
+                out.pick(RunGroups(ids: cells).finalRows, ids: &ids)
+                out.finalOnly = true
+            }
+        }
         if dropHighest > 0 {
             guard dropHighest < out.y.count else {
                 throw CLIError("--drop-highest-loss \(dropHighest) would drop all \(out.y.count) points")
@@ -58,16 +78,27 @@ struct FitData {
             let yy = out.y
             let keep = yy.indices.sorted { yy[$0] < yy[$1] || (yy[$0] == yy[$1] && $0 < $1) }
                 .dropLast(dropHighest).sorted()
-            func pick(_ v: [Double]) -> [Double] { v.isEmpty ? v : keep.map { v[$0] } }
-            out.y = pick(out.y); out.x = pick(out.x); out.n = pick(out.n); out.d = pick(out.d); out.flops = pick(out.flops)
+            out.pick(Array(keep), ids: &ids)
             out.dropped = dropHighest
         }
+        out.runs = ids.map { RunGroups(ids: $0) }
         return out
+    }
+
+    /// Keeps rows `keep` (ascending) of every column and of `ids`.
+    mutating func pick(_ keep: [Int], ids: inout [String]?) {
+        func sub<T>(_ v: [T]) -> [T] { v.isEmpty ? v : keep.map { v[$0] } }
+        y = sub(y); x = sub(x); n = sub(n); d = sub(d); flops = sub(flops)
+        ids = ids.map(sub)
     }
 
     func features(_ law: FitCommand.Law) -> [[Double]] {
         law == .power ? x.map { [$0] } : zip(n, d).map { [$0, $1] }
     }
 
-    var json: JSONValue { .object(names + [("dropped_highest_loss", .integer(dropped))]) }
+    var json: JSONValue {
+        var m = names + [("dropped_highest_loss", .integer(dropped))]
+        if let r = runs { m += [("runs", .integer(r.count)), ("final_only", .bool(finalOnly))] }
+        return .object(m)
+    }
 }

@@ -22,7 +22,9 @@ enum FitOutput {
             if case .string(let s) = v { return "\(k) = \"\(s)\"" } else { return k }
         }.joined(separator: ", ")
         let dropped = columns.dropped > 0 ? " (after dropping the \(columns.dropped) highest-loss)" : ""
-        return "\(points) points\(dropped) from \(file): \(cols)"
+        let runs = columns.runs.map { r in columns.finalOnly ? ", the final row of each of \(r.count) runs"
+                                                             : ", \(r.count) runs" } ?? ""
+        return "\(points) points\(runs)\(dropped) from \(file): \(cols)"
     }
 
     static func intervalHeader(_ b: BootstrapSummary?) -> String {
@@ -50,7 +52,18 @@ enum FitOutput {
         case .huber(let delta): lines.append("objective  sum of Huber(delta = \(g(delta))) of log residuals = \(g(fit.objective, 8))")
         case .squared: lines.append("objective  sum of squared log residuals = \(g(fit.objective, 8))")
         }
-        lines.append("optimizer  L-BFGS from \(fit.starts) starts (\(fit.convergedStarts) converged), \(fit.evaluations) evaluations; best stopped on \(fit.status)")
+        if let s = fit.screen {
+            let check = s.checkRows.map { ", checked on \($0) rows" } ?? ""
+            lines.append("optimizer  L-BFGS from \(fit.starts) starts on a seeded \(s.sampleRows)-row subsample "
+                         + "(\(fit.convergedStarts) converged); \(s.basins) basins kept\(check), "
+                         + "\(s.polished) polished on all rows, winner ranked \(s.winnerRank + 1); "
+                         + "\(fit.evaluations) evaluations; "
+                         + "best stopped on \(fit.status)")
+            if let w = s.warning { lines.append("warning    " + w) }
+        } else {
+            lines.append("optimizer  L-BFGS from \(fit.starts) starts (\(fit.convergedStarts) converged), "
+                         + "\(fit.evaluations) evaluations; best stopped on \(fit.status)")
+        }
         if let b = bootstrapLine(fit.bootstrap) { lines.append(b) }
         lines.append("")
         lines.append(pad("parameter", 12) + pad("value", 16) + intervalHeader(fit.bootstrap))

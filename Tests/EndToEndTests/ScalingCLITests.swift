@@ -237,3 +237,73 @@ struct LawsRefOptimal: Decodable {
     }
     #expect(failures > 10)  // the corruptions do hit the parser
 }
+
+/// A table of many runs: `--run` with `--final-only` fits each run's last row, without it all rows; the
+/// bootstrap then resamples whole runs; above 2,000 rows the screened fit equals `--full-search`.
+@Test func fitRunsFinalOnlyBootstrapByRunAndScreen() throws {
+    let dir = try ScalingCLI.tempDir()
+    defer { try? FileManager.default.removeItem(at: dir) }
+    // 60 runs of 40 evaluations (2,400 rows): L = 1.9 + 40 x^-0.35, a run-level offset and row noise.
+    var text = "run,tokens,loss\n", state: UInt64 = 7
+    func unit() -> Double {  // xorshift64*, fixed seed
+        state ^= state >> 12; state ^= state << 25; state ^= state >> 27
+        return Double((state &* 0x2545_F491_4F6C_DD1D) >> 11) * 0x1p-53
+    }
+    for r in 0..<60 {
+        let scale = 100 * pow(100, unit()), offset = 0.02 * (unit() - 0.5)
+        for k in 1...40 {
+            let x = scale * Double(k)
+            text += "run\(r),\(x),\((1.9 + 40 * pow(x, -0.35)) * exp(offset + 0.004 * (unit() - 0.5)))\n"
+        }
+    }
+    let csv = dir.appendingPathComponent("runs.csv")
+    try Data(text.utf8).write(to: csv)
+    let base = ["fit", csv.path, "--law", "power", "--x", "tokens", "--json", "--quiet"]
+    let final = try ScalingCLI.run(base + ["--run", "run", "--final-only", "--bootstrap", "20"])
+    #expect(final.status == 0, "\(final.stderr)")
+    let jf = try ScalingCLI.json(final.stdout)
+    #expect(jf["points"] as? Int == 60 && jf["screen"] == nil)
+    let cols = try #require(jf["columns"] as? [String: Any])
+    #expect(cols["run"] as? String == "run" && cols["runs"] as? Int == 60 && cols["final_only"] as? Bool == true)
+    let bf = try #require(jf["bootstrap"] as? [String: Any])
+    #expect(bf["resample"] as? String == "runs" && bf["runs"] as? Int == 60)
+
+    let all = try ScalingCLI.run(base + ["--run", "run", "--bootstrap", "20"])
+    let ja = try ScalingCLI.json(all.stdout)
+    #expect(all.status == 0 && ja["points"] as? Int == 2400)
+    let screen = try #require(ja["screen"] as? [String: Any])
+    #expect(screen["sample_rows"] as? Int == 256 && screen["warning"] == nil)
+    #expect((ja["bootstrap"] as? [String: Any])?["resample"] as? String == "runs")
+    // The screened fit is the full search's, to the printed precision.
+    let full = try ScalingCLI.json(try ScalingCLI.run(base + ["--full-search"]).stdout)
+    #expect(full["screen"] == nil && full["points"] as? Int == 2400)
+    let ps = try #require(ja["params"] as? [String: Double]), pf = try #require(full["params"] as? [String: Double])
+    for (k, v) in pf { #expect(abs(ps[k]! / v - 1) <= 1e-5, "\(k)") }
+    #expect(abs((ja["objective"] as! Double) / (full["objective"] as! Double) - 1) <= 1e-9)
+    // Without --run the bootstrap resamples rows.
+    let rows = try ScalingCLI.json(try ScalingCLI.run(base + ["--bootstrap", "20"]).stdout)
+    #expect((rows["bootstrap"] as? [String: Any])?["resample"] as? String == "rows")
+
+    // Bad input to the new options: one line each, exit 1.
+    let bad: [([String], String)] = [
+        (["--final-only"], "--final-only needs --run COLUMN (the run id column)"),
+        (["--run", "nope"], "\(csv.path): no column \"nope\"; available columns: \"run\", \"tokens\", \"loss\""),
+        (["--screen-polish", "0"], "--screen-polish must be at least 1, got 0"),
+        (["--screen-sample", "3"], "--screen-sample must be at least 4 rows (the power law's parameters + 1), got 3"),
+        (["--full-search", "--screen-sample", "100"],
+         "--full-search runs no screen; drop --screen-sample and --screen-polish"),
+    ]
+    for (args, message) in bad {
+        let r = try ScalingCLI.run(base + args)
+        #expect(!r.crashed && r.status == 1 && r.stdout.isEmpty, "\(args)")
+        #expect(r.stderr == "Error: \(message)\n", "\(args): \(r.stderr)")
+    }
+    let emptyId = dir.appendingPathComponent("empty-id.csv")
+    try Data("run,tokens,loss\na,100,3\n,200,2.9\n".utf8).write(to: emptyId)
+    let e = try ScalingCLI.run(["fit", emptyId.path, "--law", "power", "--x", "tokens", "--run", "run", "--quiet"])
+    #expect(e.status == 1 && e.stderr == "Error: \(emptyId.path):3:1: empty run id in column \"run\"\n", "\(e.stderr)")
+    let iso = try ScalingCLI.run(["fit", csv.path, "--law", "isoflop", "--n", "tokens", "--flops", "tokens",
+                                  "--full-search"])
+    #expect(iso.status == 1 && iso.stderr == "Error: --full-search, --screen-sample and --screen-polish apply to power "
+            + "and chinchilla (isoflop has no multi-start)\n", "\(iso.stderr)")
+}
