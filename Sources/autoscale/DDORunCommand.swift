@@ -53,6 +53,8 @@ struct DDORunCommand: RankedCommand {
             try RankOutput.setThreads(threads, comm)
             return try setUp(comm, say, budget: Int(try DDOArguments.tokens(tokens, option: "--tokens").rounded()))
         }
+        let lock = try FolderLock.rankZero(URL(fileURLWithPath: out), comm)
+        defer { lock?.release() }
         if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
         let start = Date()
         let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in

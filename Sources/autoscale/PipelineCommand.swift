@@ -41,7 +41,9 @@ struct PipelineCommand: RankedCommand {
         pipeline.communicator = comm
         pipeline.progress = { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
         pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
-        let report = try pipeline.run()
+        let lock = try FolderLock.rankZero(URL(fileURLWithPath: pipeline.config.output), comm)
+        let report = try withExtendedLifetime(lock) { try pipeline.run() }
+        lock?.release()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {

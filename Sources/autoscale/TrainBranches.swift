@@ -77,6 +77,8 @@ extension TrainCommand {
         let mixWeights = mix.weights, names = mix.budget.domains
         let out = URL(fileURLWithPath: self.out), fm = FileManager.default
         let trunkDir = out.appendingPathComponent("trunk")
+        let lock = try FolderLock.rankZero(out, comm)
+        defer { lock?.release() }
         try Cluster.onRankZero(comm) { try fm.createDirectory(at: trunkDir, withIntermediateDirectories: true) }
         try comm.barrier()
         func final(_ i: Int) -> URL { out.appendingPathComponent(list[i].label) }
