@@ -47,8 +47,8 @@ struct TrainCommand: RankedCommand {
             let mix = try Self.mixture(weights, store: store, tokens: total)
             return (try ProxyTrainer(config: proxy, store: store, domains: mix.budget.domains, progress: say.training(every: 10)), mix)
         }
-        let (result, cached) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget, out: URL(fileURLWithPath: out),
-                                                  communicator: comm)
+        let (result, cached, _) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
+                                                     out: URL(fileURLWithPath: out), communicator: comm, progress: say.progress)
         guard comm.rank == 0 else { return }
         if json {
             print(String(decoding: try prettyJSON(result), as: UTF8.self))

@@ -65,4 +65,95 @@ import TestSupport
             }
         }
     }
+
+    /// result.json without its timing keys.
+    static func resultWithoutTiming(_ url: URL) throws -> NSDictionary {
+        let j = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return j.filter { !["tokens_per_second", "step_seconds", "allreduce_seconds"].contains($0.key) } as NSDictionary
+    }
+
+    /// log.csv without its last column, tokens_per_s (a timing).
+    static func logWithoutTiming(_ url: URL) throws -> [[Substring]] {
+        let lines = try String(contentsOf: url, encoding: .utf8).split(separator: "\n")
+        #expect(lines.first?.hasSuffix(",tokens_per_s") == true)
+        return lines.map { Array($0.split(separator: ",", omittingEmptySubsequences: false).dropLast()) }
+    }
+
+    /// `train` killed with SIGKILL after its first checkpoint appeared, then rerun with the same arguments:
+    /// it resumes from that checkpoint (not step 1) and ends with the uninterrupted run's result.json (timing
+    /// keys aside), log.csv (tokens_per_s aside) and model.safetensors, byte for byte. A third run is cached.
+    @Test func trainResumesAfterKill9ToTheSameBits() throws {
+        let tmp = try TempDir()
+        let corpus = try Self.corpus(tmp.url)
+        func args(_ out: URL) -> [String] {
+            ["train", "--corpus", corpus, "--config", Self.config, "--tokens", "100k", "--threads", "1", "--out", out.path]
+        }
+        let whole = tmp.path("whole"), killed = tmp.path("killed")
+        let reference = try CLI.run(args(whole) + ["--quiet"])
+        try #require(reference.status == 0, "\(reference.stderr)")
+
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = args(killed) + ["--quiet"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let checkpoints = tmp.path(".killed.partial/checkpoints")
+        func hasCheckpoint() -> Bool {
+            ((try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []).contains {
+                $0.hasPrefix("step-") && FileManager.default.fileExists(
+                    atPath: checkpoints.appendingPathComponent($0).appendingPathComponent("trainer_state.json").path)
+            }
+        }
+        while p.isRunning && !hasCheckpoint() { usleep(2000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        try #require(p.terminationReason == .uncaughtSignal, "the run ended before it could be killed")
+        #expect(!FileManager.default.fileExists(atPath: killed.path), "a killed run leaves no --out")
+        #expect(FileManager.default.fileExists(atPath: tmp.path(".killed.partial/train.json").path))
+
+        let rerun = try CLI.run(args(killed))
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let resumed = rerun.stderr.split(separator: "\n").first { $0.hasPrefix("resuming ") }
+        #expect(resumed != nil && !(resumed?.contains("at step 0 ") ?? true), "\(rerun.stderr.prefix(300))")
+        #expect(!rerun.stderr.contains("step 10/198"), "the rerun trained from its checkpoint, not from step 1")
+        #expect(try Self.resultWithoutTiming(killed.appendingPathComponent("result.json"))
+                == Self.resultWithoutTiming(whole.appendingPathComponent("result.json")))
+        #expect(try Self.logWithoutTiming(killed.appendingPathComponent("log.csv"))
+                == Self.logWithoutTiming(whole.appendingPathComponent("log.csv")))
+        #expect(try Data(contentsOf: killed.appendingPathComponent("model/model.safetensors"))
+                == Data(contentsOf: whole.appendingPathComponent("model/model.safetensors")))
+        #expect(!FileManager.default.fileExists(atPath: tmp.path(".killed.partial").path))
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("checkpoints").path))
+        let third = try CLI.run(args(killed))
+        #expect(third.status == 0 && third.stdout.hasPrefix("cached: "), "\(third.stdout)")
+    }
+
+    /// A rerun into a finished --out with other arguments is refused, naming each option that differs, and
+    /// changes nothing; a failed train (a budget below one batch, an --out that is a file) leaves nothing.
+    @Test func trainRefusesOtherArgumentsAndLeavesNothingOnFailure() throws {
+        let tmp = try TempDir()
+        let corpus = try Self.corpus(tmp.url)
+        let out = tmp.path("out")
+        let base = ["train", "--corpus", corpus, "--config", Self.config, "--threads", "1", "--out", out.path, "--quiet"]
+        let first = try CLI.run(base + ["--tokens", "20k"])
+        try #require(first.status == 0, "\(first.stderr)")
+        let model = try Data(contentsOf: out.appendingPathComponent("model/model.safetensors"))
+        for (extra, named) in [(["--tokens", "30k"], "--tokens (20000, asked 30000)"), (["--tokens", "20k", "--seed", "9"], "--seed (1, asked 9)"),
+                               (["--tokens", "20k", "--weights", "digits=1,copies=1"], "--weights (")] {
+            let r = try CLI.run(base + extra)
+            #expect(Self.oneLine(r) && r.stderr.contains("holds a run of other arguments") && r.stderr.contains(named), "\(r.stderr)")
+        }
+        #expect(try Data(contentsOf: out.appendingPathComponent("model/model.safetensors")) == model)
+
+        let small = tmp.path("small")
+        let tooSmall = try CLI.run(["train", "--corpus", corpus, "--config", Self.config, "--tokens", "100", "--out", small.path])
+        #expect(Self.oneLine(tooSmall) && tooSmall.stderr.contains("fewer than one batch"), "\(tooSmall.stderr)")
+        let file = try tmp.write("file", "x")
+        let intoFile = try CLI.run(["train", "--corpus", corpus, "--config", Self.config, "--tokens", "20k", "--out", file.path])
+        #expect(Self.oneLine(intoFile) && intoFile.stderr.contains("\(file.path): exists and is a file"), "\(intoFile.stderr)")
+        let left = try FileManager.default.contentsOfDirectory(atPath: tmp.url.path).sorted()
+        #expect(left == [".tok.json.partial"].filter { left.contains($0) } + ["corpus", "file", "out", "tok.json"].sorted()
+                || left == ["corpus", "file", "out", "tok.json"], "\(left)")
+    }
 }
