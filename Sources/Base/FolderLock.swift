@@ -41,7 +41,12 @@ public final class FolderLock: @unchecked Sendable {
             }
             if flock(d, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
-                let owner = Self.readPid(d)
+                // The holder writes its pid right after locking: give it a moment (up to 0.2 s) when it is not there yet.
+                var owner = Self.readPid(d)
+                for _ in 0..<40 where owner == nil && (e == EWOULDBLOCK || e == EAGAIN) {
+                    usleep(5000)
+                    owner = Self.readPid(d)
+                }
                 close(d)
                 if e == EWOULDBLOCK || e == EAGAIN {
                     throw OutputError(path: name, reason: "in use by another autoscale process"

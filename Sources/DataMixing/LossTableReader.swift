@@ -11,7 +11,7 @@ extension LossTable {
     public init(parsing text: String, source: String) throws { try self.init(Table(parsing: text, source: source)) }
 
     /// Interprets a parsed CSV table: `tokens:<domain>` columns (finite, >= 0), then either `val:<domain>`
-    /// columns or one `objective` column (finite); an optional `run` column of names; other columns ignored.
+    /// columns (finite, >= 0: cross-entropies) or one `objective` column (finite); an optional `run` column of names; other columns ignored.
     public init(_ table: Table) throws {
         let src = table.source
         var domains: [String] = [], tokenColumns: [Int] = []
@@ -49,6 +49,12 @@ extension LossTable {
             }
         }
         let losses = try valColumns.map { try table.doubles(table.columns[$0]) }
+        for (i, column) in losses.enumerated() {
+            for (r, v) in column.enumerated() where v < 0 {
+                throw DataMixingError.invalidInput(location: "\(src):\(table.lines[r]):\(valColumns[i] + 1)", message:
+                    "column \"\(table.columns[valColumns[i]])\": \(v) is negative (a validation loss is a cross-entropy, >= 0)")
+            }
+        }
         let objective = hasObjective ? try table.doubles("objective") : nil
         let names = table.columns.contains("run") ? try table.strings("run") : nil
         let runs = table.rows.indices.map { r in

@@ -6,7 +6,8 @@ import Foundation
 /// `cls.predictions.decoder.weight`, `cls.predictions.decoder.bias`) may be present or absent (they
 /// are ignored), GPT-2's non-persistent attention buffers (`attn.bias`, `attn.masked_bias`) are
 /// ignored, and GPT-2 names without the `transformer.` prefix (original OpenAI checkpoints) are
-/// accepted. Every parameter must be present with its exact shape; any other tensor is an error.
+/// accepted. Every parameter must be present with its exact shape and finite values (a NaN or infinite weight is
+/// named with its tensor, not reported later as a batch problem); any other tensor is an error.
 /// Saving writes exactly the keys `save_pretrained` writes (tied copies left out), F32, with
 /// `__metadata__ = {"format": "pt"}`, each file through a temporary file and a rename.
 public enum Checkpoint {
@@ -98,6 +99,10 @@ public enum Checkpoint {
             }
             guard seen.insert(name).inserted else {
                 throw ModelError.checkpoint(file: url.path, message: "tensor \"\(name)\" appears twice")
+            }
+            if let i = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.checkpoint(file: url.path, message: "tensor \"\(rawName)\" holds a non-finite weight "
+                    + "(\(t.values[i]) at flat index \(i)): the checkpoint is corrupt or from a diverged run")
             }
             for i in 0..<s.count { params.values.pointer[s.offset + i] = F(t.values[i]) }
         }

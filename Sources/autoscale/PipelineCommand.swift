@@ -3,6 +3,7 @@ import ArgumentParser
 import Cluster
 import DataMixing
 import Pipelines
+import Proxies
 import Foundation
 import Training
 
@@ -35,7 +36,17 @@ struct PipelineCommand: RankedCommand {
             var settings = try PipelineConfig.load(path: config)
             if let corpus { settings.corpus = corpus }
             if let out { settings.output = out }
-            return try Pipeline(config: settings)
+            let pipeline = try Pipeline(config: settings)
+            do {
+                try DDOArguments.checkMemory(settings.proxy, vocabSize: pipeline.store.manifest.tokenizer.vocabSize)
+                try DDOArguments.checkEvalDomains(settings.settings.evalDomains?.domains, evaluated: pipeline.domains)
+            } catch let e as FieldError { throw DataMixingError.invalidInput(location: config, message: "\(e.field): \(e.message)") }
+            if comm.rank == 0 && !quiet {
+                for w in try DDOArguments.evalTokenWarnings(settings.proxy, store: pipeline.store, domains: pipeline.domains) {
+                    say.progress(w)
+                }
+            }
+            return pipeline
         }
         let start = Date()
         pipeline.communicator = comm

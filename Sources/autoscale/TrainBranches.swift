@@ -67,6 +67,7 @@ extension TrainCommand {
             let budgets = try Self.budgetList(tokens).sorted { $0.tokens < $1.tokens }
             let store = try TokenStore(resolving: corpus)
             let domains = try Self.mixture(weights, store: store, tokens: 1)
+            try prepare(proxy, store: store, domains: domains.budget.domains, say: say)
             let proxyTrainer = try ProxyTrainer(config: proxy, store: store, domains: domains.budget.domains,
                                                 progress: say.training(every: 10))
             do { _ = try proxyTrainer.cooldownPlan(weights: domains.weights, budgets: budgets.map(\.tokens)) } catch let e as TrainingError {

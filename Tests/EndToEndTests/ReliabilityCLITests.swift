@@ -156,4 +156,55 @@ import TestSupport
         #expect(left == [".tok.json.partial"].filter { left.contains($0) } + ["corpus", "file", "out", "tok.json"].sorted()
                 || left == ["corpus", "file", "out", "tok.json"], "\(left)")
     }
+
+    /// Issue 17's traps and wrong blame through the CLI, each one line and nonzero (never a trap): a model too large
+    /// for the machine (refused before allocating, with the estimate and the machine's memory, nothing left), an
+    /// unknown eval domain refused before the first run trains, eval_tokens above a validation split warned with
+    /// both numbers, `predict --tokens 1e300` naming the option, and `-o` into a missing folder naming the path.
+    @Test func trapsAndWrongBlameAreOneLine() throws {
+        let tmp = try TempDir()
+        let corpus = try Self.corpus(tmp.url)
+        let yaml = try String(contentsOfFile: Self.config, encoding: .utf8)
+        for (name, from, to) in [("wide.yaml", "n_embd: 64", "n_embd: 1048576"), ("deep.yaml", "n_layer: 2", "n_layer: 1000000000")] {
+            let c = try tmp.write(name, yaml.replacingOccurrences(of: from, with: to))
+            for cmd in [["train", "--out", tmp.path("t-\(name)").path], ["ddo", "run", "--out", tmp.path("d-\(name)").path]] {
+                let r = try CLI.run(cmd + ["--corpus", corpus, "--config", c.path, "--tokens", "20k"])
+                #expect(Self.oneLine(r) && r.stderr.contains("\(name): training this model needs about ")
+                        && r.stderr.contains("but this machine has "), "\(r.stderr)")
+                #expect(!FileManager.default.fileExists(atPath: cmd[cmd.count - 1]), "nothing left behind")
+            }
+        }
+        let ddo = try CLI.run(["ddo", "run", "--corpus", corpus, "--config", Self.config, "--tokens", "15k", "--domains",
+                               "digits,templates", "--eval-domains", "digits,copies", "--out", tmp.path("ev").path])
+        #expect(Self.oneLine(ddo) && ddo.stderr.contains("--eval-domains: unknown domain 'copies'"), "\(ddo.stderr)")
+        #expect(!ddo.stderr.contains("training on") && !FileManager.default.fileExists(atPath: tmp.path("ev").path))
+
+        let wide = try tmp.write("eval.yaml", yaml.replacingOccurrences(of: "eval_tokens: 4096", with: "eval_tokens: 40000"))
+        let warned = try CLI.run(["train", "--corpus", corpus, "--config", wide.path, "--tokens", "10k", "--weights", "digits=1",
+                                  "--out", tmp.path("w").path])
+        #expect(warned.status == 0, "\(warned.stderr)")
+        let line = warned.stderr.split(separator: "\n").first { $0.hasPrefix("warning: ") } ?? ""
+        #expect(line.contains("eval_tokens 40000 is more than the validation split of digits holds (")
+                && line.contains("; evaluating on "), "\(warned.stderr.prefix(400))")
+
+        let csv = Fixture.url("ddo/losses_3domains.csv").path
+        let f1 = tmp.path("f1.json").path, f2 = tmp.path("f2.json").path
+        #expect(try CLI.run(["ddo", "fit", csv, "-o", f1]).status == 0)
+        #expect(try CLI.run(["ddo", "fit", csv, "--budget", "2M", "-o", f2]).status == 0)
+        // 1e300 extrapolates to finite tokens today: valid JSON (no raw EncodingError) and a %g table, not 300 digits.
+        let huge = try CLI.run(["predict", f1, f2, "--tokens", "1e300", "--quiet", "--json", "-o", tmp.path("h.json").path])
+        #expect(huge.status == 0 && !huge.stderr.contains("EncodingError"), "\(huge.stderr)")
+        #expect((try? JSONSerialization.jsonObject(with: huge.stdoutData)) != nil)
+        let table = try CLI.run(["predict", f1, f2, "--tokens", "1e300", "--quiet"])
+        #expect(table.status == 0 && table.stdout.contains("1e+300") && table.stdout.split(separator: "\n").allSatisfy { $0.count < 200 },
+                "\(table.stdout)")
+        let inf = try CLI.run(["predict", f1, f2, "--tokens", "1e309"])
+        #expect(Self.oneLine(inf) && inf.stderr.hasPrefix("Error: --tokens: "), "\(inf.stderr)")
+        let missing = tmp.path("no/such/r.json").path
+        for cmd in [["ddo", "fit", csv, "--quiet", "-o", missing], ["predict", f1, f2, "--tokens", "1e9", "--quiet", "-o", missing]] {
+            let r = try CLI.run(cmd)
+            #expect(Self.oneLine(r) && r.stderr.contains("\(missing): cannot write: folder ") && !r.stderr.contains("NSCocoa"),
+                    "\(r.stderr)")
+        }
+    }
 }
