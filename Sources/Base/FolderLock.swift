@@ -37,11 +37,12 @@ public final class FolderLock: @unchecked Sendable {
             }
             let d = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
             guard d >= 0 else {
-                throw OutputError(path: name, reason: "cannot create the lock file \(Self.fileName) (\(String(cString: strerror(errno))))")
+                throw OutputError(path: name, reason: "cannot create the lock file \(Self.fileName) ("
+                                  + String(cString: strerror(errno)) + ")")
             }
             if flock(d, LOCK_EX | LOCK_NB) != 0 {
                 let e = errno
-                // The holder writes its pid right after locking: give it a moment (up to 0.2 s) when it is not there yet.
+                // The holder writes its pid right after locking: give it up to 0.2 s when it is not there yet.
                 var owner = Self.readPid(d)
                 for _ in 0..<40 where owner == nil && (e == EWOULDBLOCK || e == EAGAIN) {
                     usleep(5000)

@@ -24,9 +24,11 @@ public enum TableError: Error, Equatable, CustomStringConvertible, LocalizedErro
         case .unterminatedQuote(let p, let l): return "\(p):\(l): unterminated quoted field"
         case .raggedRow(let p, let l, let e, let f):
             return "\(p):\(l): row has \(f) field\(f == 1 ? "" : "s"), the header has \(e)"
-        case .duplicateColumn(let p, let n): return "\(p):1: column \"\(n)\" appears more than once in the header"
+        case .duplicateColumn(let p, let n):
+            return "\(p):1: column \"\(Self.visible(n))\" appears more than once in the header"
         case .missingColumn(let p, let n, let a):
-            return "\(p): no column \"\(n)\"; available columns: \(a.map { "\"\($0)\"" }.joined(separator: ", "))"
+            return "\(p): no column \"\(Self.visible(n))\"; available columns: "
+                + a.map { "\"\(Self.visible($0))\"" }.joined(separator: ", ")
         case .emptyCell(let p, let l, let c, let n): return "\(p):\(l):\(c): empty cell in column \"\(n)\""
         case .notANumber(let p, let l, let c, let n, let cell):
             return "\(p):\(l):\(c): column \"\(n)\": \"\(Self.visible(cell))\" is not a number"
@@ -38,7 +40,7 @@ public enum TableError: Error, Equatable, CustomStringConvertible, LocalizedErro
 
     /// `text` with control characters shown as escapes (`\r`, `\u{1}`), cut to 60 characters: a message never
     /// echoes a raw carriage return or a whole file.
-    static func visible(_ text: String) -> String {
+    public static func visible(_ text: String) -> String {
         var out = ""
         for u in text.unicodeScalars {
             switch u {

@@ -56,17 +56,19 @@ public struct TokenStore: Sendable {
         manifest = try ShardManifest.load(root)
         let manifestPath = root.appendingPathComponent(ShardManifest.fileName).path
         let name = manifest.tokenizer.file
-        let candidates = [root, root.deletingLastPathComponent(), root.deletingLastPathComponent().deletingLastPathComponent()]
-            .map { $0.appendingPathComponent(name) }
+        let up = root.deletingLastPathComponent()
+        let candidates = [root, up, up.deletingLastPathComponent()].map { $0.appendingPathComponent(name) }
         guard !name.isEmpty, !name.contains("/"),
               let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
-            throw CorpusError.badFormat(path: manifestPath, detail: "tokenizer.file: the tokenizer \"\(name)\" is missing "
-                + "(looked in \(root.path) and the two folders above it); rerun corpus tokenize")
+            throw CorpusError.badFormat(path: manifestPath, detail:
+                "tokenizer.file: the tokenizer \"\(name)\" is missing (looked in \(root.path) and the two folders "
+                + "above it); rerun corpus tokenize")
         }
         let sha = SHA256.hex(try readFileBytes(url))
         guard sha == manifest.tokenizer.sha256 else {
-            throw CorpusError.badFormat(path: manifestPath, detail: "tokenizer.sha256: \(url.path) hashes to \(sha), not the "
-                + "manifest's \(manifest.tokenizer.sha256): the shards were written with another tokenizer; rerun corpus tokenize")
+            throw CorpusError.badFormat(path: manifestPath, detail: "tokenizer.sha256: \(url.path) hashes to \(sha), "
+                + "not the manifest's \(manifest.tokenizer.sha256): the shards were written with another tokenizer; "
+                + "rerun corpus tokenize")
         }
     }
 
@@ -80,8 +82,8 @@ public struct TokenStore: Sendable {
             throw CorpusError.badShard(path: shard.url.path, detail: "has \(shard.count) tokens but the manifest says \(expected)")
         }
         if let (i, id) = shard.firstToken(atLeast: manifest.tokenizer.vocabSize) {
-            throw CorpusError.badShard(path: shard.url.path, detail: "token \(i) is id \(id), outside the vocabulary of "
-                + "\(manifest.tokenizer.vocabSize) in \(root.appendingPathComponent(ShardManifest.fileName).path)")
+            throw CorpusError.badShard(path: shard.url.path, detail: "token \(i) is id \(id), outside the vocabulary "
+                + "of \(manifest.tokenizer.vocabSize) in \(root.appendingPathComponent(ShardManifest.fileName).path)")
         }
         return shard
     }

@@ -59,7 +59,8 @@ public final class TokenShard: @unchecked Sendable {
         data.withUnsafeBytes { raw -> (Int, UInt32)? in
             let p = raw.baseAddress! + Self.headerSize
             for i in 0..<count {
-                let v = width == 2 ? UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                let v = width == 2
+                    ? UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
                     : UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
                 if Int(v) >= limit { return (i, v) }
             }

@@ -117,7 +117,8 @@ public enum TrainRun {
     /// so a branch of a multi-budget run and a separate run of one budget see the same stream.
     public static func train(_ trainer: ProxyTrainer, weights: [Double], mixture: MixtureBudget, out: URL,
                              communicator: any Communicator = LocalCommunicator(),
-                             progress: (String) -> Void = { _ in }) throws -> (result: Result, cached: Bool, resumedFrom: Int) {
+                             progress: (String) -> Void = { _ in })
+        throws -> (result: Result, cached: Bool, resumedFrom: Int) {
         let out = out.standardizedFileURL
         let spec = Spec(trainer, weights: weights, mixture: mixture)
         let partial = partialFolder(out), checkpoints = partial.appendingPathComponent("checkpoints")
@@ -140,7 +141,8 @@ public enum TrainRun {
             // Every rank learns whether the run is cached (rank 0 checked it under the lock).
             let flag = try communicator.broadcast(cached == nil ? [0] : [1], root: 0)
             if flag == [1], communicator.rank != 0 {
-                cached = try JSONDecoder().decode(Result.self, from: Data(contentsOf: out.appendingPathComponent("result.json")))
+                let data = try Data(contentsOf: out.appendingPathComponent("result.json"))
+                cached = try JSONDecoder().decode(Result.self, from: data)
             }
         }
         if let cached { return (cached, true, 0) }
@@ -154,7 +156,8 @@ public enum TrainRun {
             var training = loop
             training.checkpointInterval = checkpointInterval(steps: steps, recipe: recipe.checkpointInterval)
             training.checkpointDirectory = checkpoints.path
-            let (t, model) = try trainer._trainer(weights: weights, sequences: steps * trainer.config.settings.batchSize,
+            let (t, model) = try trainer._trainer(weights: weights,
+                                                  sequences: steps * trainer.config.settings.batchSize,
                                                   schedule: schedule, training: training, optimizer: optimizer)
             t.communicator = communicator
             let resume = latestCheckpoint(checkpoints, atMost: steps)
@@ -174,8 +177,9 @@ public enum TrainRun {
             let s = run.summary
             let trainedSteps = max(1, s.steps - (resume ?? 0))
             let result = Result(
-                domains: mixture.domains, weights: spec.weights, tokens: spec.tokens, steps: s.steps, trainedTokens: s.tokens,
-                valLoss: run.losses, tokensPerSecond: s.tokensPerSecond, stepSeconds: run.stepSeconds,
+                domains: mixture.domains, weights: spec.weights, tokens: spec.tokens, steps: s.steps,
+                trainedTokens: s.tokens, valLoss: run.losses, tokensPerSecond: s.tokensPerSecond,
+                stepSeconds: run.stepSeconds,
                 allreduceSeconds: run.communicationSeconds / Double(trainedSteps),
                 ranks: communicator.size, threadsPerRank: BLASThreads.count)
             try Cluster.onRankZero(communicator) {
@@ -219,7 +223,8 @@ public enum TrainRun {
         let cache = RunCache(folder: out)
         let fingerprint = try? String(contentsOf: cache.fingerprintURL, encoding: .utf8)
         guard fingerprint == trainer.fingerprint + "\n" else {
-            throw OutputError(path: out.path, reason: "holds a run of another proxy config, seed or corpus; use another --out")
+            throw OutputError(path: out.path,
+                              reason: "holds a run of another proxy config, seed or corpus; use another --out")
         }
         guard cache.cached("run", tokens: spec.tokens) != nil else {
             throw OutputError(path: out.path, reason: "holds a run of other --tokens or --weights; use another --out")
@@ -227,8 +232,8 @@ public enum TrainRun {
         guard fm.fileExists(atPath: out.appendingPathComponent("model/config.json").path),
               let data = try? Data(contentsOf: out.appendingPathComponent("result.json")),
               let r = try? JSONDecoder().decode(Result.self, from: data) else {
-            throw OutputError(path: out.path, reason: "is an incomplete train output (result.json or model/ unreadable); "
-                              + "remove it or use another --out")
+            throw OutputError(path: out.path, reason: "is an incomplete train output (result.json or model/ "
+                              + "unreadable); remove it or use another --out")
         }
         return r
     }
@@ -238,7 +243,8 @@ public enum TrainRun {
     static func prepare(_ partial: URL, spec: Spec, lock: FolderLock, progress: (String) -> Void) throws {
         let fm = FileManager.default
         let specURL = partial.appendingPathComponent(specFileName)
-        if let data = try? Data(contentsOf: specURL), let old = try? JSONDecoder().decode(Spec.self, from: data), old == spec {
+        if let data = try? Data(contentsOf: specURL), let old = try? JSONDecoder().decode(Spec.self, from: data),
+           old == spec {
             return
         }
         let contents = ((try? fm.contentsOfDirectory(atPath: partial.path)) ?? []).filter { $0 != FolderLock.fileName }

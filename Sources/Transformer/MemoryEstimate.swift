@@ -9,8 +9,8 @@ import Glibc
 /// In 4-byte floats, with `P` parameters, a batch of `B` sequences of `T` tokens (`N = B·T`), width `C`, `H` heads,
 /// inner width `I`, `L` layers, vocabulary `V` and `W` kernel workers:
 /// - parameters and gradients `2P`, AdamW's two moments `2P`, the other workers' gradient slices `(W - 1)·P`;
-/// - activations (the model's arena): `L·(8·N·C + 4·N + B·H·T² + 2·N·I) + N·C + 4·N·C + 2·N + N·max(I, 3C)` plus,
-///   per worker, an LM-head chunk `ceil(B / W)·T·V` and an attention scratch `H·T²`.
+/// - activations (the model's arena): `L·(8·N·C + 4·N + B·H·T² + 2·N·I) + N·C + 4·N·C + 2·N + N·max(I, 3C)`
+///   plus, per worker, an LM-head chunk `ceil(B / W)·T·V` and an attention scratch `H·T²`.
 /// That is the model's and optimizer's buffers exactly (to the arena's alignment padding, under 0.1%); it leaves out
 /// SWA/EMA copies, the token data and the evaluation sets, so the true peak is somewhat higher.
 /// Computed in `Double`, so no shape overflows.
@@ -55,17 +55,21 @@ public struct MemoryEstimate: Sendable, Equatable {
         let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
         var v = bytes, u = 0
         while v >= 999.5 && u < units.count - 1 { v /= 1000; u += 1 }
-        return u < units.count - 1 || v < 1000 ? String(format: "%.3g %@", v, units[u]) : String(format: "%.3g B", bytes)
+        return u < units.count - 1 || v < 1000 ? String(format: "%.3g %@", v, units[u])
+            : String(format: "%.3g B", bytes)
     }
 
     /// Throws a ``MemoryError`` naming `what` (the config) when the estimate exceeds the machine's memory.
-    public func check(_ what: String, machine: (bytes: Double, source: String)? = MemoryEstimate.machineMemory()) throws {
+    public func check(_ what: String,
+                      machine: (bytes: Double, source: String)? = MemoryEstimate.machineMemory()) throws {
         guard let machine, !(totalBytes <= machine.bytes) else { return }
         throw MemoryError(message: "\(what): training this model needs about \(Self.format(totalBytes)) ("
             + String(format: "%.3g", parameters) + " parameters: \(Self.format(stateBytes)) of weights, gradients and "
-            + (batch > 0 ? "AdamW moments; \(Self.format(activationBytes)) of activations for a batch of \(batch) x \(sequence) tokens) "
+            + (batch > 0 ? "AdamW moments; \(Self.format(activationBytes)) of activations for a batch of "
+                + "\(batch) x \(sequence) tokens) "
                : "AdamW moments, before any activations) ")
-            + "but this machine has \(Self.format(machine.bytes)) (\(machine.source)); make the model or the batch smaller")
+            + "but this machine has \(Self.format(machine.bytes)) (\(machine.source)); "
+            + "make the model or the batch smaller")
     }
 }
 

@@ -24,8 +24,9 @@ enum DDOArguments {
         return try domains.compactMap { d in
             let reader = try ValidationReader(shard: try store.shard(d, split: .val), sequenceLength: t)
             let held = reader.count * t
-            return held < asked ? "warning: \(proxy.source): eval_tokens \(asked) is more than the validation split of \(d) "
-                + "holds (\(held) predicted tokens in \(reader.count) windows of \(t)); evaluating on \(held)" : nil
+            return held < asked ? "warning: \(proxy.source): eval_tokens \(asked) is more than the validation split "
+                + "of \(d) holds (\(held) predicted tokens in \(reader.count) windows of \(t)); "
+                + "evaluating on \(held)" : nil
         }
     }
 
@@ -71,8 +72,8 @@ enum DDOArguments {
     static func emit(_ result: MixtureResult, json: Bool, output: String?, table: () -> String) throws {
         let data: Data
         do { data = try result.jsonData() } catch is EncodingError {
-            throw DataMixingError.invalidArgument("the result holds a non-finite number (the budget is beyond what the fit "
-                                                  + "extrapolates to)")
+            throw DataMixingError.invalidArgument("the result holds a non-finite number (the budget is beyond what "
+                                                  + "the fit extrapolates to)")
         }
         if let path = output { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) }
         if json {

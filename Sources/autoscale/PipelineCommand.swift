@@ -40,9 +40,12 @@ struct PipelineCommand: RankedCommand {
             do {
                 try DDOArguments.checkMemory(settings.proxy, vocabSize: pipeline.store.manifest.tokenizer.vocabSize)
                 try DDOArguments.checkEvalDomains(settings.settings.evalDomains?.domains, evaluated: pipeline.domains)
-            } catch let e as FieldError { throw DataMixingError.invalidInput(location: config, message: "\(e.field): \(e.message)") }
+            } catch let e as FieldError {
+                throw DataMixingError.invalidInput(location: config, message: "\(e.field): \(e.message)")
+            }
             if comm.rank == 0 && !quiet {
-                for w in try DDOArguments.evalTokenWarnings(settings.proxy, store: pipeline.store, domains: pipeline.domains) {
+                let store = pipeline.store
+                for w in try DDOArguments.evalTokenWarnings(settings.proxy, store: store, domains: pipeline.domains) {
                     say.progress(w)
                 }
             }

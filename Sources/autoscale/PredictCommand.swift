@@ -30,9 +30,12 @@ struct PredictCommand: ParsableCommand {
         let capMap = try caps.map(DDOArguments.caps)
         let lv = try level.map(DDOArguments.level)
         let result = try MixtureResult.predicted(from: inputs, sources: results, budget: target, caps: capMap, level: lv)
-        if let d = result.domains.first(where: { !(result.tokens[$0]?.isFinite ?? false) || !(result.weights[$0]?.isFinite ?? false) }) {
-            throw FieldError("tokens", "\(tokens) is beyond what the fit can extrapolate to: the predicted tokens of \(d) are "
-                             + "\(result.tokens[d] ?? .nan)")
+        func finite(_ d: String) -> Bool {
+            (result.tokens[d]?.isFinite ?? false) && (result.weights[d]?.isFinite ?? false)
+        }
+        if let d = result.domains.first(where: { !finite($0) }) {
+            throw FieldError("tokens", "\(tokens) is beyond what the fit can extrapolate to: the predicted tokens of "
+                             + "\(d) are \(result.tokens[d] ?? .nan)")
         }
         let fit = result.predictor!
         DDOArguments.warn(result.warnings, quiet: quiet)

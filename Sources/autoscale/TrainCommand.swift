@@ -49,7 +49,8 @@ struct TrainCommand: RankedCommand {
             return (try ProxyTrainer(config: proxy, store: store, domains: mix.budget.domains, progress: say.training(every: 10)), mix)
         }
         let (result, cached, _) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
-                                                     out: URL(fileURLWithPath: out), communicator: comm, progress: say.progress)
+                                                     out: URL(fileURLWithPath: out), communicator: comm,
+                                                     progress: say.progress)
         guard comm.rank == 0 else { return }
         if json {
             print(String(decoding: try prettyJSON(result), as: UTF8.self))

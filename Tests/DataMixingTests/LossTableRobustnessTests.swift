@@ -12,4 +12,13 @@ import Testing
         // Zero is a valid (perfect) loss.
         _ = try LossTable(parsing: text.replacingOccurrences(of: "-0.25", with: "0"), source: "L.csv")
     }
+
+    /// Found by the fuzzer (make fuzz, seed 1): a quoted header with a newline was echoed raw, a two-line error.
+    @Test func headerEchoIsOneLine() throws {
+        let text = "\"run,tokens:web\nx\",val:web\n1,2\n"
+        let e = #expect(throws: DataMixingError.self) { try LossTable(parsing: text, source: "H.csv") }
+        let message = e.map { "\($0)" } ?? ""
+        #expect(message.contains("no tokens:<domain> columns") && message.contains("tokens:web\\nx") && !message.contains("\n"),
+                "\(message)")
+    }
 }
