@@ -11,7 +11,7 @@ DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
 
-.PHONY: setup data build test bench demo fixtures clean
+.PHONY: setup data build test bench demo fixtures clean fuzz
 
 # Installs the system libraries with apt-get (sudo when not root); nothing when already present.
 setup:
@@ -35,6 +35,12 @@ build: setup
 # Release mode: the numerical tests train small models; the test build is also the CLI the end-to-end tests run.
 test: setup
 	$(SWIFT) test -c $(CONFIG) $(TRAITS)
+
+# The seeded mutational fuzzer over the parsers (Tests/FuzzTests; not in CI): make fuzz SECONDS=60 [FUZZ_SEED=1].
+SECONDS ?= 60
+FUZZ_SEED ?= 1
+fuzz: setup
+	AUTOSCALE_FUZZ_SECONDS=$(SECONDS) AUTOSCALE_FUZZ_SEED=$(FUZZ_SEED) $(SWIFT) test -c $(CONFIG) $(TRAITS) --filter ParserFuzzTests
 
 # Each Fixtures/bench/*.sh prints our figure, the reference measured in the same run, and the ratio.
 bench: build

@@ -9,7 +9,7 @@ public struct OutputError: Error, Equatable, CustomStringConvertible, LocalizedE
     public var errorDescription: String? { description }
 
     /// Why `url` cannot be written: its folder is missing, not a folder, or not writable; or `fallback`.
-    static func diagnose(_ url: URL, fallback: String) -> OutputError {
+    public static func diagnose(_ url: URL, fallback: String) -> OutputError {
         let fm = FileManager.default
         let dir = url.deletingLastPathComponent().path
         var isDir: ObjCBool = false

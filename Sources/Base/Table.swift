@@ -4,7 +4,9 @@ import Foundation
 ///
 /// Parsing follows RFC 4180: fields separated by commas, optionally enclosed in double quotes (which
 /// may then contain commas, newlines and `""` for a quote); `\n` or `\r\n` line ends; blank lines are
-/// skipped; a UTF-8 byte-order mark is ignored. Unquoted header names are trimmed of surrounding
+/// skipped; a UTF-8 byte-order mark is ignored. A lone `\r` (old Mac files) also ends a line, and extra `\r`s
+/// before a `\n` (`\r\r\n`) are dropped. A NUL byte anywhere is refused (``TableError/nulByte(path:line:column:)``)
+/// rather than cutting a cell short. Unquoted header names are trimmed of surrounding
 /// spaces, so `Model Size` and ` Model Size ` name the same column. Every row must have as many
 /// fields as the header.
 ///
@@ -65,6 +67,7 @@ public struct Table: Sendable {
                         inQuotes = false
                     }
                 } else {
+                    if c == 0 { throw TableError.nulByte(path: source, line: line, column: fields.count + 1) }
                     if c == UInt8(ascii: "\n") { line += 1 }
                     field.append(c)
                 }
@@ -77,7 +80,14 @@ public struct Table: Sendable {
                         field.append(c)
                     }
                 case UInt8(ascii: ","): endField()
-                case UInt8(ascii: "\r") where i + 1 < bytes.count && bytes[i + 1] == UInt8(ascii: "\n"): break
+                case 0:
+                    throw TableError.nulByte(path: source, line: line, column: fields.count + 1)
+                case UInt8(ascii: "\r"):
+                    // CR LF, CR CR LF (the CRs before an LF are dropped) and a lone CR (old Mac) all end the line.
+                    var j = i
+                    while j < bytes.count && bytes[j] == UInt8(ascii: "\r") { j += 1 }
+                    if j < bytes.count && bytes[j] == UInt8(ascii: "\n") { i = j - 1; break }
+                    endRecord(); line += 1; recordLine = line
                 case UInt8(ascii: "\n"):
                     endRecord(); line += 1; recordLine = line
                 default:

@@ -48,6 +48,8 @@ public struct CorpusTokenization {
             let manifest = ShardManifest(tokenWidth: width, tokenizer: .init(
                 file: tokenizerFile.lastPathComponent, sha256: SHA256.hex(fileBytes), vocabSize: model.vocabSize, endOfTextId: Int(eot)),
                 domains: domains)
+            // The tokenizer travels with its shards: TokenStore checks it against the manifest's sha256.
+            try stage.write(Data(fileBytes), to: tokenizerFile.lastPathComponent)
             try stage.write(prettyJSON(manifest), to: ShardManifest.fileName)
             try stage.commit()
             return manifest

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// `manifest.json` of a token folder written by `corpus tokenize`: one `DOMAIN/train.bin` and
@@ -47,17 +48,42 @@ public struct ShardManifest: Codable, Equatable, Sendable {
 public struct TokenStore: Sendable {
     public let root: URL
     public let manifest: ShardManifest
+    /// Opens the folder and checks its tokenizer: the manifest's `tokenizer.file`, in the folder (where `corpus
+    /// tokenize` copies it) or, for folders written before that copy, next to the corpus folder (`..` or `../..`),
+    /// must exist and hash to the manifest's `sha256`; otherwise the shards are not the ones this tokenizer wrote.
     public init(_ root: URL) throws {
         self.root = root
         manifest = try ShardManifest.load(root)
+        let manifestPath = root.appendingPathComponent(ShardManifest.fileName).path
+        let name = manifest.tokenizer.file
+        let up = root.deletingLastPathComponent()
+        let candidates = [root, up, up.deletingLastPathComponent()].map { $0.appendingPathComponent(name) }
+        guard !name.isEmpty, !name.contains("/"),
+              let url = candidates.first(where: { FileManager.default.fileExists(atPath: $0.path) }) else {
+            throw CorpusError.badFormat(path: manifestPath, detail:
+                "tokenizer.file: the tokenizer \"\(name)\" is missing (looked in \(root.path) and the two folders "
+                + "above it); rerun corpus tokenize")
+        }
+        let sha = SHA256.hex(try readFileBytes(url))
+        guard sha == manifest.tokenizer.sha256 else {
+            throw CorpusError.badFormat(path: manifestPath, detail: "tokenizer.sha256: \(url.path) hashes to \(sha), "
+                + "not the manifest's \(manifest.tokenizer.sha256): the shards were written with another tokenizer; "
+                + "rerun corpus tokenize")
+        }
     }
 
+    /// A domain's shard, checked against the manifest: its token count, and every id below the tokenizer's
+    /// vocabulary (an id >= vocab_size names the shard, the position and the manifest).
     public func shard(_ domain: String, split: CorpusStore.Split) throws -> TokenShard {
         let d = try manifest.domain(domain)
         let shard = try TokenShard(root.appendingPathComponent(split == .train ? d.train.file : d.val.file))
         let expected = split == .train ? d.train.tokens : d.val.tokens
         guard shard.count == expected else {
             throw CorpusError.badShard(path: shard.url.path, detail: "has \(shard.count) tokens but the manifest says \(expected)")
+        }
+        if let (i, id) = shard.firstToken(atLeast: manifest.tokenizer.vocabSize) {
+            throw CorpusError.badShard(path: shard.url.path, detail: "token \(i) is id \(id), outside the vocabulary "
+                + "of \(manifest.tokenizer.vocabSize) in \(root.appendingPathComponent(ShardManifest.fileName).path)")
         }
         return shard
     }

@@ -54,6 +54,20 @@ public final class TokenShard: @unchecked Sendable {
         }
     }
 
+    /// The first token whose id is `>= limit` (as unsigned), with its position; nil when every id is below.
+    public func firstToken(atLeast limit: Int) -> (index: Int, id: UInt32)? {
+        data.withUnsafeBytes { raw -> (Int, UInt32)? in
+            let p = raw.baseAddress! + Self.headerSize
+            for i in 0..<count {
+                let v = width == 2
+                    ? UInt32(UInt16(littleEndian: p.loadUnaligned(fromByteOffset: 2 * i, as: UInt16.self)))
+                    : UInt32(littleEndian: p.loadUnaligned(fromByteOffset: 4 * i, as: UInt32.self))
+                if Int(v) >= limit { return (i, v) }
+            }
+            return nil
+        }
+    }
+
     /// Serialised shard bytes for `tokens` (width 2 when every id fits in 16 bits and `width` is nil).
     public static func encode(_ tokens: [Int32], width: Int) throws -> Data {
         guard width == 2 || width == 4 else { throw CorpusError.invalidArgument("token width must be 2 or 4") }

@@ -11,7 +11,8 @@ extension LossTable {
     public init(parsing text: String, source: String) throws { try self.init(Table(parsing: text, source: source)) }
 
     /// Interprets a parsed CSV table: `tokens:<domain>` columns (finite, >= 0), then either `val:<domain>`
-    /// columns or one `objective` column (finite); an optional `run` column of names; other columns ignored.
+    /// columns (finite, >= 0: cross-entropies) or one `objective` column (finite); an optional `run` column of
+    /// names; other columns ignored.
     public init(_ table: Table) throws {
         let src = table.source
         var domains: [String] = [], tokenColumns: [Int] = []
@@ -20,20 +21,23 @@ extension LossTable {
             for (prefix, isTokens) in [("tokens:", true), ("val:", false)] where name.hasPrefix(prefix) {
                 let domain = String(name.dropFirst(prefix.count)).trimmingCharacters(in: .whitespaces)
                 guard !domain.isEmpty else {
-                    throw DataMixingError.invalidInput(location: "\(src):1:\(j + 1)", message: "column \"\(name)\" names no domain")
+                    throw DataMixingError.invalidInput(location: "\(src):1:\(j + 1)",
+                        message: "column \"\(TableError.visible(name))\" names no domain")
                 }
                 if isTokens { domains.append(domain); tokenColumns.append(j) } else { validation.append(domain); valColumns.append(j) }
             }
         }
         for (names, kind) in [(domains, "tokens:"), (validation, "val:")] {
             if let d = names.first(where: { n in names.filter { $0 == n }.count > 1 }) {
-                throw DataMixingError.invalidInput(location: "\(src):1", message: "domain \"\(d)\" has two \(kind) columns")
+                throw DataMixingError.invalidInput(location: "\(src):1",
+                    message: "domain \"\(TableError.visible(d))\" has two \(kind) columns")
             }
         }
         let hasObjective = table.columns.contains("objective")
         guard !domains.isEmpty else {
             throw DataMixingError.invalidInput(location: src, message:
-                "no tokens:<domain> columns; the header is " + table.columns.map { "\"\($0)\"" }.joined(separator: ","))
+                "no tokens:<domain> columns; the header is "
+                + table.columns.map { "\"\(TableError.visible($0))\"" }.joined(separator: ","))
         }
         guard hasObjective != !validation.isEmpty else {
             throw DataMixingError.invalidInput(location: src, message: hasObjective
@@ -49,6 +53,13 @@ extension LossTable {
             }
         }
         let losses = try valColumns.map { try table.doubles(table.columns[$0]) }
+        for (i, column) in losses.enumerated() {
+            for (r, v) in column.enumerated() where v < 0 {
+                throw DataMixingError.invalidInput(location: "\(src):\(table.lines[r]):\(valColumns[i] + 1)", message:
+                    "column \"\(table.columns[valColumns[i]])\": \(v) is negative "
+                    + "(a validation loss is a cross-entropy, >= 0)")
+            }
+        }
         let objective = hasObjective ? try table.doubles("objective") : nil
         let names = table.columns.contains("run") ? try table.strings("run") : nil
         let runs = table.rows.indices.map { r in

@@ -37,17 +37,33 @@ public struct RunCache: Sendable {
     public var fingerprintURL: URL { folder.appendingPathComponent("proxy.txt") }
 
     /// Writes the fingerprint into a new folder, or checks it against the folder's.
+    ///
+    /// The claim is atomic: the text goes to a temporary file that is then hard-linked to `proxy.txt`
+    /// (`link(2)` fails with `EEXIST` when the name exists, so of several processes claiming at once exactly one
+    /// creates it); a loser reads the winner's fingerprint and is refused unless it is the same.
     public func claim(fingerprint: String) throws {
         let text = fingerprint + "\n"
+        func refuse() -> Error {
+            DataMixingError.invalidInput(location: fingerprintURL.path, message:
+                "the runs in this folder were trained with another proxy config, seed or corpus; use a new --out")
+        }
         if let old = try? String(contentsOf: fingerprintURL, encoding: .utf8) {
-            guard old == text else {
-                throw DataMixingError.invalidInput(location: fingerprintURL.path, message:
-                    "the runs in this folder were trained with another proxy config, seed or corpus; use a new --out")
-            }
+            guard old == text else { throw refuse() }
             return
         }
         try Self.makeFolder(records)
-        try AtomicFile.write(text, to: fingerprintURL)
+        let tmp = folder.appendingPathComponent(".proxy.txt.claim-\(getpid())-\(UInt64.random(in: 0...UInt64.max))")
+        do { try Data(text.utf8).write(to: tmp) } catch {
+            throw OutputError.diagnose(fingerprintURL, fallback: "cannot write (\(error.localizedDescription))")
+        }
+        defer { unlink(tmp.path) }
+        if link(tmp.path, fingerprintURL.path) == 0 { return }
+        let e = errno
+        guard e == EEXIST else {
+            throw OutputError(path: fingerprintURL.path, reason: "cannot create (\(String(cString: strerror(e))))")
+        }
+        // Another process claimed the folder first: the same fingerprint joins it, another is refused.
+        guard (try? String(contentsOf: fingerprintURL, encoding: .utf8)) == text else { throw refuse() }
     }
 
     public func url(_ id: String) -> URL { records.appendingPathComponent("\(id).json") }

@@ -7,13 +7,20 @@ import LinearAlgebra
 import Training
 import Transformer
 
-/// `autoscale train`: one proxy trained on a mixture, into an output folder written whole or not at all.
+/// `autoscale train`: one proxy trained on a mixture, into an output folder written whole or not at all, and
+/// resumable after a kill.
 ///
 /// The folder: `log.csv` (the training log), `result.json` (``Result``), `model/` (a Hugging Face GPT-2
-/// folder), `proxy.txt` and `run.json` (the ``RunCache`` fingerprint and record). It is staged in a hidden
-/// sibling and renamed into place when complete (``StagedDirectory``): a killed run leaves the old folder
-/// (or none). A folder that already holds this trainer's finished run of the same quantities is reused as
-/// it is (`cached`), through the same run cache as `ddo run` and the pipeline.
+/// folder), `train.json` (``Spec``: what the run depends on), `proxy.txt` and `run.json` (the ``RunCache``
+/// fingerprint and record). The run is staged in the hidden sibling `.<name>.partial/` (locked with a
+/// ``FolderLock``: a second process into the same `--out` fails with one line) with a checkpoint every
+/// `ceil(steps / 10)` steps (the recipe's `checkpoint_interval` when set) in `checkpoints/`; the finished folder
+/// is renamed into place (its checkpoints removed first). A process killed in between (kill -9, a power cut)
+/// leaves the partial folder: the same command resumes from its last checkpoint to the same bits as an
+/// uninterrupted run (the ``Trainer`` restores weights, AdamW moments, RNG, data cursor and counters; the log
+/// keeps its rows up to that step). A partial folder of other arguments is discarded. A failure that is
+/// reported (bad data, divergence) removes the partial folder: nothing is left. A folder that already holds
+/// this run is reused as it is (`cached`); one that holds another run is refused, naming what differs.
 public enum TrainRun {
     /// `OUT/result.json` (keys in snake case). Token counts are predicted tokens (Docs/architecture.md).
     public struct Result: Codable, Sendable, Equatable {
@@ -48,45 +55,237 @@ public enum TrainRun {
         }
     }
 
+    /// `OUT/train.json`: everything a run's bits depend on, key by key, so a rerun with other arguments is
+    /// refused naming the option that differs.
+    public struct Spec: Codable, Sendable, Equatable {
+        /// The proxy config's settings and recipe (seed left out).
+        public var config: String
+        public var seed: UInt64
+        /// Vocabulary, tokenizer hash and every domain's shard sizes (the token folder's identity).
+        public var corpus: String
+        public var tokens: [String: Int]
+        public var weights: [String: Double]
+
+        public init(_ trainer: ProxyTrainer, weights: [Double], mixture: MixtureBudget) {
+            var recipe = trainer.config.recipe
+            recipe.seed = nil
+            config = "\(trainer.config.settings) \(recipe)"
+            seed = trainer.config.seed
+            let m = trainer.store.manifest
+            corpus = "vocab \(m.tokenizer.vocabSize) tokenizer \(m.tokenizer.sha256) domains \(m.domains)"
+            tokens = Dictionary(uniqueKeysWithValues: zip(mixture.domains, mixture.tokens))
+            self.weights = Dictionary(uniqueKeysWithValues: zip(mixture.domains, weights))
+        }
+
+        /// The options whose values differ from `other`'s, with both values where they are short.
+        public func differences(from other: Spec) -> [String] {
+            var out: [String] = []
+            if config != other.config { out.append("--config (another proxy config)") }
+            if seed != other.seed { out.append("--seed (\(other.seed), asked \(seed))") }
+            if corpus != other.corpus { out.append("--corpus (another token folder or tokenizer)") }
+            let total = tokens.values.reduce(0, +), otherTotal = other.tokens.values.reduce(0, +)
+            if total != otherTotal { out.append("--tokens (\(otherTotal), asked \(total))") }
+            if weights != other.weights || (total == otherTotal && tokens != other.tokens) {
+                out.append("--weights (" + Self.mix(other.weights) + ", asked " + Self.mix(weights) + ")")
+            }
+            return out
+        }
+
+        static func mix(_ w: [String: Double]) -> String {
+            w.sorted { $0.key < $1.key }.map { "\($0.key)=" + String(format: "%.4g", $0.value) }.joined(separator: ",")
+        }
+    }
+
+    public static let specFileName = "train.json"
+
+    /// The hidden staging folder of `out`: `.<name>.partial` beside it.
+    public static func partialFolder(_ out: URL) -> URL {
+        let o = out.standardizedFileURL
+        return o.deletingLastPathComponent().appendingPathComponent(".\(o.lastPathComponent).partial")
+    }
+
+    /// Steps between checkpoints of a run of `steps` steps: the recipe's interval when set, else `ceil(steps / 10)`.
+    public static func checkpointInterval(steps: Int, recipe: Int?) -> Int {
+        if let r = recipe, r > 0 { return r }
+        return max(1, (steps + 9) / 10)
+    }
+
     /// Trains `trainer` on `mixture` into `out` (or returns the folder's cached result) and returns the
-    /// result and whether it was cached. Every rank calls it alike; only rank 0 writes.
+    /// result, whether it was cached, and the step it resumed from (0: a fresh run). Every rank calls it alike;
+    /// only rank 0 locks and writes. `progress` receives the resume line.
     /// `weights` are the mixture as given (normalized); the sampler draws from them (``ProxyTrainer/run(weights:budget:log:communicator:)``),
     /// so a branch of a multi-budget run and a separate run of one budget see the same stream.
     public static func train(_ trainer: ProxyTrainer, weights: [Double], mixture: MixtureBudget, out: URL,
-                             communicator: any Communicator = LocalCommunicator()) throws -> (result: Result, cached: Bool) {
-        let tokens = Dictionary(uniqueKeysWithValues: zip(mixture.domains, mixture.tokens))
-        let existing = RunCache(folder: out)
-        let cached: Result? = try Cluster.onEveryRank(communicator) {
-            guard (try? String(contentsOf: existing.fingerprintURL, encoding: .utf8)) == trainer.fingerprint + "\n",
-                  existing.cached("run", tokens: tokens) != nil,
-                  FileManager.default.fileExists(atPath: out.appendingPathComponent("model/config.json").path),
-                  let data = try? Data(contentsOf: out.appendingPathComponent("result.json")) else { return nil }
-            return try? JSONDecoder().decode(Result.self, from: data)
-        }
-        if let cached { return (cached, true) }
-
-        let stage = communicator.rank == 0 ? try StagedDirectory(target: out, marker: "result.json") : nil
-        do {
-            let run = try trainer.run(weights: weights, budget: mixture.total, log: stage?.url("log.csv"), communicator: communicator)
-            let s = run.summary
-            let result = Result(
-                domains: mixture.domains, weights: Dictionary(uniqueKeysWithValues: zip(mixture.domains, weights)),
-                tokens: tokens, steps: s.steps, trainedTokens: s.tokens, valLoss: run.losses,
-                tokensPerSecond: s.tokensPerSecond, stepSeconds: run.stepSeconds,
-                allreduceSeconds: s.steps > 0 ? run.communicationSeconds / Double(s.steps) : 0,
-                ranks: communicator.size, threadsPerRank: BLASThreads.count)
-            if let stage {
-                try Checkpoint.save(run.model, to: stage.url("model"))
-                try stage.write(prettyJSON(result), to: "result.json")
-                let cache = RunCache(folder: stage.staging)
-                try cache.claim(fingerprint: trainer.fingerprint)
-                try cache.store(RunRecord(id: "run", tokens: tokens, losses: run.losses))
-                try stage.commit()
+                             communicator: any Communicator = LocalCommunicator(),
+                             progress: (String) -> Void = { _ in })
+        throws -> (result: Result, cached: Bool, resumedFrom: Int) {
+        let out = out.standardizedFileURL
+        let spec = Spec(trainer, weights: weights, mixture: mixture)
+        let partial = partialFolder(out), checkpoints = partial.appendingPathComponent("checkpoints")
+        let fm = FileManager.default
+        var lock: FolderLock?
+        var cached: Result?
+        try Cluster.onRankZero(communicator) {
+            let l = try FolderLock(folder: partial, display: out.path)
+            do {
+                cached = try existing(out, spec: spec, trainer: trainer)
+            } catch {
+                discard(partial, lock: l)
+                throw error
             }
-            return (result, false)
+            if cached != nil { discard(partial, lock: l); return }
+            lock = l
+            try prepare(partial, spec: spec, lock: l, progress: progress)
+        }
+        if communicator.size > 1 {
+            // Every rank learns whether the run is cached (rank 0 checked it under the lock).
+            let flag = try communicator.broadcast(cached == nil ? [0] : [1], root: 0)
+            if flag == [1], communicator.rank != 0 {
+                let data = try Data(contentsOf: out.appendingPathComponent("result.json"))
+                cached = try JSONDecoder().decode(Result.self, from: data)
+            }
+        }
+        if let cached { return (cached, true, 0) }
+
+        defer { lock?.release() }
+        do {
+            let steps = try trainer._steps(weights: weights, budget: mixture.total)
+            var recipe = trainer.config.recipe
+            recipe.steps = steps
+            let (optimizer, schedule, loop) = try recipe.make()
+            var training = loop
+            training.checkpointInterval = checkpointInterval(steps: steps, recipe: recipe.checkpointInterval)
+            training.checkpointDirectory = checkpoints.path
+            let (t, model) = try trainer._trainer(weights: weights,
+                                                  sequences: steps * trainer.config.settings.batchSize,
+                                                  schedule: schedule, training: training, optimizer: optimizer)
+            t.communicator = communicator
+            let resume = latestCheckpoint(checkpoints, atMost: steps)
+            if let resume {
+                try t.restoreCheckpoint(from: checkpoints.appendingPathComponent(String(format: "step-%08d", resume)))
+                progress("resuming \(out.path) from its checkpoint at step \(resume) of \(steps)")
+            }
+            if communicator.rank == 0 { try t.logCSV(to: partial.appendingPathComponent("log.csv")) }
+            var summary = try t.run()
+            if summary.evaluation.isEmpty {
+                // Resumed from the last step's checkpoint: the run is complete, its final evaluation is the same.
+                summary.evaluation = try t.evaluate()
+            }
+            let losses = Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) })
+            let run = ProxyTrainer.Run(losses: losses, model: model, summary: summary,
+                                       communicationSeconds: t.communicationSeconds)
+            let s = run.summary
+            let trainedSteps = max(1, s.steps - (resume ?? 0))
+            let result = Result(
+                domains: mixture.domains, weights: spec.weights, tokens: spec.tokens, steps: s.steps,
+                trainedTokens: s.tokens, valLoss: run.losses, tokensPerSecond: s.tokensPerSecond,
+                stepSeconds: run.stepSeconds,
+                allreduceSeconds: run.communicationSeconds / Double(trainedSteps),
+                ranks: communicator.size, threadsPerRank: BLASThreads.count)
+            try Cluster.onRankZero(communicator) {
+                try? fm.removeItem(at: checkpoints)
+                try Checkpoint.save(run.model, to: partial.appendingPathComponent("model"))
+                try AtomicFile.write(prettyJSON(result), to: partial.appendingPathComponent("result.json"))
+                let cache = RunCache(folder: partial)
+                try cache.claim(fingerprint: trainer.fingerprint)
+                try cache.store(RunRecord(id: "run", tokens: spec.tokens, losses: run.losses))
+                try commit(partial, to: out, lock: lock!)
+            }
+            return (result, false, resume ?? 0)
         } catch {
-            stage?.abandon()
+            // A reported failure leaves nothing: the partial run is removed (a killed process leaves it to resume).
+            if let lock { discard(partial, lock: lock, all: true) }
             throw error
+        }
+    }
+
+    /// The cached result of `out` when it holds exactly this run; nil when `out` is absent or an empty folder;
+    /// otherwise an error naming what differs (or why `out` is not a `train` output).
+    static func existing(_ out: URL, spec: Spec, trainer: ProxyTrainer) throws -> Result? {
+        let fm = FileManager.default
+        var isDir: ObjCBool = false
+        guard fm.fileExists(atPath: out.path, isDirectory: &isDir) else { return nil }
+        guard isDir.boolValue else {
+            throw OutputError(path: out.path, reason: "exists and is a file; --out names the output folder")
+        }
+        let contents = ((try? fm.contentsOfDirectory(atPath: out.path)) ?? []).filter { $0 != FolderLock.fileName }
+        if contents.isEmpty { return nil }
+        guard contents.contains("result.json") else {
+            throw OutputError(path: out.path, reason: "exists and is not an earlier train output (no result.json); "
+                              + "refusing to replace it")
+        }
+        let old: Spec? = (try? Data(contentsOf: out.appendingPathComponent(specFileName)))
+            .flatMap { try? JSONDecoder().decode(Spec.self, from: $0) }
+        if let old, old != spec {
+            throw OutputError(path: out.path, reason: "holds a run of other arguments: "
+                              + spec.differences(from: old).joined(separator: "; ") + "; use another --out")
+        }
+        let cache = RunCache(folder: out)
+        let fingerprint = try? String(contentsOf: cache.fingerprintURL, encoding: .utf8)
+        guard fingerprint == trainer.fingerprint + "\n" else {
+            throw OutputError(path: out.path,
+                              reason: "holds a run of another proxy config, seed or corpus; use another --out")
+        }
+        guard cache.cached("run", tokens: spec.tokens) != nil else {
+            throw OutputError(path: out.path, reason: "holds a run of other --tokens or --weights; use another --out")
+        }
+        guard fm.fileExists(atPath: out.appendingPathComponent("model/config.json").path),
+              let data = try? Data(contentsOf: out.appendingPathComponent("result.json")),
+              let r = try? JSONDecoder().decode(Result.self, from: data) else {
+            throw OutputError(path: out.path, reason: "is an incomplete train output (result.json or model/ "
+                              + "unreadable); remove it or use another --out")
+        }
+        return r
+    }
+
+    /// Makes the locked `partial` folder ready: kept (to resume) when it holds a run of `spec`, else emptied
+    /// (but for the lock) and given `spec`.
+    static func prepare(_ partial: URL, spec: Spec, lock: FolderLock, progress: (String) -> Void) throws {
+        let fm = FileManager.default
+        let specURL = partial.appendingPathComponent(specFileName)
+        if let data = try? Data(contentsOf: specURL), let old = try? JSONDecoder().decode(Spec.self, from: data),
+           old == spec {
+            return
+        }
+        let contents = ((try? fm.contentsOfDirectory(atPath: partial.path)) ?? []).filter { $0 != FolderLock.fileName }
+        if contents.contains(specFileName) {
+            progress("\(partial.path): discarding an interrupted run of other arguments")
+        }
+        for name in contents { try? fm.removeItem(at: partial.appendingPathComponent(name)) }
+        try AtomicFile.write(prettyJSON(spec), to: specURL)
+    }
+
+    /// The largest step `<= atMost` with a complete checkpoint in `folder` (hidden partial ones ignored).
+    static func latestCheckpoint(_ folder: URL, atMost: Int) -> Int? {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+        return names.compactMap { n -> Int? in
+            guard n.hasPrefix("step-"), let s = Int(n.dropFirst(5)), s <= atMost,
+                  FileManager.default.fileExists(atPath: folder.appendingPathComponent(n)
+                    .appendingPathComponent(Trainer.stateFileName).path) else { return nil }
+            return s
+        }.max()
+    }
+
+    /// Moves the finished `partial` into place (replacing an empty `out`), then drops the lock.
+    static func commit(_ partial: URL, to out: URL, lock: FolderLock) throws {
+        let fm = FileManager.default
+        unlink(lock.fileURL.path)
+        if fm.fileExists(atPath: out.path) { try? fm.removeItem(at: out) }
+        do { try fm.moveItem(at: partial, to: out) } catch {
+            throw OutputError.diagnose(out, fallback: "cannot move the finished output into place")
+        }
+        lock.release()
+    }
+
+    /// Removes `partial` (everything when `all`, else only when it holds nothing but the lock) and drops the lock.
+    static func discard(_ partial: URL, lock: FolderLock, all: Bool = false) {
+        let fm = FileManager.default
+        let rest = ((try? fm.contentsOfDirectory(atPath: partial.path)) ?? []).filter { $0 != FolderLock.fileName }
+        if all || rest.isEmpty {
+            lock.release(removingFile: true)
+            try? fm.removeItem(at: partial)
+        } else {
+            lock.release()
         }
     }
 }

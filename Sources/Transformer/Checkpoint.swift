@@ -6,12 +6,14 @@ import Foundation
 /// Loading accepts what transformers saves: the tied copies (`lm_head.weight`,
 /// `cls.predictions.decoder.weight`, `cls.predictions.decoder.bias`) may be present or absent (they
 /// are ignored; `tie_word_embeddings: false` is refused by the config readers: this engine ties them), GPT-2's
-/// non-persistent attention buffers (`attn.bias`, `attn.masked_bias`) are ignored, and GPT-2 names without the `transformer.` prefix (original
-/// OpenAI checkpoints) are accepted. A `BertForPreTraining` checkpoint (the usual Hub layout) loads as
-/// `BertForMaskedLM` with its pooler and next-sentence head ignored (one warning); a `BertModel` (no masked-LM
-/// head) is refused saying what is missing; a folder with PyTorch pickles only (`pytorch_model.bin`) is refused
-/// saying safetensors is needed. Every parameter must be present with its exact shape; any other tensor is an
-/// error. Saving writes exactly the keys `save_pretrained` writes (tied copies left out), F32, with
+/// non-persistent attention buffers (`attn.bias`, `attn.masked_bias`) are ignored, and GPT-2 names without the
+/// `transformer.` prefix (original OpenAI checkpoints) are accepted. A `BertForPreTraining` checkpoint (the usual
+/// Hub layout) loads as `BertForMaskedLM` with its pooler and next-sentence head ignored (one warning); a
+/// `BertModel` (no masked-LM head) is refused saying what is missing; a folder with PyTorch pickles only
+/// (`pytorch_model.bin`) is refused saying safetensors is needed. Every parameter must be present with its exact
+/// shape and finite values (a NaN or infinite weight is named with its tensor, not reported later as a batch
+/// problem); any other tensor is an error. Saving writes exactly the keys `save_pretrained` writes (tied copies
+/// left out), F32, with
 /// `__metadata__ = {"format": "pt"}`, each file through a temporary file and a rename.
 public enum Checkpoint {
     /// Loads a GPT-2 or BERT model from an HF directory, by `model_type` in `config.json`; `warn` receives
@@ -169,6 +171,10 @@ public enum Checkpoint {
             }
             guard seen.insert(name).inserted else {
                 throw ModelError.checkpoint(file: file, message: "tensor \"\(name)\" appears twice")
+            }
+            if let i = t.values.firstIndex(where: { !$0.isFinite }) {
+                throw ModelError.checkpoint(file: file, message: "tensor \"\(rawName)\" holds a non-finite weight "
+                    + "(\(t.values[i]) at flat index \(i)): the checkpoint is corrupt or from a diverged run")
             }
             for i in 0..<s.count { params.values.pointer[s.offset + i] = F(t.values[i]) }
         }

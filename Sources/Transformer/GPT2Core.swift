@@ -29,6 +29,11 @@ final class GPT2Core<F: ModelScalar> {
 
     init(config: GPT2Config) throws {
         try config.validate()
+        // Parameters and gradients alone must fit (commands check the whole training first: MemoryEstimate).
+        let need = MemoryEstimate.gpt2Training(config, batch: 0, sequence: 0)
+        try MemoryEstimate(parameters: need.parameters, stateBytes: 16 * need.parameters, activationBytes: 0, batch: 0,
+                           sequence: 0)
+            .check("model (n_layer \(config.nLayer), n_embd \(config.nEmbd), vocab \(config.vocabSize))")
         self.config = config
         C = config.nEmbd; L = config.nLayer; NH = config.nHead; V = config.vocabSize; I = config.innerSize
         eps = F(config.layerNormEpsilon); gelu = config.gelu

@@ -1,10 +1,42 @@
 import Base
+import Corpus
 import DataMixing
 import Foundation
+import LinearAlgebra
+import Proxies
+import Transformer
 
 /// Parsing of `ddo` / `predict` option values inside `run()`, so a bad value gets one line
 /// (`Error: --budget: ...`) rather than ArgumentParser's usage block.
 enum DDOArguments {
+    /// Refuses a proxy whose training cannot fit in this machine's memory (``MemoryEstimate``: parameters, AdamW
+    /// state and the activations of one batch), naming the config, before any model is allocated.
+    static func checkMemory(_ proxy: ProxyConfig, vocabSize: Int) throws {
+        let model = try proxy.modelConfig(vocabSize: vocabSize)
+        try MemoryEstimate.gpt2Training(model, batch: proxy.settings.batchSize, sequence: proxy.settings.context,
+                                        workers: BLASThreads.count).check(proxy.source)
+    }
+
+    /// Warnings for `eval_tokens` above a domain's validation split (the run evaluates on what the split holds:
+    /// whole windows of `context - 1` predicted tokens).
+    static func evalTokenWarnings(_ proxy: ProxyConfig, store: TokenStore, domains: [String]) throws -> [String] {
+        let t = proxy.settings.context - 1, asked = proxy.settings.evalTokens
+        return try domains.compactMap { d in
+            let reader = try ValidationReader(shard: try store.shard(d, split: .val), sequenceLength: t)
+            let held = reader.count * t
+            return held < asked ? "warning: \(proxy.source): eval_tokens \(asked) is more than the validation split "
+                + "of \(d) holds (\(held) predicted tokens in \(reader.count) windows of \(t)); "
+                + "evaluating on \(held)" : nil
+        }
+    }
+
+    /// Refuses eval domains the runs do not evaluate (before the first run trains).
+    static func checkEvalDomains(_ chosen: [String]?, evaluated: [String], field: String = "eval_domains") throws {
+        for d in chosen ?? [] where !evaluated.contains(d) {
+            throw FieldError(field, "unknown domain '\(d)': the runs evaluate " + evaluated.joined(separator: ", "))
+        }
+    }
+
     /// A token count: a plain number (`1200000`, `1.2e6`) or with a suffix `k`, `M`, `B`/`G`, `T` (powers of 1000).
     static func tokens(_ text: String, option: String) throws -> Double {
         try TokenCount.parse(text, field: field(option))
@@ -38,9 +70,14 @@ enum DDOArguments {
 
     /// Writes the result to `path` atomically when given, then prints JSON or the table.
     static func emit(_ result: MixtureResult, json: Bool, output: String?, table: () -> String) throws {
-        if let path = output { try result.write(to: URL(fileURLWithPath: path)) }
+        let data: Data
+        do { data = try result.jsonData() } catch is EncodingError {
+            throw DataMixingError.invalidArgument("the result holds a non-finite number (the budget is beyond what "
+                                                  + "the fit extrapolates to)")
+        }
+        if let path = output { try AtomicFile.write(data, to: URL(fileURLWithPath: path)) }
         if json {
-            print(String(decoding: try result.jsonData(), as: UTF8.self))
+            print(String(decoding: data, as: UTF8.self))
         } else {
             print(table(), terminator: "")
         }

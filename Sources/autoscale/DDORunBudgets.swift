@@ -15,6 +15,8 @@ extension DDORunCommand {
         }
         let budgets = list.map { DDOBudgets.Budget(label: $0.label, tokens: $0.tokens) }
         let out = URL(fileURLWithPath: self.out), start = Date()
+        let lock = try FolderLock.rankZero(out, comm)
+        defer { lock?.release() }
         func line(_ text: String) {
             say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
         }

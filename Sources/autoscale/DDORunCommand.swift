@@ -53,6 +53,8 @@ struct DDORunCommand: RankedCommand {
             try RankOutput.setThreads(threads, comm)
             return try setUp(comm, say, budget: Int(try DDOArguments.tokens(tokens, option: "--tokens").rounded()))
         }
+        let lock = try FolderLock.rankZero(URL(fileURLWithPath: out), comm)
+        defer { lock?.release() }
         if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
         let start = Date()
         let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
@@ -90,7 +92,12 @@ struct DDORunCommand: RankedCommand {
             let store = try TokenStore(resolving: corpus)
             let names = listed ?? store.manifest.domains.map(\.name)
             for d in names { _ = try store.manifest.domain(d) }
+            try DDOArguments.checkMemory(proxy, vocabSize: store.manifest.tokenizer.vocabSize)
+            try DDOArguments.checkEvalDomains(settings.evalDomains?.domains, evaluated: names)
             trainer = try ProxyTrainer(config: proxy, store: store, domains: names, progress: say.training(every: 50))
+            if comm.rank == 0 && !quiet {
+                for w in try DDOArguments.evalTokenWarnings(proxy, store: store, domains: names) { say.progress(w) }
+            }
         }
         let plan = try DDOPlan(domains: trainer.domains, budget: budget, factors: try DDOArguments.factors(factors))
         var experiment = DDOExperiment(plan: plan, output: URL(fileURLWithPath: out), settings: settings)

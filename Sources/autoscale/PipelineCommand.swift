@@ -3,6 +3,7 @@ import ArgumentParser
 import Cluster
 import DataMixing
 import Pipelines
+import Proxies
 import Foundation
 import Training
 
@@ -37,14 +38,29 @@ struct PipelineCommand: RankedCommand {
             var settings = try PipelineConfig.load(path: config)
             if let corpus { settings.corpus = corpus }
             if let out { settings.output = out }
-            return try Pipeline(config: settings)
+            let pipeline = try Pipeline(config: settings)
+            do {
+                try DDOArguments.checkMemory(settings.proxy, vocabSize: pipeline.store.manifest.tokenizer.vocabSize)
+                try DDOArguments.checkEvalDomains(settings.settings.evalDomains?.domains, evaluated: pipeline.domains)
+            } catch let e as FieldError {
+                throw DataMixingError.invalidInput(location: config, message: "\(e.field): \(e.message)")
+            }
+            if comm.rank == 0 && !quiet {
+                let store = pipeline.store
+                for w in try DDOArguments.evalTokenWarnings(settings.proxy, store: store, domains: pipeline.domains) {
+                    say.progress(w)
+                }
+            }
+            return pipeline
         }
         let start = Date()
         pipeline.communicator = comm
         pipeline.progress = { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
         pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
         pipeline.quietTrainer = quiet
-        let report = try pipeline.run()
+        let lock = try FolderLock.rankZero(URL(fileURLWithPath: pipeline.config.output), comm)
+        let report = try withExtendedLifetime(lock) { try pipeline.run() }
+        lock?.release()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import DataMixing
 import Foundation
 
@@ -29,6 +30,13 @@ struct PredictCommand: ParsableCommand {
         let capMap = try caps.map(DDOArguments.caps)
         let lv = try level.map(DDOArguments.level)
         let result = try MixtureResult.predicted(from: inputs, sources: results, budget: target, caps: capMap, level: lv)
+        func finite(_ d: String) -> Bool {
+            (result.tokens[d]?.isFinite ?? false) && (result.weights[d]?.isFinite ?? false)
+        }
+        if let d = result.domains.first(where: { !finite($0) }) {
+            throw FieldError("tokens", "\(tokens) is beyond what the fit can extrapolate to: the predicted tokens of "
+                             + "\(d) are \(result.tokens[d] ?? .nan)")
+        }
         let fit = result.predictor!
         DDOArguments.warn(result.warnings, quiet: quiet)
         try DDOArguments.emit(result, json: json, output: output) {
@@ -39,7 +47,7 @@ struct PredictCommand: ParsableCommand {
             let capped = Set(result.capped ?? [])
             let rows = result.domains.map { d in
                 [d, String(format: "%.6g", fit.c[d]!), String(format: "%.6g", fit.k[d]!),
-                 String(format: "%.0f", result.tokens[d]!) + (capped.contains(d) ? " (cap)" : ""),
+                 DDOArguments.number(result.tokens[d]!.rounded()) + (capped.contains(d) ? " (cap)" : ""),
                  String(format: "%.4f", result.weights[d]!)] + (result.intervals.map { [DDOArguments.interval($0.weights[d], "%.4f")] } ?? [])
             }
             text += DDOArguments.table(["domain", "c", "k", "tokens", "weight"]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Cluster
 import Foundation
 import LinearAlgebra
@@ -48,5 +49,15 @@ struct RankOutput {
         } else if comm.size > 1 {
             BLASThreads.count = Cluster.defaultThreadsPerRank(cores: BLASThreads.cores)
         }
+    }
+}
+
+extension FolderLock {
+    /// The lock of an output folder in a command: taken by rank 0 only (the other ranks of an MPI job write into
+    /// the same folder under rank 0's lock), its failure shared by every rank (one line).
+    static func rankZero(_ folder: URL, _ comm: any Communicator) throws -> FolderLock? {
+        var lock: FolderLock?
+        try Cluster.onRankZero(comm) { lock = try FolderLock(folder: folder) }
+        return lock
     }
 }

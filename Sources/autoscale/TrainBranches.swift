@@ -67,6 +67,7 @@ extension TrainCommand {
             let budgets = try Self.budgetList(tokens).sorted { $0.tokens < $1.tokens }
             let store = try TokenStore(resolving: corpus)
             let domains = try Self.mixture(weights, store: store, tokens: 1)
+            try prepare(proxy, store: store, domains: domains.budget.domains, say: say)
             let proxyTrainer = try ProxyTrainer(config: proxy, store: store, domains: domains.budget.domains,
                                                 progress: say.training(every: 10))
             do { _ = try proxyTrainer.cooldownPlan(weights: domains.weights, budgets: budgets.map(\.tokens)) } catch let e as TrainingError {
@@ -77,6 +78,8 @@ extension TrainCommand {
         let mixWeights = mix.weights, names = mix.budget.domains
         let out = URL(fileURLWithPath: self.out), fm = FileManager.default
         let trunkDir = out.appendingPathComponent("trunk")
+        let lock = try FolderLock.rankZero(out, comm)
+        defer { lock?.release() }
         try Cluster.onRankZero(comm) { try fm.createDirectory(at: trunkDir, withIntermediateDirectories: true) }
         try comm.barrier()
         func final(_ i: Int) -> URL { out.appendingPathComponent(list[i].label) }

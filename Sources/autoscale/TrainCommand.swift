@@ -45,10 +45,12 @@ struct TrainCommand: RankedCommand {
             let total = try DDOArguments.tokens(tokens, option: "--tokens")
             let store = try TokenStore(resolving: corpus)
             let mix = try Self.mixture(weights, store: store, tokens: total)
+            try prepare(proxy, store: store, domains: mix.budget.domains, say: say)
             return (try ProxyTrainer(config: proxy, store: store, domains: mix.budget.domains, progress: say.training(every: 10)), mix)
         }
-        let (result, cached) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget, out: URL(fileURLWithPath: out),
-                                                  communicator: comm)
+        let (result, cached, _) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
+                                                     out: URL(fileURLWithPath: out), communicator: comm,
+                                                     progress: say.progress)
         guard comm.rank == 0 else { return }
         if json {
             print(String(decoding: try prettyJSON(result), as: UTF8.self))
@@ -63,6 +65,12 @@ struct TrainCommand: RankedCommand {
             print("  \(d)  tokens \(result.tokens[d] ?? 0)  " + String(format: "val loss %.4f  ppl %.2f", loss, exp(loss)))
         }
         print("wrote \(out)/log.csv, result.json, model/")
+    }
+
+    /// Before any model is allocated: the memory check, and the eval_tokens warnings (rank 0).
+    func prepare(_ proxy: ProxyConfig, store: TokenStore, domains: [String], say: RankOutput) throws {
+        try DDOArguments.checkMemory(proxy, vocabSize: store.manifest.tokenizer.vocabSize)
+        for w in try DDOArguments.evalTokenWarnings(proxy, store: store, domains: domains) { say.progress(w) }
     }
 
     /// The proxy config with `--seed` applied; its batch must split over the MPI ranks.

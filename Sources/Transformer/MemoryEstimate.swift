@@ -1,0 +1,81 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The memory a GPT-2 training needs, computed from the shapes before anything is allocated (so an absurd config
+/// such as `n_embd: 1048576` or `n_layer: 1000000000` is refused with numbers instead of trapping in the allocator).
+///
+/// In 4-byte floats, with `P` parameters, a batch of `B` sequences of `T` tokens (`N = B·T`), width `C`, `H` heads,
+/// inner width `I`, `L` layers, vocabulary `V` and `W` kernel workers:
+/// - parameters and gradients `2P`, AdamW's two moments `2P`, the other workers' gradient slices `(W - 1)·P`;
+/// - activations (the model's arena): `L·(8·N·C + 4·N + B·H·T² + 2·N·I) + N·C + 4·N·C + 2·N + N·max(I, 3C)`
+///   plus, per worker, an LM-head chunk `ceil(B / W)·T·V` and an attention scratch `H·T²`.
+/// That is the model's and optimizer's buffers exactly (to the arena's alignment padding, under 0.1%); it leaves out
+/// SWA/EMA copies, the token data and the evaluation sets, so the true peak is somewhat higher.
+/// Computed in `Double`, so no shape overflows.
+public struct MemoryEstimate: Sendable, Equatable {
+    public var parameters: Double
+    /// Parameters, gradients, AdamW moments and worker gradient slices, in bytes.
+    public var stateBytes: Double
+    /// The forward/backward arena for the batch, in bytes.
+    public var activationBytes: Double
+    public var batch: Int, sequence: Int
+    public var totalBytes: Double { stateBytes + activationBytes }
+
+    /// The estimate for training `config` on batches of `batch` sequences of `sequence` tokens with `workers`
+    /// kernel threads.
+    public static func gpt2Training(_ c: GPT2Config, batch: Int, sequence: Int, workers: Int = 1) -> MemoryEstimate {
+        let C = Double(c.nEmbd), L = Double(c.nLayer), H = Double(c.nHead), V = Double(c.vocabSize)
+        let I = Double(c.nInner ?? 4 * c.nEmbd), Tp = Double(c.nPositions)
+        let B = Double(batch), T = Double(sequence), N = B * T, W = Double(max(1, workers))
+        let perLayer = 4 * C * C + 2 * C * I + 9 * C + I
+        let P = V * C + Tp * C + L * perLayer + 2 * C
+        let arena = L * (8 * N * C + 4 * N + B * H * T * T + 2 * N * I) + N * C + 4 * N * C + 2 * N + N * max(I, 3 * C)
+            + W * ((B / W).rounded(.up) * T * V + H * T * T)
+        return MemoryEstimate(parameters: P, stateBytes: 4 * P * (4 + W - 1), activationBytes: 4 * arena,
+                              batch: batch, sequence: sequence)
+    }
+
+    /// The machine's physical memory in bytes and where it was read: `/proc/meminfo` `MemTotal`, else
+    /// `sysconf(_SC_PHYS_PAGES) x _SC_PAGESIZE`; nil when neither is available.
+    public static func machineMemory() -> (bytes: Double, source: String)? {
+        if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
+           let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
+           let kb = Double(line.split(separator: " ").dropFirst().first ?? "") {
+            return (kb * 1024, "/proc/meminfo MemTotal")
+        }
+        let pages = sysconf(Int32(_SC_PHYS_PAGES)), size = sysconf(Int32(_SC_PAGESIZE))
+        guard pages > 0, size > 0 else { return nil }
+        return (Double(pages) * Double(size), "sysconf")
+    }
+
+    /// `1.23 GB` (decimal units).
+    public static func format(_ bytes: Double) -> String {
+        let units = ["B", "kB", "MB", "GB", "TB", "PB", "EB"]
+        var v = bytes, u = 0
+        while v >= 999.5 && u < units.count - 1 { v /= 1000; u += 1 }
+        return u < units.count - 1 || v < 1000 ? String(format: "%.3g %@", v, units[u])
+            : String(format: "%.3g B", bytes)
+    }
+
+    /// Throws a ``MemoryError`` naming `what` (the config) when the estimate exceeds the machine's memory.
+    public func check(_ what: String,
+                      machine: (bytes: Double, source: String)? = MemoryEstimate.machineMemory()) throws {
+        guard let machine, !(totalBytes <= machine.bytes) else { return }
+        throw MemoryError(message: "\(what): training this model needs about \(Self.format(totalBytes)) ("
+            + String(format: "%.3g", parameters) + " parameters: \(Self.format(stateBytes)) of weights, gradients and "
+            + (batch > 0 ? "AdamW moments; \(Self.format(activationBytes)) of activations for a batch of "
+                + "\(batch) x \(sequence) tokens) "
+               : "AdamW moments, before any activations) ")
+            + "but this machine has \(Self.format(machine.bytes)) (\(machine.source)); "
+            + "make the model or the batch smaller")
+    }
+}
+
+/// A training that cannot fit in the machine's memory (``MemoryEstimate/check(_:machine:)``); one line.
+public struct MemoryError: Error, CustomStringConvertible, LocalizedError, Equatable, Sendable {
+    public var message: String
+    public var description: String { message }
+    public var errorDescription: String? { message }
+}
