@@ -76,13 +76,15 @@ public final class FolderLock: @unchecked Sendable {
         return Int32(String(decoding: buf[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
     }
 
-    /// Unlocks (idempotent). `removingFile` also unlinks the lock file first (while still holding the lock), for
-    /// a folder that is about to be removed or renamed. A folder this lock created that holds nothing but the lock
-    /// file is removed (a command that failed before writing anything leaves no empty folder).
-    public func release(removingFile: Bool = false) {
+    /// Unlocks (idempotent), unlinking the lock file first while still holding the lock (a process waiting on the
+    /// old inode sees it unlinked and opens afresh, see the type's documentation), so a finished command leaves no
+    /// lock file; only a killed one does, and it locks nothing. A folder this lock created that holds nothing but
+    /// the lock file is removed (a command that failed before writing anything leaves no empty folder).
+    /// `removingFile` is accepted for callers that say so explicitly; the file goes either way.
+    public func release(removingFile: Bool = true) {
         guard fd >= 0 else { return }
         let rest = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        if removingFile || (createdFolder && rest == [Self.fileName]) { unlink(fileURL.path) }
+        unlink(fileURL.path)
         if createdFolder && rest == [Self.fileName] { rmdir(folder.path) }
         close(fd)
         fd = -1

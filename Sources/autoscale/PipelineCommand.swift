@@ -40,14 +40,16 @@ struct PipelineCommand: RankedCommand {
             if let out { settings.output = out }
             let pipeline = try Pipeline(config: settings)
             do {
-                try DDOArguments.checkMemory(settings.proxy, vocabSize: pipeline.store.manifest.tokenizer.vocabSize)
+                // The proxy's memory and validation tokens (a user's trainer command is on its own).
+                if let proxy = settings.proxy, let store = pipeline.store {
+                    try DDOArguments.checkMemory(proxy, vocabSize: store.manifest.tokenizer.vocabSize)
+                }
                 try DDOArguments.checkEvalDomains(settings.settings.evalDomains?.domains, evaluated: pipeline.domains)
             } catch let e as FieldError {
                 throw DataMixingError.invalidInput(location: config, message: "\(e.field): \(e.message)")
             }
-            if comm.rank == 0 && !quiet {
-                let store = pipeline.store
-                for w in try DDOArguments.evalTokenWarnings(settings.proxy, store: store, domains: pipeline.domains) {
+            if comm.rank == 0 && !quiet, let proxy = settings.proxy, let store = pipeline.store {
+                for w in try DDOArguments.evalTokenWarnings(proxy, store: store, domains: pipeline.domains) {
                     say.progress(w)
                 }
             }
