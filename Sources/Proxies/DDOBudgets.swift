@@ -2,6 +2,7 @@ import Base
 import Cluster
 import DataMixing
 import Foundation
+import Training
 
 /// DDO at several budgets from one WSD trunk per mixture: the engine of `autoscale ddo run --tokens 4k,8k,16k`
 /// (and of the pipeline's `budgets:` with a WSD proxy).
@@ -33,6 +34,8 @@ public struct DDOBudgets: Sendable {
 
     /// Budgets in increasing order of tokens.
     public let budgets: [Budget]
+    /// Each budget's plan as ``DDOPlan`` makes it (what a trainer that cannot branch trains, ``runSeparately``).
+    let plans: [DDOPlan]
     /// One experiment per budget (same order), its plan holding the quantities its branches train.
     public let experiments: [DDOExperiment]
     /// Where the trunks of mixtures in progress keep their checkpoints (`<trunks>/<run id>/`).
@@ -79,6 +82,7 @@ public struct DDOBudgets: Sendable {
             return DDOExperiment(plan: realized, output: folder(budget), settings: settings)
         }
         self.budgets = sorted
+        self.plans = plans
         self.experiments = experiments
         self.trunks = trunks
         summaryURL = summary
@@ -104,20 +108,16 @@ public struct DDOBudgets: Sendable {
             throw DataMixingError.invalidArgument(
                 "the trainer's domains \(trainer.domains) differ from the plan's \(experiments[0].plan.domains)")
         }
-        for r in runs.indices {  // every mixture's list of budgets must branch (a WSD schedule, distinct step counts)
-            _ = try trainer.cooldownPlan(weights: weights(r), budgets: totals(r))
-        }
+        // Every mixture's list of budgets must branch (a WSD schedule, distinct step counts): checked before any run.
+        let branches = try runs.indices.map { try trainer.cooldownPlan(weights: weights($0), budgets: totals($0)).plan }
         try Cluster.onRankZero(communicator) {
-            for e in experiments {
-                try e.cache.claim(fingerprint: trainer.fingerprint)
-                try RunCache.makeFolder(e.cache.records)
-            }
+            for e in experiments { try e.cache.claim(fingerprint: trainer.fingerprint) }
         }
         try communicator.barrier()
         let mixtures: [Mixture]
         do {
             mixtures = try distributedMap(count: runs.count, communicator: communicator) { r in
-                try mixture(r, trainer: trainer, progress: progress)
+                try mixture(r, plan: branches[r], trainer: trainer, progress: progress)
             }
         } catch let e as DistributedMapError {
             throw SharedError(DataMixingError.invalidArgument(
@@ -130,20 +130,40 @@ public struct DDOBudgets: Sendable {
         let analyses = try Cluster.onEveryRank(communicator) {
             try experiments.indices.map { k in try experiments[k].fit(mixtures.map { $0.records[k] }, write: write) }
         }
-        if write, let summaryURL {
-            let trained = mixtures.map(\.trainedSteps).reduce(0, +)
-            let separate = mixtures.map(\.separateSteps).reduce(0, +)
-            let summary = JSONValue.object([
-                ("budgets", .array(zip(budgets, experiments).map { b, e in
-                    .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
-                             ("folder", .string(e.output.lastPathComponent))])
-                })),
-                ("mixtures", .integer(runs.count)),
-                ("trained_steps", .integer(trained)), ("separate_steps", .integer(separate)),
-            ])
-            try AtomicFile.write(summary.serialized() + "\n", to: summaryURL)
+        if write {
+            try writeSummary(steps: (mixtures.map(\.trainedSteps).reduce(0, +), mixtures.map(\.separateSteps).reduce(0, +)))
         }
         return analyses
+    }
+
+    /// DDO at every budget with a trainer that cannot branch (a user's `--trainer-command`): each budget's plan as
+    /// planned, trained run by run through ``DDOExperiment/run(trainer:communicator:progress:)`` in the same folders,
+    /// then `budgets.json` (without step counts: the command's are unknown).
+    public func runSeparately(trainer: any RunTrainer, communicator: any Communicator = LocalCommunicator(),
+                              progress: (String) -> Void = { _ in }) throws -> [DDOAnalysis] {
+        let analyses = try zip(budgets, zip(plans, experiments)).enumerated().map { k, item in
+            let (budget, (plan, branched)) = item
+            var e = DDOExperiment(plan: plan, output: branched.output, settings: branched.settings)
+            if let hook = afterRecord { e.afterRecord = { hook($0, k) } }
+            return try e.run(trainer: trainer, communicator: communicator) { progress("\(budget.label) \($0)") }
+        }
+        if communicator.size == 1 || communicator.rank == 0 { try writeSummary(steps: nil) }
+        return analyses
+    }
+
+    /// `budgets.json` (when ``summaryURL`` is set): each budget's label, tokens and folder, the mixtures, and the
+    /// optimizer steps of the trunks plus cooldowns against separate runs when known.
+    func writeSummary(steps: (trained: Int, separate: Int)?) throws {
+        guard let summaryURL else { return }
+        var fields: [(String, JSONValue)] = [
+            ("budgets", .array(zip(budgets, experiments).map { b, e in
+                .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
+                         ("folder", .string(e.output.lastPathComponent))])
+            })),
+            ("mixtures", .integer(plans[0].runs.count)),
+        ]
+        if let steps { fields += [("trained_steps", .integer(steps.trained)), ("separate_steps", .integer(steps.separate))] }
+        try AtomicFile.write(JSONValue.object(fields).serialized() + "\n", to: summaryURL)
     }
 
     /// Mixture `r`'s run total at every budget.
@@ -153,10 +173,9 @@ public struct DDOBudgets: Sendable {
     func weights(_ r: Int) -> [Double] { experiments.last!.plan.runs[r].tokens.map(Double.init) }
 
     /// Mixture `r`: its records if every budget has one, else its trunk and the missing branches.
-    func mixture(_ r: Int, trainer: ProxyTrainer, progress: (String) -> Void) throws -> Mixture {
+    func mixture(_ r: Int, plan: CooldownPlan, trainer: ProxyTrainer, progress: (String) -> Void) throws -> Mixture {
         let run = experiments.last!.plan.runs[r], count = experiments[0].plan.runs.count
         let totals = totals(r)
-        let (plan, _) = try trainer.cooldownPlan(weights: weights(r), budgets: totals)
         let tag = "mixture \(r + 1)/\(count) \(run.id)"
         var records = experiments.map { $0.cached($0.plan.runs[r]) }
         if records.allSatisfy({ $0 != nil }) {

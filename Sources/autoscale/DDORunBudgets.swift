@@ -20,7 +20,10 @@ extension DDORunCommand {
         func line(_ text: String) {
             say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
         }
-        let analyses: [DDOAnalysis], folders: [URL]
+        var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
+                                 output: out, settings: one.settings)
+        if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
+        let analyses: [DDOAnalysis]
         if let proxy = trainer as? ProxyTrainer {
             let kind = proxy.config.recipe.schedule.kind
             guard kind == "wsd" else {
@@ -28,33 +31,12 @@ extension DDORunCommand {
                 throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
                                  + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
             }
-            var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
-                                     output: out, settings: one.settings)
-            if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
             analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
-            folders = ddo.experiments.map(\.output)
         } else {
             // A user's trainer trains each budget's runs separately (nothing to branch from).
-            let sorted = budgets.sorted { $0.tokens < $1.tokens }
-            var done: [DDOAnalysis] = []
-            for b in sorted {
-                var e = one
-                e.plan = try DDOPlan(domains: one.plan.domains, budget: b.tokens, factors: one.plan.factors)
-                e.output = out.appendingPathComponent("ddo-\(b.label)")
-                done.append(try e.run(trainer: trainer, communicator: comm) { line("\(b.label) \($0)") })
-            }
-            analyses = done
-            folders = sorted.map { out.appendingPathComponent("ddo-\($0.label)") }
-            if comm.rank == 0 {
-                let summary = JSONValue.object([
-                    ("budgets", .array(zip(sorted, folders).map { b, f in
-                        .object([("label", .string(b.label)), ("tokens", .integer(b.tokens)),
-                                 ("folder", .string(f.lastPathComponent))])
-                    })),
-                ])
-                try AtomicFile.write(summary.serialized() + "\n", to: out.appendingPathComponent("budgets.json"))
-            }
+            analyses = try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
         }
+        let folders = ddo.experiments.map(\.output)
         guard comm.rank == 0 else { return }
         for a in analyses { DDOArguments.warn(a.result.warnings, quiet: quiet) }
         if json {
