@@ -2,7 +2,7 @@
 # How `autoscale fit` scales with the rows of the table: 1e3, 1e4, 1e5, 1e6 rows -> wall seconds for each law
 # (power: loss vs FLOPs; chinchilla: N and D; isoflop: N and FLOPs), beside scipy's time for the same fit at the
 # smallest size, measured in the same run. Above 2,000 rows power and chinchilla screen their starts on a
-# seeded 500-row subsample and polish the best 4 basins on all rows (Docs/scaling-laws.md, "Many rows").
+# seeded 256-row subsample and polish the best 4 basins on all rows (Docs/scaling-laws.md, "Many rows").
 #
 # The tables come from Fixtures/gen/scaling_rows.py (seeded; 8 FLOP budgets x 12 model sizes, Epoch AI's
 # Chinchilla law times 1% log-normal noise). The scipy reference at 1,000 rows: power, L-BFGS-B from all 150

@@ -13,14 +13,14 @@ import Darwin
 /// `<folder>: in use by another autoscale process (pid P)` (an ``OutputError``). The kernel drops the lock
 /// when its process ends however it ends (kill -9 included), so a stale lock file never blocks a rerun.
 /// After locking, the descriptor's inode is compared with the path's (`fstat` against `stat`): a file unlinked
-/// by ``release(removingFile:)`` between our `open` and `flock` is not a lock, and the open is retried.
+/// by ``release()`` between our `open` and `flock` is not a lock, and the open is retried.
 public final class FolderLock: @unchecked Sendable {
     public static let fileName = ".autoscale.lock"
 
     public let folder: URL
     public var fileURL: URL { folder.appendingPathComponent(Self.fileName) }
     private var fd: Int32
-    /// Whether this lock created `folder` (then ``release(removingFile:)`` removes it when nothing else is in it).
+    /// Whether this lock created `folder` (then ``release()`` removes it when nothing else is in it).
     public let createdFolder: Bool
 
     /// Locks `folder` (creating it), or throws `<display>: in use by another autoscale process (pid P)`;
@@ -80,8 +80,7 @@ public final class FolderLock: @unchecked Sendable {
     /// old inode sees it unlinked and opens afresh, see the type's documentation), so a finished command leaves no
     /// lock file; only a killed one does, and it locks nothing. A folder this lock created that holds nothing but
     /// the lock file is removed (a command that failed before writing anything leaves no empty folder).
-    /// `removingFile` is accepted for callers that say so explicitly; the file goes either way.
-    public func release(removingFile: Bool = true) {
+    public func release() {
         guard fd >= 0 else { return }
         let rest = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
         unlink(fileURL.path)

@@ -48,6 +48,9 @@ public struct ShardManifest: Codable, Equatable, Sendable {
 public struct TokenStore: Sendable {
     public let root: URL
     public let manifest: ShardManifest
+    /// The shard files whose ids were checked against the vocabulary (a full pass over a file: once per store, not
+    /// at every run that opens the shard).
+    private let checked = CheckedFiles()
     /// Opens the folder and checks its tokenizer: the manifest's `tokenizer.file`, in the folder (where `corpus
     /// tokenize` copies it) or, for folders written before that copy, next to the corpus folder (`..` or `../..`),
     /// must exist and hash to the manifest's `sha256`; otherwise the shards are not the ones this tokenizer wrote.
@@ -81,12 +84,23 @@ public struct TokenStore: Sendable {
         guard shard.count == expected else {
             throw CorpusError.badShard(path: shard.url.path, detail: "has \(shard.count) tokens but the manifest says \(expected)")
         }
-        if let (i, id) = shard.firstToken(atLeast: manifest.tokenizer.vocabSize) {
-            throw CorpusError.badShard(path: shard.url.path, detail: "token \(i) is id \(id), outside the vocabulary "
-                + "of \(manifest.tokenizer.vocabSize) in \(root.appendingPathComponent(ShardManifest.fileName).path)")
+        if !checked.contains(shard.url.path) {
+            if let (i, id) = shard.firstToken(atLeast: manifest.tokenizer.vocabSize) {
+                throw CorpusError.badShard(path: shard.url.path, detail: "token \(i) is id \(id), outside the "
+                    + "vocabulary of \(manifest.tokenizer.vocabSize) in \(root.appendingPathComponent(ShardManifest.fileName).path)")
+            }
+            checked.insert(shard.url.path)
         }
         return shard
     }
+}
+
+/// A set of paths shared by the copies of a ``TokenStore`` (thread-safe).
+final class CheckedFiles: @unchecked Sendable {
+    private var paths: Set<String> = []
+    private let lock = NSLock()
+    func contains(_ path: String) -> Bool { lock.withLock { paths.contains(path) } }
+    func insert(_ path: String) { lock.withLock { _ = paths.insert(path) } }
 }
 
 extension TokenStore {

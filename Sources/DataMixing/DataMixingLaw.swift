@@ -33,7 +33,7 @@ public struct DataMixingLaw: Codable, Sendable, Equatable {
             case huberCost = "huber_cost", rmsResidual = "rms_residual", maxAbsResidual = "max_abs_residual"
         }
 
-        /// `L(r) = c + k exp(t · r)` and `∂L/∂r_j = k exp(t · r) t_j`.
+        /// `L(r) = c + k exp(t · r)` (its gradient `k exp(t · r) t` is formed in ``DataMixingLaw/value(_:gradient:)``).
         public func loss(_ r: [Double]) -> Double { c + k * Foundation.exp(zip(t, r).reduce(0) { $0 + $1.0 * $1.1 }) }
     }
 
@@ -182,13 +182,10 @@ public struct SimplexSolution: Codable, Sendable, Equatable {
     /// `P(y)`: the Euclidean projection onto the capped simplex (requires `Σ u >= 1`).
     public static func project(_ y: [Double], upper u: [Double]) -> [Double] {
         func total(_ tau: Double) -> Double { y.indices.reduce(0) { $0 + Swift.min(Swift.max(y[$1] - tau, 0), u[$1]) } }
-        var lo = zip(y, u).map { $0 - $1 }.min()! - 1, hi = y.max()!
-        for _ in 0..<200 {
-            let mid = 0.5 * (lo + hi)
-            if mid <= lo || mid >= hi { break }
-            if total(mid) > 1 { lo = mid } else { hi = mid }
-        }
-        var x = y.indices.map { Swift.min(Swift.max(y[$0] - hi, 0), u[$0]) }
+        // total(tau) falls from sum(u) >= 1 at lo to 0 at hi: its crossing of 1, to the last bit.
+        let lo = zip(y, u).map { $0 - $1 }.min()! - 1, hi = y.max()!
+        let tau = (try? Bisection.root(in: lo, hi, absoluteTolerance: 0, relativeTolerance: 1e-16) { total($0) - 1 }) ?? hi
+        var x = y.indices.map { Swift.min(Swift.max(y[$0] - tau, 0), u[$0]) }
         // Put the last rounding error on a coordinate strictly inside its bounds.
         let rest = 1 - x.reduce(0, +)
         let inside = x.indices.filter { x[$0] + rest >= 0 && x[$0] + rest <= u[$0] }

@@ -45,21 +45,19 @@ extension LossTable {
                 : "needs val:<domain> columns (validation losses) or an objective column")
         }
         guard !table.rows.isEmpty else { throw DataMixingError.invalidInput(location: src, message: "has a header but no runs") }
-        let tokens = try domains.map { try table.doubles("tokens:\($0)") }
-        for (i, column) in tokens.enumerated() {
-            for (r, v) in column.enumerated() where v < 0 {
-                throw DataMixingError.invalidInput(location: "\(src):\(table.lines[r]):\(tokenColumns[i] + 1)",
-                                                   message: "column \"tokens:\(domains[i])\": \(v) tokens is negative")
+        // Token counts and cross-entropies cannot be negative: the first negative cell, named by file:line:column.
+        func nonNegative(_ columns: [Int], _ what: (Double) -> String) throws -> [[Double]] {
+            try columns.map { j in
+                let values = try table.doubles(table.columns[j])
+                if let r = values.firstIndex(where: { $0 < 0 }) {
+                    throw DataMixingError.invalidInput(location: "\(src):\(table.lines[r]):\(j + 1)",
+                        message: "column \"\(TableError.visible(table.columns[j]))\": \(what(values[r]))")
+                }
+                return values
             }
         }
-        let losses = try valColumns.map { try table.doubles(table.columns[$0]) }
-        for (i, column) in losses.enumerated() {
-            for (r, v) in column.enumerated() where v < 0 {
-                throw DataMixingError.invalidInput(location: "\(src):\(table.lines[r]):\(valColumns[i] + 1)", message:
-                    "column \"\(table.columns[valColumns[i]])\": \(v) is negative "
-                    + "(a validation loss is a cross-entropy, >= 0)")
-            }
-        }
+        let tokens = try nonNegative(tokenColumns) { "\($0) tokens is negative" }
+        let losses = try nonNegative(valColumns) { "\($0) is negative (a validation loss is a cross-entropy, >= 0)" }
         let objective = hasObjective ? try table.doubles("objective") : nil
         let names = table.columns.contains("run") ? try table.strings("run") : nil
         let runs = table.rows.indices.map { r in

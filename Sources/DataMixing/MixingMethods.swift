@@ -90,8 +90,6 @@ public struct MixingFit: Encodable, Sendable {
     /// Pretty-printed JSON with sorted keys.
     public func jsonData() throws -> Data { try prettyJSON(self) }
 
-    /// Writes ``jsonData()`` atomically.
-    public func write(to url: URL) throws { try AtomicFile.write(jsonData(), to: url) }
 }
 
 /// What the loss-table methods read from a ``LossTable``: each run's mixture `r = tokens / Σ tokens`, its objective,
@@ -111,9 +109,6 @@ public struct MixingData: Sendable {
     public var upper: [Double]
     public var distinctMixtures: Int
 
-    /// `g(v)` of the objective: `exp` for mean-ppl, the identity otherwise.
-    public var pplObjective: Bool { objectiveName == DDOObjective.Kind.meanPPL.rawValue }
-
     public init(_ table: LossTable, settings: MixingSettings) throws {
         let ddo = DDOSettings(objective: settings.objective, evalDomains: settings.evalDomains)
         let src = table.source
@@ -130,8 +125,8 @@ public struct MixingData: Sendable {
             }
             return t.map { $0 / s }
         }
-        objectives = try DDO._objectives(table, ddo)
         if let (objective, columns) = try DDO._objectiveSpec(table, ddo) {
+            objectives = table.runs.map { run in objective.value(columns.map { run.losses[$0] }) }
             targets = objective.domains
             targetWeights = objective.weights
             targetValues = columns.map { j in table.runs.map { $0.losses[j] } }
@@ -139,7 +134,8 @@ public struct MixingData: Sendable {
         } else {
             targets = ["objective"]
             targetWeights = [1]
-            targetValues = [table.runs.map { $0.objective ?? .nan }]
+            objectives = table.runs.map { $0.objective ?? .nan }
+            targetValues = [objectives]
             objectiveName = "objective"
         }
         let totals = table.runs.map { $0.tokens.reduce(0, +) }
@@ -185,8 +181,17 @@ public struct MixingData: Sendable {
     }
 }
 
-/// Largest absolute difference of two equally long vectors.
-func maxDistance(_ a: [Double], _ b: [Double]) -> Double { zip(a, b).reduce(0) { Swift.max($0, abs($1.0 - $1.1)) } }
+/// Largest absolute difference of two equally long vectors; infinity when any difference is not finite (so a NaN
+/// never reads as "converged" or "the same mixture").
+func maxDistance(_ a: [Double], _ b: [Double]) -> Double {
+    var m = 0.0
+    for (x, y) in zip(a, b) {
+        let d = abs(x - y)
+        guard d.isFinite else { return .infinity }
+        m = Swift.max(m, d)
+    }
+    return m
+}
 
 /// The methods behind `autoscale mix fit`.
 public enum Mixing {
@@ -201,10 +206,10 @@ public enum Mixing {
             return method == .dml ? try DataMixingLaw.mix(data, settings: settings)
                                   : try RegMixModel.mix(data, settings: settings)
         }
-        let names: [String], budget: Double
+        let names: [String], budget: Double, upper: [Double]
         if let table {
-            names = table.domains
-            budget = try MixingData(table, settings: settings).budget
+            let data = try MixingData(table, settings: settings)
+            (names, budget, upper) = (data.domains, data.budget, data.upper)
         } else {
             guard let domains, !domains.isEmpty else {
                 throw FieldError("domains", "name the domains (or give LOSSES.csv)")
@@ -213,9 +218,9 @@ public enum Mixing {
             guard b > 0, b.isFinite else { throw FieldError("budget", "must be a positive number of tokens, got \(b)") }
             names = domains
             budget = b
+            upper = try MixingData.upperBounds(settings.caps, domains: names, budget: budget)
         }
         let w = try fixedWeights(method, domains: names, settings: settings)
-        let upper = try MixingData.upperBounds(settings.caps, domains: names, budget: budget)
         return result(method, domains: names, weights: try capWeights(w, upper: upper), budget: budget, upper: upper,
                       caps: settings.caps, objective: nil, details: .init())
     }
@@ -245,10 +250,10 @@ public enum Mixing {
     }
 
     /// A mixture held under upper bounds: capped domains sit at their bound and the rest share what is left in
-    /// proportion to their weights (repeated until no bound is exceeded; at most `m` rounds).
+    /// proportion to their weights (repeated until no bound is exceeded; at most `m + 1` rounds).
     static func capWeights(_ w: [Double], upper: [Double]) throws -> [Double] {
         var fixed = [Bool](repeating: false, count: w.count), x = w
-        for _ in 0...w.count {
+        for _ in 0...w.count {  // each round fixes at least one more domain; the last one sees every domain fixed
             let left = 1 - zip(fixed, upper).reduce(0) { $0 + ($1.0 ? $1.1 : 0) }
             let free = w.indices.filter { !fixed[$0] }.reduce(0) { $0 + w[$1] }
             guard free > 0 || left <= 1e-12 else {

@@ -204,12 +204,14 @@ public final class Pipeline {
         return ddoSeeds.count > 1 ? dir.appendingPathComponent("seed-\(seed)") : dir
     }
 
-    func proxyTrainer(seed: UInt64) throws -> ProxyTrainer {
+    /// The proxy with `seed` (and whatever `adjust` changes; `init` guarantees a proxy comes with a corpus).
+    func proxyTrainer(seed: UInt64, _ adjust: (inout ProxyConfig) -> Void = { _ in }) throws -> ProxyTrainer {
         guard var proxy = config.proxy, let store else {
             throw DataMixingError.invalidInput(location: config.source,
                                                message: "proxy: missing (our proxy trainer needs proxy: and corpus:)")
         }
         proxy.recipe.seed = seed
+        adjust(&proxy)
         return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
     }
 
@@ -257,11 +259,10 @@ public final class Pipeline {
     /// `evaluations` validation points over a run at the target.
     func validationTrainer(seed: UInt64, evaluations: Int) throws -> any RunTrainer {
         guard config.trainer == nil else { return try runTrainer(seed: seed) }
-        guard var proxy = config.proxy, let store else { return try proxyTrainer(seed: seed) }
-        proxy.recipe.seed = seed
-        let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
-        proxy.recipe.evaluationInterval = max(1, steps / evaluations)
-        return try ProxyTrainer(config: proxy, store: store, domains: domains, progress: training)
+        return try proxyTrainer(seed: seed) { proxy in
+            let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
+            proxy.recipe.evaluationInterval = max(1, steps / evaluations)
+        }
     }
 
     /// Trains (or reads from the validation folder's ``RunCache``) one mixture at the target with one seed: run

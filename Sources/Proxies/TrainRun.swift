@@ -111,14 +111,14 @@ public enum TrainRun {
     }
 
     /// Trains `trainer` on `mixture` into `out` (or returns the folder's cached result) and returns the
-    /// result, whether it was cached, and the step it resumed from (0: a fresh run). Every rank calls it alike;
+    /// result and whether it was cached (a resume says where it starts through `progress`). Every rank calls it alike;
     /// only rank 0 locks and writes. `progress` receives the resume line.
     /// `weights` are the mixture as given (normalized); the sampler draws from them (``ProxyTrainer/run(weights:budget:log:communicator:)``),
     /// so a branch of a multi-budget run and a separate run of one budget see the same stream.
     public static func train(_ trainer: ProxyTrainer, weights: [Double], mixture: MixtureBudget, out: URL,
                              communicator: any Communicator = LocalCommunicator(),
                              progress: (String) -> Void = { _ in })
-        throws -> (result: Result, cached: Bool, resumedFrom: Int) {
+        throws -> (result: Result, cached: Bool) {
         let out = out.standardizedFileURL
         let spec = Spec(trainer, weights: weights, mixture: mixture)
         let partial = partialFolder(out), checkpoints = partial.appendingPathComponent("checkpoints")
@@ -145,7 +145,7 @@ public enum TrainRun {
                 cached = try JSONDecoder().decode(Result.self, from: data)
             }
         }
-        if let cached { return (cached, true, 0) }
+        if let cached { return (cached, true) }
 
         defer { lock?.release() }
         do {
@@ -191,7 +191,7 @@ public enum TrainRun {
                 try cache.store(RunRecord(id: "run", tokens: spec.tokens, losses: run.losses))
                 try commit(partial, to: out, lock: lock!)
             }
-            return (result, false, resume ?? 0)
+            return (result, false)
         } catch {
             // A reported failure leaves nothing: the partial run is removed (a killed process leaves it to resume).
             if let lock { discard(partial, lock: lock, all: true) }
@@ -281,11 +281,8 @@ public enum TrainRun {
     static func discard(_ partial: URL, lock: FolderLock, all: Bool = false) {
         let fm = FileManager.default
         let rest = ((try? fm.contentsOfDirectory(atPath: partial.path)) ?? []).filter { $0 != FolderLock.fileName }
-        if all || rest.isEmpty {
-            lock.release(removingFile: true)
-            try? fm.removeItem(at: partial)
-        } else {
-            lock.release()
-        }
+        // Removed while still locked, so no other process can lock the folder in between and lose its files.
+        if all || rest.isEmpty { try? fm.removeItem(at: partial) }
+        lock.release()
     }
 }

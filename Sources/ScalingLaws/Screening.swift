@@ -50,7 +50,8 @@ public struct Screening: Sendable, Equatable {
 
     /// `size` distinct indices of `0..<count`, ascending: the first `size` positions of a Fisher-Yates
     /// shuffle by ``Xoshiro256StarStar`` seeded with `seed`, so pinned by `(count, seed)` and nested: the
-    /// sample of a smaller size is a subset of the sample of a larger one.
+    /// sample of a smaller size is a subset of the sample of a larger one. (A forward partial shuffle rather than
+    /// Base's `shuffle`: `size` draws instead of `count`, and the samples stay pinned.)
     public static func sampleIndices(count: Int, size: Int, seed: UInt64) -> [Int] {
         var rng = Xoshiro256StarStar(seed: seed)
         var perm = Array(0..<count)
@@ -221,10 +222,12 @@ extension LawFitter {
                 }
             }
         }
-        // 4. All rows, in parallel chunks.
+        // 4. All rows: the basins in parallel while the rows are fewer chunks than workers, else each objective's
+        // chunks in parallel (the chunks are fixed, so the result does not depend on the thread count).
         let all = _ChunkedObjective(objective, threads: workers)
         let from = keep.map { points[$0] }
-        let finals = _parallelMap(count: from.count, threads: Swift.max(1, workers / Swift.max(1, from.count))) {
+        let outer = Swift.min(from.count, Swift.max(1, workers / all.chunks.count))
+        let finals = _parallelMap(count: from.count, threads: outer) {
             try? tight.minimize(all, from: from[$0])
         }
         var full = [Double](repeating: .nan, count: basins.count)

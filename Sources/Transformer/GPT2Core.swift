@@ -29,10 +29,8 @@ final class GPT2Core<F: ModelScalar> {
 
     init(config: GPT2Config) throws {
         try config.validate()
-        // Parameters and gradients alone must fit (commands check the whole training first: MemoryEstimate).
-        let need = MemoryEstimate.gpt2Training(config, batch: 0, sequence: 0)
-        try MemoryEstimate(parameters: need.parameters, stateBytes: 16 * need.parameters, activationBytes: 0, batch: 0,
-                           sequence: 0)
+        // Parameters, gradients and AdamW moments alone must fit (commands check the whole training first).
+        try MemoryEstimate.gpt2Training(config, batch: 0, sequence: 0)
             .check("model (n_layer \(config.nLayer), n_embd \(config.nEmbd), vocab \(config.vocabSize))")
         self.config = config
         C = config.nEmbd; L = config.nLayer; NH = config.nHead; V = config.vocabSize; I = config.innerSize
@@ -82,12 +80,12 @@ final class GPT2Core<F: ModelScalar> {
     // MARK: activations
 
     /// Rows per LM-head chunk (tests set small values to exercise several chunks).
-    var headRows = 256 { didSet { acts = nil } }
+    var headRows = MemoryEstimate.headRows { didSet { acts = nil } }
 
     /// Buffers for one (B, T) of the whole batch, as offsets into one arena; rebuilt when the shape
     /// changes. Row-indexed buffers hold all B·T rows (a slice uses its own rows); per-layer arrays
     /// have one entry per layer.
-    private final class Acts {
+    final class Acts {
         let B: Int, T: Int, workers: Int
         let buffer: AlignedBuffer<F>
         var res: [Int] = []  // (L+1) x (B, T, C) residual stream: res[0] embeddings, res[l+1] after layer l
@@ -141,7 +139,7 @@ final class GPT2Core<F: ModelScalar> {
         }
         deinit { targets.deallocate() }
     }
-    private var acts: Acts?
+    private(set) var acts: Acts?
 
     private func activations(B: Int, T: Int, workers: Int) -> Acts {
         if let a = acts, a.B == B, a.T == T, a.workers == workers { return a }
@@ -163,10 +161,8 @@ final class GPT2Core<F: ModelScalar> {
     /// an error naming the row.
     static func unpadded(_ batch: TokenBatch) throws -> TokenBatch {
         guard let mask = batch.attentionMask else { return batch }
+        try BatchCheck.shape(batch, maxLength: .max)  // the positions are checked against the model in validate
         let B = batch.batchSize, T = batch.sequenceLength
-        guard mask.count == B * T else {
-            throw ModelError.batch("attention_mask has \(mask.count) values, expected \(B) x \(T) = \(B * T)")
-        }
         var out = batch
         out.attentionMask = nil
         guard mask.contains(where: { $0 != 1 }) else { return out }

@@ -9,10 +9,12 @@ import Glibc
 /// In 4-byte floats, with `P` parameters, a batch of `B` sequences of `T` tokens (`N = B·T`), width `C`, `H` heads,
 /// inner width `I`, `L` layers, vocabulary `V` and `W` kernel workers:
 /// - parameters and gradients `2P`, AdamW's two moments `2P`, the other workers' gradient slices `(W - 1)·P`;
-/// - activations (the model's arena): `L·(8·N·C + 4·N + B·H·T² + 2·N·I) + N·C + 4·N·C + 2·N + N·max(I, 3C)`
-///   plus, per worker, an LM-head chunk `ceil(B / W)·T·V` and an attention scratch `H·T²`.
-/// That is the model's and optimizer's buffers exactly (to the arena's alignment padding, under 0.1%); it leaves out
-/// SWA/EMA copies, the token data and the evaluation sets, so the true peak is somewhat higher.
+/// - activations (the model's arena, `GPT2Core.Acts`): `L·(8·N·C + 4·N + B·H·T² + 2·N·I) + 4·N·C + 2·N + N·max(I, 3C)`
+///   plus, per worker, an LM-head chunk `min(ceil(B / W)·T, 256)·V` (the head runs in chunks of 256 rows) and an
+///   attention scratch `H·T²`.
+/// That is the model's and optimizer's buffers to the arena's 16-float alignment of each slice (checked against the
+/// arena a model allocates: `ReliabilityModelTests`); it leaves out SWA/EMA copies, the token data and the
+/// evaluation sets, so the true peak is somewhat higher.
 /// Computed in `Double`, so no shape overflows.
 public struct MemoryEstimate: Sendable, Equatable {
     public var parameters: Double
@@ -25,20 +27,26 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// The estimate for training `config` on batches of `batch` sequences of `sequence` tokens with `workers`
     /// kernel threads.
+    /// Rows of one LM-head chunk (`GPT2Core.headRows`' default).
+    static let headRows = 256
+
     public static func gpt2Training(_ c: GPT2Config, batch: Int, sequence: Int, workers: Int = 1) -> MemoryEstimate {
         let C = Double(c.nEmbd), L = Double(c.nLayer), H = Double(c.nHead), V = Double(c.vocabSize)
         let I = Double(c.nInner ?? 4 * c.nEmbd), Tp = Double(c.nPositions)
         let B = Double(batch), T = Double(sequence), N = B * T, W = Double(max(1, workers))
         let perLayer = 4 * C * C + 2 * C * I + 9 * C + I
         let P = V * C + Tp * C + L * perLayer + 2 * C
-        let arena = L * (8 * N * C + 4 * N + B * H * T * T + 2 * N * I) + N * C + 4 * N * C + 2 * N + N * max(I, 3 * C)
-            + W * ((B / W).rounded(.up) * T * V + H * T * T)
+        let arena = L * (8 * N * C + 4 * N + B * H * T * T + 2 * N * I) + 4 * N * C + 2 * N + N * max(I, 3 * C)
+            + W * (min((B / W).rounded(.up) * T, Double(headRows)) * V + H * T * T)
         return MemoryEstimate(parameters: P, stateBytes: 4 * P * (4 + W - 1), activationBytes: 4 * arena,
                               batch: batch, sequence: sequence)
     }
 
     /// The machine's physical memory in bytes and where it was read: `/proc/meminfo` `MemTotal`, else
     /// `sysconf(_SC_PHYS_PAGES) x _SC_PAGESIZE`; nil when neither is available.
+    /// ``machineMemory()`` read once per process (every model build checks against it).
+    public static let machine = machineMemory()
+
     public static func machineMemory() -> (bytes: Double, source: String)? {
         if let text = try? String(contentsOfFile: "/proc/meminfo", encoding: .utf8),
            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("MemTotal:") }),
@@ -61,7 +69,7 @@ public struct MemoryEstimate: Sendable, Equatable {
 
     /// Throws a ``MemoryError`` naming `what` (the config) when the estimate exceeds the machine's memory.
     public func check(_ what: String,
-                      machine: (bytes: Double, source: String)? = MemoryEstimate.machineMemory()) throws {
+                      machine: (bytes: Double, source: String)? = MemoryEstimate.machine) throws {
         guard let machine, !(totalBytes <= machine.bytes) else { return }
         throw MemoryError(message: "\(what): training this model needs about \(Self.format(totalBytes)) ("
             + String(format: "%.3g", parameters) + " parameters: \(Self.format(stateBytes)) of weights, gradients and "

@@ -70,8 +70,13 @@ enum DDOArguments {
 
     /// Writes the result to `path` atomically when given, then prints JSON or the table.
     static func emit(_ result: MixtureResult, json: Bool, output: String?, table: () -> String) throws {
+        try emit(result.jsonData, json: json, output: output, table: table)
+    }
+
+    /// ``emit(_:json:output:table:)`` for any result's JSON encoder (`mix fit`'s ``MixingFit`` too).
+    static func emit(_ encode: () throws -> Data, json: Bool, output: String?, table: () -> String) throws {
         let data: Data
-        do { data = try result.jsonData() } catch is EncodingError {
+        do { data = try encode() } catch is EncodingError {
             throw DataMixingError.invalidArgument("the result holds a non-finite number (the budget is beyond what "
                                                   + "the fit extrapolates to)")
         }

@@ -56,7 +56,6 @@ struct FitData {
         out.y = try table.doubles(y, .positive)
         out.names.append(("y", .string(y)))
         guard dropHighest >= 0 else { throw CLIError("--drop-highest-loss must be non-negative") }
-        var ids: [String]?
         if let rc = run {
             let cells = try table.strings(rc)
             let j = try table.columnIndex(rc)
@@ -64,10 +63,10 @@ struct FitData {
                 let place = "\(table.source):\(table.lines[i]):\(j + 1)"
                 throw CLIError("\(place): empty run id in column \"\(table.columns[j])\"")
             }
-            ids = cells
+            out.runs = RunGroups(ids: cells)
             out.names.append(("run", .string(rc)))
             if finalOnly {
-                out.pick(RunGroups(ids: cells).finalRows, ids: &ids)
+                out.pick(out.runs!.finalRows)
                 out.finalOnly = true
             }
         }
@@ -78,18 +77,17 @@ struct FitData {
             let yy = out.y
             let keep = yy.indices.sorted { yy[$0] < yy[$1] || (yy[$0] == yy[$1] && $0 < $1) }
                 .dropLast(dropHighest).sorted()
-            out.pick(Array(keep), ids: &ids)
+            out.pick(Array(keep))
             out.dropped = dropHighest
         }
-        out.runs = ids.map { RunGroups(ids: $0) }
         return out
     }
 
-    /// Keeps rows `keep` (ascending) of every column and of `ids`.
-    mutating func pick(_ keep: [Int], ids: inout [String]?) {
+    /// Keeps rows `keep` (ascending) of every column and of the run groups.
+    mutating func pick(_ keep: [Int]) {
         func sub<T>(_ v: [T]) -> [T] { v.isEmpty ? v : keep.map { v[$0] } }
         y = sub(y); x = sub(x); n = sub(n); d = sub(d); flops = sub(flops)
-        ids = ids.map(sub)
+        runs = runs?.subset(keep)
     }
 
     func features(_ law: FitCommand.Law) -> [[Double]] {

@@ -127,12 +127,7 @@ struct MixFitCommand: ParsableCommand {
         if let losses, domains != nil { throw FieldError("domains", "the domains come from \(losses); drop --domains") }
         let fit = try Mixing.fit(m, table: table, domains: names, settings: s)
         DDOArguments.warn(fit.result.warnings, quiet: quiet)
-        if let output { try fit.write(to: URL(fileURLWithPath: output)) }
-        if json {
-            print(String(decoding: try fit.jsonData(), as: UTF8.self))
-        } else {
-            print(Self.describe(fit, source: losses), terminator: "")
-        }
+        try DDOArguments.emit(fit.jsonData, json: json, output: output) { Self.describe(fit, source: losses) }
     }
 
     /// Options that belong to other methods are refused, one line each.

@@ -61,8 +61,8 @@ struct PipelineCommand: RankedCommand {
         pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
         pipeline.quietTrainer = quiet
         let lock = try FolderLock.rankZero(URL(fileURLWithPath: pipeline.config.output), comm)
-        let report = try withExtendedLifetime(lock) { try pipeline.run() }
-        lock?.release()
+        defer { lock?.release() }
+        let report = try pipeline.run()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {

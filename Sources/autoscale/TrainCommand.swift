@@ -48,7 +48,7 @@ struct TrainCommand: RankedCommand {
             try prepare(proxy, store: store, domains: mix.budget.domains, say: say)
             return (try ProxyTrainer(config: proxy, store: store, domains: mix.budget.domains, progress: say.training(every: 10)), mix)
         }
-        let (result, cached, _) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
+        let (result, cached) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
                                                      out: URL(fileURLWithPath: out), communicator: comm,
                                                      progress: say.progress)
         guard comm.rank == 0 else { return }

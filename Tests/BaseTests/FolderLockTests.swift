@@ -40,7 +40,7 @@ import TestSupport
         let tmp = try TempDir()
         let folder = tmp.path("out")
         let first = try FolderLock(folder: folder)
-        first.release(removingFile: true)
+        first.release()
         #expect(!FileManager.default.fileExists(atPath: first.fileURL.path))
         // A new lock creates a fresh lock file and holds it.
         let second = try FolderLock(folder: folder)

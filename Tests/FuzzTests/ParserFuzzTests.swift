@@ -88,6 +88,8 @@ struct ParserFuzzTests {
             .appendingPathComponent("autoscale-fuzz")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let targets = Self.targets(dir)
+        // A missing or renamed seed file must not silently switch a target off.
+        for t in targets { try #require(t.seeds.contains { !$0.isEmpty }, "fuzz target \(t.name) has no seed input") }
         var rng = SplitMix64(seed: seed)
         let start = Date()
         var rounds = 0, rejected = 0, accepted = 0

@@ -77,6 +77,8 @@ func expectSameOptimum(_ a: FittedLaw, _ b: FittedLaw, _ comment: Comment? = nil
     fitter.screening.enabled = false
     let full = try fitter.fitChinchilla(n: c.n, d: c.d, loss: c.loss)
     #expect(byDefault.screen == nil)
+    // The boundary itself: 2,000 rows take the full search, 2,001 the screen.
+    #expect(!Screening().applies(rows: 2000) && Screening().applies(rows: 2001))
     #expect(byDefault.theta == full.theta && byDefault.objective == full.objective
             && byDefault.evaluations == full.evaluations)
 }
@@ -87,6 +89,9 @@ func expectSameOptimum(_ a: FittedLaw, _ b: FittedLaw, _ comment: Comment? = nil
     #expect(a == Screening.sampleIndices(count: 10_000, size: 500, seed: 0))
     #expect(a != Screening.sampleIndices(count: 10_000, size: 500, seed: 1))
     #expect(Screening.sampleIndices(count: 7, size: 50, seed: 0) == Array(0..<7))
+    // The screening subsample lies inside the larger check subsample (same seed: a prefix of one permutation).
+    let check = Screening.sampleIndices(count: 100_000, size: 16_384, seed: 0)
+    #expect(Set(Screening.sampleIndices(count: 100_000, size: 256, seed: 0)).isSubset(of: Set(check)))
 }
 
 /// Two populations of rows on the same `x`, each following its own power law, far apart in log loss.

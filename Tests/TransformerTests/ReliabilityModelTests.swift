@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+import LinearAlgebra
 @testable import Transformer
 
 /// The memory estimate (parameters exact against the built model; refusal with both numbers, also when the
@@ -13,7 +14,16 @@ import TestSupport
             let m = MemoryEstimate.gpt2Training(c, batch: 4, sequence: t)
             #expect(m.parameters == Double(model.parameters.count))
             #expect(m.stateBytes == 16 * Double(model.parameters.count))
-            #expect(m.activationBytes > 0 && m.totalBytes == m.stateBytes + m.activationBytes)
+            // The activations are the arena the model allocates for that batch (one worker), to the 16-float
+            // alignment of each of its slices (at most 64 bytes a slice).
+            BLASThreads.with(1) { _ in
+                let ids = (0..<(4 * t)).map { Int32($0 % v) }
+                _ = try? model.loss(TokenBatch(batchSize: 4, sequenceLength: t, inputIDs: ids))
+            }
+            let arena = try #require(model.core.acts?.buffer.count)
+            let slices = Double(l * 12 + (l + 1) + 6 + 2)
+            #expect(m.activationBytes <= 4 * Double(arena) && 4 * Double(arena) - m.activationBytes <= 64 * slices,
+                    "estimate \(m.activationBytes) vs arena \(4 * arena)")
         }
     }
 
