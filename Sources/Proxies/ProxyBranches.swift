@@ -48,19 +48,46 @@ extension ProxyTrainer {
         return (trainer, model)
     }
 
+    /// Periodic checkpoints of a run that can be resumed: the folder, and the interval for a run of a given
+    /// number of steps.
+    public struct Checkpoints {
+        public var folder: URL
+        public var interval: (_ steps: Int) -> Int
+        public init(folder: URL, interval: @escaping (_ steps: Int) -> Int) {
+            self.folder = folder
+            self.interval = interval
+        }
+    }
+
     /// One run of the mixture `weights` (one per domain, only their ratios matter) at `budget` tokens: exactly
     /// the run a branch of ``runBranched(weights:budgets:directory:trunkLog:branchLog:communicator:isFinished:finish:)``
-    /// reproduces for that budget.
-    public func run(weights: [Double], budget: Int, log: URL? = nil, communicator: (any Communicator)? = nil) throws -> Run {
+    /// reproduces for that budget. With `checkpoints` it checkpoints periodically into their folder and first
+    /// restores the latest complete one there (`resumed` gets its step and the run's steps), to the same bits as an
+    /// uninterrupted run.
+    public func run(weights: [Double], budget: Int, log: URL? = nil, communicator: (any Communicator)? = nil,
+                    checkpoints: Checkpoints? = nil, resumed: (_ step: Int, _ steps: Int) -> Void = { _, _ in })
+        throws -> Run {
         let steps = try _steps(weights: weights, budget: budget)
         var recipe = config.recipe
         recipe.steps = steps
-        let (optimizer, schedule, training) = try recipe.make()
+        var (optimizer, schedule, training) = try recipe.make()
+        if let checkpoints {
+            training.checkpointInterval = checkpoints.interval(steps)
+            training.checkpointDirectory = checkpoints.folder.path
+        }
         let (trainer, model) = try _trainer(weights: weights, sequences: steps * config.settings.batchSize, schedule: schedule,
                                             training: training, optimizer: optimizer)
         trainer.communicator = communicator
+        if let folder = checkpoints?.folder, let step = Trainer.savedCheckpointSteps(in: folder).filter({ $0 <= steps }).max() {
+            try trainer.restoreCheckpoint(from: Trainer.checkpointURL(in: folder, step: step))
+            resumed(step, steps)
+        }
         if let log { try trainer.logCSV(to: log) }
-        let summary = try trainer.run()
+        var summary = try trainer.run()
+        if summary.evaluation.isEmpty {
+            // Resumed from the last step's checkpoint: the run is complete, its final evaluation is the same.
+            summary.evaluation = try trainer.evaluate()
+        }
         return Run(losses: Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) }), model: model,
                    summary: summary, communicationSeconds: trainer.communicationSeconds)
     }

@@ -149,33 +149,18 @@ public enum TrainRun {
 
         defer { lock?.release() }
         do {
-            let steps = try trainer._steps(weights: weights, budget: mixture.total)
-            var recipe = trainer.config.recipe
-            recipe.steps = steps
-            let (optimizer, schedule, loop) = try recipe.make()
-            var training = loop
-            training.checkpointInterval = checkpointInterval(steps: steps, recipe: recipe.checkpointInterval)
-            training.checkpointDirectory = checkpoints.path
-            let (t, model) = try trainer._trainer(weights: weights,
-                                                  sequences: steps * trainer.config.settings.batchSize,
-                                                  schedule: schedule, training: training, optimizer: optimizer)
-            t.communicator = communicator
-            let resume = latestCheckpoint(checkpoints, atMost: steps)
-            if let resume {
-                try t.restoreCheckpoint(from: checkpoints.appendingPathComponent(String(format: "step-%08d", resume)))
-                progress("resuming \(out.path) from its checkpoint at step \(resume) of \(steps)")
-            }
-            if communicator.rank == 0 { try t.logCSV(to: partial.appendingPathComponent("log.csv")) }
-            var summary = try t.run()
-            if summary.evaluation.isEmpty {
-                // Resumed from the last step's checkpoint: the run is complete, its final evaluation is the same.
-                summary.evaluation = try t.evaluate()
-            }
-            let losses = Dictionary(uniqueKeysWithValues: summary.evaluation.map { ($0.name, $0.meanLoss) })
-            let run = ProxyTrainer.Run(losses: losses, model: model, summary: summary,
-                                       communicationSeconds: t.communicationSeconds)
+            var resume = 0
+            let run = try trainer.run(
+                weights: weights, budget: mixture.total,
+                log: communicator.rank == 0 ? partial.appendingPathComponent("log.csv") : nil, communicator: communicator,
+                checkpoints: .init(folder: checkpoints) {
+                    checkpointInterval(steps: $0, recipe: trainer.config.recipe.checkpointInterval)
+                }) { step, steps in
+                    resume = step
+                    progress("resuming \(out.path) from its checkpoint at step \(step) of \(steps)")
+                }
             let s = run.summary
-            let trainedSteps = max(1, s.steps - (resume ?? 0))
+            let trainedSteps = max(1, s.steps - resume)
             let result = Result(
                 domains: mixture.domains, weights: spec.weights, tokens: spec.tokens, steps: s.steps,
                 trainedTokens: s.tokens, valLoss: run.losses, tokensPerSecond: s.tokensPerSecond,
@@ -255,16 +240,6 @@ public enum TrainRun {
         try AtomicFile.write(prettyJSON(spec), to: specURL)
     }
 
-    /// The largest step `<= atMost` with a complete checkpoint in `folder` (hidden partial ones ignored).
-    static func latestCheckpoint(_ folder: URL, atMost: Int) -> Int? {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
-        return names.compactMap { n -> Int? in
-            guard n.hasPrefix("step-"), let s = Int(n.dropFirst(5)), s <= atMost,
-                  FileManager.default.fileExists(atPath: folder.appendingPathComponent(n)
-                    .appendingPathComponent(Trainer.stateFileName).path) else { return nil }
-            return s
-        }.max()
-    }
 
     /// Moves the finished `partial` into place (replacing an empty `out`), then drops the lock.
     static func commit(_ partial: URL, to out: URL, lock: FolderLock) throws {

@@ -37,6 +37,21 @@ extension Trainer {
     public static let stateFileName = "trainer_state.json"
     public static let optimizerFileName = "optimizer.safetensors"
 
+    /// The checkpoint of step `step` in a `checkpointDirectory`: `step-NNNNNNNN`.
+    public static func checkpointURL(in directory: URL, step: Int) -> URL {
+        directory.appendingPathComponent(String(format: "step-%08d", step))
+    }
+
+    /// Steps of the complete checkpoints in `directory` (a checkpoint still being written has no state file under
+    /// its final name, and hidden partial ones are ignored).
+    public static func savedCheckpointSteps(in directory: URL) -> Set<Int> {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? []
+        return Set(names.compactMap { $0.hasPrefix("step-") ? Int($0.dropFirst(5)) : nil }.filter {
+            FileManager.default.fileExists(atPath: checkpointURL(in: directory, step: $0)
+                .appendingPathComponent(stateFileName).path)
+        })
+    }
+
     /// Writes a checkpoint of the current state to `directory` (replacing one already there).
     public func saveCheckpoint(to directory: URL) throws {
         let fm = FileManager.default

@@ -128,15 +128,10 @@ public final class CooldownBranchRun {
 
     var checkpoints: URL { directory.appendingPathComponent("checkpoints") }
     var stateURL: URL { directory.appendingPathComponent("trunk.json") }
-    func checkpoint(_ step: Int) -> URL { checkpoints.appendingPathComponent(String(format: "step-%08d", step)) }
+    func checkpoint(_ step: Int) -> URL { Trainer.checkpointURL(in: checkpoints, step: step) }
 
-    /// Steps of the complete checkpoints in `checkpoints/` (hidden partial ones are ignored).
-    func savedSteps() -> Set<Int> {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: checkpoints.path)) ?? []
-        return Set(names.compactMap { $0.hasPrefix("step-") ? Int($0.dropFirst(5)) : nil }.filter {
-            FileManager.default.fileExists(atPath: checkpoint($0).appendingPathComponent(Trainer.stateFileName).path)
-        })
-    }
+    /// Steps of the complete checkpoints in `checkpoints/`.
+    func savedSteps() -> Set<Int> { Trainer.savedCheckpointSteps(in: checkpoints) }
 
     /// Trains what is missing.
     ///

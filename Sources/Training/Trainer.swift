@@ -282,7 +282,7 @@ public final class Trainer {
             if writes, let dir = config.checkpointDirectory,
                (config.checkpointInterval > 0 && step % config.checkpointInterval == 0) || extraCheckpointSteps.contains(step) {
                 let t0 = DispatchTime.now().uptimeNanoseconds
-                try saveCheckpoint(to: URL(fileURLWithPath: dir).appendingPathComponent(String(format: "step-%08d", step)))
+                try saveCheckpoint(to: Self.checkpointURL(in: URL(fileURLWithPath: dir), step: step))
                 checkpointSeconds += Double(DispatchTime.now().uptimeNanoseconds - t0) * 1e-9
             }
         }
