@@ -38,6 +38,8 @@ public struct DDOAnalysis: Sendable {
     public var baseTokens: [Double]
     /// The objective of every run (table order).
     public var objectives: [Double]
+    /// The token quantities of every run (table order, ``domains`` order).
+    public var runTokens: [[Double]] = []
     public var fits: [DomainFit]
     public var allocation: Allocation
     public var lower: Double
@@ -170,6 +172,7 @@ public enum DDO {
                                    allocation: allocation, lower: lower, upper: upper, budget: budget, objectiveName: name,
                                    warnings: warnings)
         analysis.fitRule = settings.fitRule
+        analysis.runTokens = table.runs.map(\.tokens)
         analysis.caps = caps
         analysis.alternative = alternative
         analysis.promisedGain = objectives[base] * (0..<m).reduce(0) { $0 + fits[$1].curve.value(1) - fits[$1].curve.value(allocation.multipliers[$1]) }

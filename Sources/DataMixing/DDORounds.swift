@@ -17,19 +17,33 @@ public struct DDORoundsSettings: Sendable, Equatable {
     /// the iterates jitter around the optimum (and may stop early on a spuriously small move); averaging them
     /// cancels part of the jitter.
     public var averaged: Int
+    /// How the rounds give their answer.
+    public var answer: Answer
+
+    /// The rounds' answer.
+    public enum Answer: String, Sendable, Equatable, CaseIterable {
+        /// The exact optimum of one ``LogQuadraticModel`` fitted to every run of the rounds at the floor factor
+        /// (falls back to `averaged` when no round reached the floor or the model cannot be fitted or solved).
+        case pooled
+        /// The normalized geometric mean of the last ``DDORoundsSettings/averaged`` floor rounds' optima.
+        case averaged
+    }
 
     public init(initialFactor: Double = 3, minimumFactor: Double = 1.5, tolerance: Double = 0.01, maxRounds: Int = 8,
-                averaged: Int = 1) {
+                averaged: Int = 1, answer: Answer = .averaged) {
         self.initialFactor = initialFactor
         self.minimumFactor = minimumFactor
         self.tolerance = tolerance
         self.maxRounds = maxRounds
         self.averaged = averaged
+        self.answer = answer
     }
 
     /// The settings measured on the simulated worlds (Docs/autoscale.md, "DDO in rounds"): factor 3 down to
-    /// a floor of 2.5, at most 12 rounds, the answer averaged over the last 8 rounds at the floor.
-    public static let converging = DDORoundsSettings(initialFactor: 3, minimumFactor: 2.5, tolerance: 0.01, maxRounds: 12, averaged: 8)
+    /// a floor of 2.5, at most 12 rounds, the answer the pooled log-quadratic model's optimum over every run at
+    /// the floor (the average of the last 8 floor rounds' optima as its fallback).
+    public static let converging = DDORoundsSettings(initialFactor: 3, minimumFactor: 2.5, tolerance: 0.01, maxRounds: 12,
+                                                     averaged: 8, answer: .pooled)
 
     /// One-line errors naming the option.
     public func validate() throws {
@@ -101,8 +115,14 @@ public struct DDORounds: Sendable {
     public var rounds: [Round]
     /// `true` when the last two rounds, both at the floor factor, moved less than the tolerance.
     public var converged: Bool
-    /// The answer (see ``DDORoundsSettings/averaged``) and its tokens `budget · weights`.
+    /// The answer (see ``DDORoundsSettings/answer``) and its tokens `budget · weights`.
     public var weights: [Double]
+    /// Which answer `weights` is (`averaged` when `pooled` was asked for but fell back: ``note`` says why).
+    public var answer: DDORoundsSettings.Answer
+    /// The averaged answer (always computed), and the pooled model when it gave the answer.
+    public var averagedWeights: [Double]
+    public var pooled: LogQuadraticModel?
+    public var note: String?
     public var tokens: [Double] { weights.map { $0 * Double(budget) } }
     /// Training runs spent: `Σ_r (1 + 2m)`.
     public var runCount: Int { rounds.reduce(0) { $0 + $1.plan.runs.count } }
@@ -117,7 +137,7 @@ public struct DDORounds: Sendable {
         guard ddo.lower == nil, ddo.upper == nil, ddo.budget == nil else {
             throw FieldError("rounds", "the lower and upper bounds and the budget do not apply to DDO rounds (each round's bounds are its trust region)")
         }
-        return try run(domains: domains, budget: budget, baseWeights: baseWeights, settings: settings, progress: progress) { r, plan in
+        return try run(domains: domains, budget: budget, baseWeights: baseWeights, settings: settings, caps: ddo.caps, progress: progress) { r, plan in
             var answers: [[String: Double]] = []
             for run in plan.runs {
                 let losses = try train(Run(round: r, id: "round-\(r)/\(run.id)", tokens: run.tokens))
@@ -145,11 +165,14 @@ public struct DDORounds: Sendable {
     /// Runs the rounds with a caller that trains and fits a whole round: `round(r, plan)` returns the
     /// ``DDOAnalysis`` of round `r`'s plan (e.g. a ``DDOExperiment`` with output `<out>/round-<r>/`, which
     /// caches, distributes over MPI ranks and writes that round's `losses.csv` and `result.json`). The analysis
-    /// must use the default bounds and budget (the plan's tested multipliers and base total).
+    /// must use the default bounds and budget (the plan's tested multipliers and base total). `caps` (tokens by
+    /// domain; the analyses' caps) bound the pooled answer as they bound each round's allocation.
     public static func run(domains: [String], budget: Int, baseWeights: [Double]? = nil,
-                           settings: DDORoundsSettings = DDORoundsSettings(), progress: (String) -> Void = { _ in },
+                           settings: DDORoundsSettings = DDORoundsSettings(), caps: [String: Double]? = nil,
+                           progress: (String) -> Void = { _ in },
                            round: (Int, DDOPlan) throws -> DDOAnalysis) throws -> DDORounds {
         try settings.validate()
+        let capList = try DDO._caps(caps, domains: domains)
         var weights = baseWeights
         var factor = settings.initialFactor
         var rounds: [Round] = []
@@ -182,7 +205,27 @@ public struct DDORounds: Sendable {
         let top = logMean.max()!
         let e = logMean.map { Foundation.exp($0 - top) }
         let sum = e.reduce(0, +)
-        return DDORounds(domains: domains, budget: budget, settings: settings, rounds: rounds, converged: converged,
-                         weights: e.map { $0 / sum })
+        let averaged = e.map { $0 / sum }
+        var result = DDORounds(domains: domains, budget: budget, settings: settings, rounds: rounds, converged: converged,
+                               weights: averaged, answer: .averaged, averagedWeights: averaged, pooled: nil, note: nil)
+        guard settings.answer == .pooled else { return result }
+        guard !floor.isEmpty else {
+            result.note = "no round reached the floor factor: the answer is the last round's optimum"
+            return result
+        }
+        // Every run of the floor rounds, one model: its exact optimum at the budget.
+        do {
+            let model = try LogQuadraticModel.fit(tokens: floor.flatMap(\.analysis.runTokens),
+                                                  objectives: floor.flatMap(\.analysis.objectives), caps: capList,
+                                                  source: "the \(floor.count) rounds at the floor factor")
+            let tokens = try model.allocate(budget: Double(budget))
+            let total = tokens.reduce(0, +)
+            result.weights = tokens.map { $0 / total }
+            result.answer = .pooled
+            result.pooled = model
+        } catch {
+            result.note = "the pooled model gave no answer (\(error)): the answer averages the last floor rounds"
+        }
+        return result
     }
 }

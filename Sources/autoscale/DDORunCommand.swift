@@ -126,7 +126,7 @@ struct DDORunCommand: RankedCommand {
         fit.fitRule = .smallestB
         let start = Date()
         let result = try DDORounds.run(domains: ddo.plan.domains, budget: ddo.plan.budget, settings: settings,
-                                       progress: { say.progress("ddo \($0)") }) { r, plan in
+                                       caps: ddo.settings.caps, progress: { say.progress("ddo \($0)") }) { r, plan in
             var round = DDOExperiment(plan: plan, output: ddo.output.appendingPathComponent("round-\(r)"), settings: fit)
             round.afterRecord = ddo.afterRecord
             return try round.run(trainer: trainer, communicator: comm) { line in
@@ -139,11 +139,21 @@ struct DDORunCommand: RankedCommand {
         out.weights = Dictionary(uniqueKeysWithValues: zip(result.domains, result.weights))
         out.warnings.append(result.converged
             ? "rounds: converged after \(result.rounds.count) rounds (\(result.runCount) runs)"
-            : "rounds: not converged after \(result.rounds.count) rounds (\(result.runCount) runs); the answer averages the last rounds")
+            : "rounds: not converged after \(result.rounds.count) rounds (\(result.runCount) runs)")
+        out.warnings.append(result.answer == .pooled
+            ? "rounds: the answer is the optimum of one log-quadratic model fitted to the \(result.pooled!.runs) runs at the floor factor"
+            : "rounds: the answer averages the last rounds at the floor factor" + (result.note.map { " (\($0))" } ?? ""))
         try AtomicFile.write(out.jsonData(), to: ddo.resultURL)
         let summary = JSONValue.object([
             ("converged", .bool(result.converged)), ("runs", .integer(result.runCount)),
             ("weights", .object(zip(result.domains, result.weights).map { ($0, .number($1)) })),
+            ("answer", .string(result.answer.rawValue)),
+            ("averaged_weights", .object(zip(result.domains, result.averagedWeights).map { ($0, .number($1)) })),
+            ("pooled", result.pooled.map { p in
+                .object([("runs", .integer(p.runs)), ("rms", .number(p.rms)),
+                         ("linear", .object(zip(result.domains, p.linear).map { ($0, .number($1)) })),
+                         ("quadratic", .object(zip(result.domains, p.quadratic).map { ($0, .number($1)) }))])
+            } ?? .null),
             ("rounds", .array(result.rounds.enumerated().map { r, round in
                 .object([("round", .integer(r + 1)), ("factor", .number(round.factor)), ("move", .number(round.move)),
                          ("weights", .object(zip(result.domains, round.weights).map { ($0, .number($1)) }))])

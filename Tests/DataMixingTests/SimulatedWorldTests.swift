@@ -11,6 +11,8 @@ struct WorldChain {
     var weights: [[Double]]
     var runs: Int
     var rounds: [Int]
+    /// Which answer the rounds gave at each small budget (``DDORoundsSettings/Answer``).
+    var answers: [DDORoundsSettings.Answer] = []
     /// The predicted weights at the target and the regrets `F(mixture) - F(true optimum)` at the target of
     /// the prediction, of the largest small budget's DDO weights reused, and of uniform.
     var predicted: [Double]
@@ -39,7 +41,7 @@ struct WorldChain {
 
     /// DDO rounds at every small budget of the fixture (trainer seed `seed`; run ids `<budget>/<round id>`).
     static func ddo(_ world: SimulatedWorlds.World, _ settings: DDORoundsSettings, seed: Int) throws -> WorldChain {
-        var quantities: [[Double]] = [], runs = 0, rounds: [Int] = []
+        var quantities: [[Double]] = [], runs = 0, rounds: [Int] = [], answers: [DDORoundsSettings.Answer] = []
         let unit = try ref.unit
         for budget in try ref.budgets.map({ Int($0) }) {
             let r = try DDORounds.run(domains: world.domains, budget: budget, ddo: DDOSettings(objective: .meanLoss, fitRule: .smallestB),
@@ -49,8 +51,11 @@ struct WorldChain {
             quantities.append(r.tokens)
             runs += r.runCount
             rounds.append(r.rounds.count)
+            answers.append(r.answer)
         }
-        return try finish(world, quantities, runs: runs, rounds: rounds)
+        var chain = try finish(world, quantities, runs: runs, rounds: rounds)
+        chain.answers = answers
+        return chain
     }
 
     /// The true small-budget optima fed to the predictor.
@@ -130,10 +135,9 @@ struct WorldChain {
         }
     }
 
-    /// The noisy world (transfer, 0.2% noise on every loss), over trainer seeds 1-6: the AutoScale weights beat
-    /// the reused weights on every seed; the median regret is at most 5% of uniform's and the worst at most
-    /// 10% (measured: 0.25-1.4% on five seeds, 8.9% on seed 4); the DDO weights at every small budget are
-    /// within 0.03 of the true optimum.
+    /// The noisy world (transfer, 0.2% noise on every loss), over trainer seeds 1-6: on every seed the AutoScale
+    /// weights beat the reused weights and leave at most 5% of uniform's regret (the goal), the pooled model gave
+    /// the answer at every budget, and the DDO weights at every small budget are within 0.03 of the true optimum.
     @Test func noisyWorld() throws {
         let world = try #require(ref.worlds.first { $0.name == "noisy" })
         var fractions: [Double] = []
@@ -141,15 +145,13 @@ struct WorldChain {
             let c = try WorldChain.ddo(world, Self.rounds, seed: seed)
             #expect(c.allFinite == true)
             #expect(c.regret < c.reusedRegret, "seed \(seed): regret \(c.regret), reused \(c.reusedRegret)")
+            #expect(c.answers == [.pooled, .pooled, .pooled], "seed \(seed): \(c.answers)")
             for (w, o) in zip(c.weights, world.optima) {
                 #expect(zip(w, o.weights).allSatisfy { abs($0 - $1) <= 0.03 }, "seed \(seed) at \(o.budget): \(w) vs \(o.weights)")
             }
             fractions.append(c.fraction)
         }
-        let sorted = fractions.sorted()
-        #expect(sorted.allSatisfy { $0.isFinite })
-        #expect((sorted[2] + sorted[3]) / 2 <= 0.05, "\(fractions)")
-        #expect(sorted.last! <= 0.1, "\(fractions)")
+        #expect(fractions.allSatisfy { $0.isFinite && $0 <= 0.05 }, "\(fractions)")
     }
 
     /// Same trainer answers, same bits: two runs of the noisy world's rounds at the smallest budget agree exactly.
@@ -187,18 +189,21 @@ struct WorldChain {
     /// uniform's) of one-shot DDO, the converging DDO, the reused weights and the true small-budget optima fed
     /// to the predictor; runs and rounds. One-shot DDO is 2m+1 runs per budget, one round each.
     @Test func table() throws {
-        print("| world | seed | one-shot DDO | converged DDO | reused (converged, largest small budget) | true optima fed | runs one-shot / converged | rounds per budget |")
-        print("|---|---|---|---|---|---|---|---|")
+        print("| world | seed | one-shot DDO | rounds, pooled answer | rounds, averaged answer | reused (pooled, largest small budget) | true optima fed | runs one-shot / rounds | rounds per budget |")
+        print("|---|---|---|---|---|---|---|---|---|")
         for world in ref.worlds {
             let t = try WorldChain.trueOptima(world)
             #expect(t.allFinite && t.fraction <= 0.01)
             for seed in world.noise == 0 ? [1] : Self.seeds {
                 let one = try WorldChain.ddo(world, DDORoundsSettings(maxRounds: 1), seed: seed)
                 let c = try WorldChain.ddo(world, Self.rounds, seed: seed)
-                #expect(one.allFinite && c.allFinite)
+                var averagedSettings = Self.rounds
+                averagedSettings.answer = .averaged
+                let avg = try WorldChain.ddo(world, averagedSettings, seed: seed)
+                #expect(one.allFinite && c.allFinite && avg.allFinite && avg.rounds == c.rounds)
                 #expect(one.runs == ref.budgets.count * (1 + 2 * world.domains.count) && one.rounds.allSatisfy { $0 == 1 })
                 func cell(_ x: WorldChain) -> String { String(format: "%.3g (%.2f%%)", x.regret, 100 * x.fraction) }
-                print("| \(world.name) | \(seed) | \(cell(one)) | \(cell(c)) | " + String(format: "%.3g (%.1f%%)", c.reusedRegret, 100 * c.reusedRegret / c.uniformRegret)
+                print("| \(world.name) | \(seed) | \(cell(one)) | \(cell(c)) | \(cell(avg)) | " + String(format: "%.3g (%.1f%%)", c.reusedRegret, 100 * c.reusedRegret / c.uniformRegret)
                       + " | \(cell(t)) | \(one.runs) / \(c.runs) | \(c.rounds.map(String.init).joined(separator: ", ")) |")
             }
         }
