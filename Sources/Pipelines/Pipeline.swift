@@ -97,7 +97,8 @@ public final class Pipeline {
         // 1. DDO at each small budget.
         var entries: [PipelineReport.DDOEntry] = []
         var warnings: [String] = []
-        for entry in try branchesBudgets ? ddoBranched() : config.budgets.map(ddo(budget:)) {
+        for entry in try config.rounds > 1 ? config.budgets.map(ddoRounds(budget:))
+                : branchesBudgets ? ddoBranched() : config.budgets.map(ddo(budget:)) {
             warnings += entry.warnings
             entries.append(entry.entry)
         }
@@ -163,6 +164,28 @@ public final class Pipeline {
             }
         }
         return try entry(budget: budget, perSeed: perSeed)
+    }
+
+    /// DDO at one budget in rounds (`rounds:`, one DDO seed): the budget's folder is a `ddo run --rounds` folder
+    /// (``DDORoundsRun``, `round-<r>/` each a DDO folder, `result.json`, `rounds.json`). Each budget's runs are
+    /// separate trainings (no cooldown branching: every round's mixtures depend on the round before).
+    func ddoRounds(budget: Int) throws -> (entry: PipelineReport.DDOEntry, warnings: [String]) {
+        let folder = ddoFolder(budget), seed = ddoSeeds[0]
+        progress("DDO at \(budget) tokens in up to \(config.rounds) rounds (\(folder))")
+        var settings = DDORoundsSettings.converging
+        settings.maxRounds = config.rounds
+        let engine = DDORoundsRun(domains: domains, budget: budget, output: ddoURL(budget, seed: seed),
+                                  settings: config.settings, rounds: settings)
+        let result: MixtureResult
+        do {
+            result = try engine.run(trainer: try runTrainer(seed: seed), communicator: communicator) {
+                self.progress("  \(folder) \($0)")
+            }.result
+        } catch let e as DataMixingError where config.trainer != nil {
+            throw DataMixingError.invalidArgument("\(folder): \(e.description)")
+        }
+        let entry = PipelineReport.DDOEntry(budget: budget, folder: folder, result: result, seeds: [seed], seedWeights: nil)
+        return (entry, result.warnings.map { "\(folder): \($0)" })
     }
 
     /// Whether the DDO stage branches: two or more budgets with a WSD proxy, so every DDO mixture is one trunk with

@@ -18,6 +18,8 @@ import Yams
 ///     objective: mean-ppl                    # optional: mean-ppl (default) or mean-loss
 ///     eval_domains: code=2,dictionary=1      # optional validation domains (and weights) of the objective
 ///     ddo_seeds: [1, 2]                      # optional: DDO replicates, losses averaged (default: the proxy's seed)
+///     rounds: 12                             # optional: DDO in up to N re-centred rounds at each budget (default 1:
+///                                            # one-shot; one DDO seed, no factors; `ddo run --rounds`)
 ///     target: 1.2M                           # the target budget of the prediction
 ///     validation:                            # optional: train at the target and compare mixtures
 ///       seeds: [1, 2]
@@ -56,11 +58,13 @@ public struct PipelineConfig: Sendable {
     public var settings: DDOSettings
     /// Seeds of the DDO runs (`nil`: the proxy's seed); each run's losses are averaged over them.
     public var ddoSeeds: [UInt64]?
+    /// `rounds:`: DDO at each budget in at most this many re-centred rounds (``DDORoundsRun``); 1 is one-shot DDO.
+    public var rounds: Int = 1
     public var target: Int
     public var validation: Validation?
 
     static let keys = ["corpus", "out", "proxy", "trainer", "caps", "domains", "budgets", "factors", "objective",
-                       "eval_domains", "ddo_seeds", "target", "validation"]
+                       "eval_domains", "ddo_seeds", "rounds", "target", "validation"]
 
     /// Reads and checks a pipeline file; every error is one line naming the file and key.
     public static func load(path: String) throws -> PipelineConfig {
@@ -192,8 +196,21 @@ public struct PipelineConfig: Sendable {
             }
             validation = Validation(seeds: seeds, evaluations: evaluations)
         }
-        return PipelineConfig(source: path, corpus: corpus, output: try required("out"), proxy: proxy, trainer: trainer,
-                              domains: domains, caps: caps, budgets: budgets.sorted(), factors: factors,
-                              settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
+        var rounds = 1
+        if let r = try scalar("rounds") {
+            guard let v = Int(r), v >= 1 else { throw fail("rounds", "must be an integer >= 1, got '\(r)'") }
+            rounds = v
+        }
+        if rounds > 1 {
+            if map["factors"] != nil { throw fail("factors", "do not apply with rounds (each round sets its own trust region)") }
+            if let s = ddoSeeds, s.count > 1 {
+                throw fail("rounds", "apply with one DDO seed (ddo_seeds has \(s.count)): each seed's rounds would go their own way")
+            }
+        }
+        var config = PipelineConfig(source: path, corpus: corpus, output: try required("out"), proxy: proxy, trainer: trainer,
+                                    domains: domains, caps: caps, budgets: budgets.sorted(), factors: factors,
+                                    settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
+        config.rounds = rounds
+        return config
     }
 }

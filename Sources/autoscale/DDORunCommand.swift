@@ -113,59 +113,27 @@ struct DDORunCommand: RankedCommand {
         return (experiment, trainer)
     }
 
-    /// `--rounds N`: ``DDORounds`` with ``DDORoundsSettings/converging`` (at most N rounds), one ``DDOExperiment``
-    /// per round in `OUT/round-<r>/` (cached, resumable, over MPI ranks as one-shot runs); then `OUT/result.json`
-    /// (the last round's fits with the rounds' answer as tokens and weights) and `OUT/rounds.json`.
-    /// The rounds fit with the smallest-b rule, the rule they were measured with (the simulated worlds).
+    /// `--rounds N`: ``DDORoundsRun`` with ``DDORoundsSettings/converging`` (at most N rounds), each round in
+    /// `OUT/round-<r>/`, then `OUT/result.json` and `OUT/rounds.json`.
     func runRounds(_ ddo: DDOExperiment, _ trainer: any RunTrainer, _ comm: any Communicator, _ say: RankOutput) throws {
         guard rounds >= 1 else { throw FieldError("rounds", "must be at least 1, got \(rounds)") }
         guard factors == "1/3,3" else { throw FieldError("factors", "do not apply with --rounds (each round sets its own trust region)") }
         var settings = DDORoundsSettings.converging
         settings.maxRounds = rounds
-        var fit = ddo.settings
-        fit.fitRule = .smallestB
+        var engine = DDORoundsRun(domains: ddo.plan.domains, budget: ddo.plan.budget, output: ddo.output,
+                                  settings: ddo.settings, rounds: settings)
+        engine.afterRecord = ddo.afterRecord
         let start = Date()
-        let result = try DDORounds.run(domains: ddo.plan.domains, budget: ddo.plan.budget, settings: settings,
-                                       caps: ddo.settings.caps, progress: { say.progress("ddo \($0)") }) { r, plan in
-            var round = DDOExperiment(plan: plan, output: ddo.output.appendingPathComponent("round-\(r)"), settings: fit)
-            round.afterRecord = ddo.afterRecord
-            return try round.run(trainer: trainer, communicator: comm) { line in
-                say.progress("ddo round \(r) \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
-            }
+        let (result, out) = try engine.run(trainer: trainer, communicator: comm) { line in
+            say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
         }
         guard comm.rank == 0 else { return }
-        var out = result.rounds.last!.analysis.result
-        out.tokens = Dictionary(uniqueKeysWithValues: zip(result.domains, result.tokens))
-        out.weights = Dictionary(uniqueKeysWithValues: zip(result.domains, result.weights))
-        out.warnings.append(result.converged
-            ? "rounds: converged after \(result.rounds.count) rounds (\(result.runCount) runs)"
-            : "rounds: not converged after \(result.rounds.count) rounds (\(result.runCount) runs)")
-        out.warnings.append(result.answer == .pooled
-            ? "rounds: the answer is the optimum of one log-quadratic model fitted to the \(result.pooled!.runs) runs at the floor factor"
-            : "rounds: the answer averages the last rounds at the floor factor" + (result.note.map { " (\($0))" } ?? ""))
-        try AtomicFile.write(out.jsonData(), to: ddo.resultURL)
-        let summary = JSONValue.object([
-            ("converged", .bool(result.converged)), ("runs", .integer(result.runCount)),
-            ("weights", .object(zip(result.domains, result.weights).map { ($0, .number($1)) })),
-            ("answer", .string(result.answer.rawValue)),
-            ("averaged_weights", .object(zip(result.domains, result.averagedWeights).map { ($0, .number($1)) })),
-            ("pooled", result.pooled.map { p in
-                .object([("runs", .integer(p.runs)), ("rms", .number(p.rms)),
-                         ("linear", .object(zip(result.domains, p.linear).map { ($0, .number($1)) })),
-                         ("quadratic", .object(zip(result.domains, p.quadratic).map { ($0, .number($1)) }))])
-            } ?? .null),
-            ("rounds", .array(result.rounds.enumerated().map { r, round in
-                .object([("round", .integer(r + 1)), ("factor", .number(round.factor)), ("move", .number(round.move)),
-                         ("weights", .object(zip(result.domains, round.weights).map { ($0, .number($1)) }))])
-            })),
-        ])
-        try AtomicFile.write(summary.serialized() + "\n", to: ddo.output.appendingPathComponent("rounds.json"))
         DDOArguments.warn(out.warnings, quiet: quiet)
         try DDOArguments.emit(out, json: json, output: nil) {
             let rows = result.rounds.enumerated().map { r, round in
                 ["\(r + 1)", String(format: "%.4g", round.factor), String(format: "%.4g", round.move)]
                     + round.weights.map { String(format: "%.4f", $0) }
-            } + [["answer", "", ""] + result.weights.map { String(format: "%.4f", $0) }]
+            } + [["answer (\(result.answer.rawValue))", "", ""] + result.weights.map { String(format: "%.4f", $0) }]
             return "DDO in rounds at \(ddo.plan.budget) tokens: \(result.rounds.count) rounds, \(result.runCount) runs, "
                 + (result.converged ? "converged" : "not converged") + "\n"
                 + DDOArguments.table(["round", "factor", "move"] + result.domains, rows)

@@ -285,6 +285,39 @@ import TestSupport
     }
 
     /// Bad trainer configurations are one line naming the file and the key.
+    /// `rounds: 3`: DDO at each budget in rounds, each budget's folder byte for byte `ddo run --trainer-command
+    /// --rounds 3` at that budget (round folders, result.json, rounds.json); the prediction uses the rounds'
+    /// answers; a rerun trains nothing.
+    @Test func roundsAtEachBudget() throws {
+        let dir = try TempDir()
+        defer { dir.cleanup() }
+        let log = dir.path("trained.txt")
+        let (config, out) = try Self.config(dir.url, "rounds", "rounds: 3")
+        let first = try CLI.run(["pipeline", config, "--quiet"], environment: ["TOY_LOG": log.path])
+        try #require(first.status == 0, "\(first.stderr)")
+        let trained = Self.trained(log).count
+        var answers: [[String: Double]] = []
+        for label in ["10k", "30k"] {
+            let one = dir.path("one-\(label)")
+            let r = try CLI.run(["ddo", "run", "--domains", "a,b,c", "--tokens", label, "--rounds", "3",
+                                 "--trainer-command", Self.command, "--objective", "mean-loss",
+                                 "--out", one.path, "--quiet"])
+            try #require(r.status == 0, "\(r.stderr)")
+            let n = try Self.sameFiles(out.appendingPathComponent("ddo-\(label)"), one)
+            let rounds = try #require(try Self.json(one.appendingPathComponent("rounds.json"))["rounds"] as? [Any])
+            // per round: proxy.txt, losses.csv, result.json, 7 records, 7 stderr.log; then result.json, rounds.json
+            #expect(rounds.count >= 2 && n == rounds.count * (3 + 2 * Self.runIDs.count) + 2, "\(label): \(n) files")
+            answers.append(try #require(try Self.json(one.appendingPathComponent("result.json"))["weights"] as? [String: Double]))
+        }
+        let report = try Self.json(out.appendingPathComponent("report.json"))
+        let ddo = try #require(report["ddo"] as? [[String: Any]])
+        for (entry, w) in zip(ddo, answers) {
+            #expect((entry["result"] as? [String: Any])?["weights"] as? [String: Double] == w)
+        }
+        let again = try CLI.run(["pipeline", config, "--quiet"], environment: ["TOY_LOG": log.path])
+        #expect(again.status == 0 && Self.trained(log).count == trained, "\(again.stderr)")
+    }
+
     @Test func badConfigsAreOneLine() throws {
         let dir = try TempDir()
         defer { dir.cleanup() }
@@ -311,6 +344,11 @@ import TestSupport
              "caps: give caps or a corpus (whose manifest gives the caps), not both"),
             (trainer + "domains: [a, b]\n" + tail + "validation: {seeds: [1], evaluations: 3}\n",
              "validation.evaluations: applies to the proxy only (a trainer command reports final losses)"),
+            (trainer + "domains: [a, b]\n" + tail + "rounds: 0\n", "rounds: must be an integer >= 1, got '0'"),
+            (trainer + "domains: [a, b]\n" + tail + "rounds: 3\nfactors: [1/2, 2]\n",
+             "factors: do not apply with rounds (each round sets its own trust region)"),
+            (trainer + "domains: [a, b]\n" + tail + "rounds: 3\nddo_seeds: [1, 2]\n",
+             "rounds: apply with one DDO seed (ddo_seeds has 2)"),
         ]
         for (i, (yaml, expected)) in cases.enumerated() {
             let path = dir.path("p\(i).yaml")

@@ -44,6 +44,15 @@ import Proxies
         #expect(c.settings.objective == .meanLoss && c.output == "out/trainer-pipeline")
     }
 
+    /// The rounds example: the same trainer, DDO in up to 12 rounds at each budget, one DDO seed.
+    @Test func roundsPipeline() throws {
+        let c = try Self.load("rounds-pipeline.yaml")
+        #expect(c.trainer == .init(command: "python3 Docs/examples/simulated_trainer.py noisy") && c.proxy == nil)
+        #expect(c.rounds == 12 && c.ddoSeeds == nil && c.factors == [1.0 / 3, 3])
+        #expect(c.budgets == [25_000_000, 50_000_000, 100_000_000] && c.target == 1_600_000_000)
+        #expect(c.settings.objective == .meanLoss && c.output == "out/rounds-pipeline")
+    }
+
     @Test func allDomainsPipeline() throws {
         let c = try Self.load("all-domains-pipeline.yaml")
         #expect(c.budgets == [120_000, 360_000] && c.target == 1_200_000 && c.settings.evalDomains == nil)
