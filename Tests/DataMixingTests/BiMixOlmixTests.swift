@@ -148,7 +148,7 @@ import TestSupport
             try Mixing.fit(.bimix, table: zero, settings: MixingSettings())
         }
         let few = LossTable(source: "few.csv", domains: ["a", "b", "c"], validationDomains: ["a"], runs: [
-            run([2, 1, 1], [2]), run([2, 2, 0], [2.01]), run([1, 2, 2], [2.3]), run([1, 4, 0], [2.31]),
+            run([2, 1, 1], [2]), run([2, 2, 0], [2.01]), run([1, 2, 1], [2.3]), run([1, 3, 0], [2.31]),
         ])
         #expect(throws: DataMixingError.invalidArgument("val:a: has 2 runs at distinct proportions of a; bimix needs "
             + "at least 3 for its 2 parameters per validation domain (A and alpha)")) {

@@ -157,7 +157,7 @@ import TestSupport
         let few = try file("few.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n3,1,1.8\n")
         let noVal = try file("noval.csv", "tokens:a,tokens:b\n1,3\n2,2\n")
         let nan = try file("nan.csv", "tokens:a,tokens:b,val:a\n1,3,nan\n2,2,1.9\n")
-        let zero = try file("zero.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n4,0,1.8\n3,1,1.85\n")
+        let zero = try file("zero.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n0,4,2.4\n3,1,1.85\n")
         let objective = try file("obj.csv", "tokens:a,tokens:b,objective\n1,3,2.0\n2,2,1.9\n3,1,1.8\n")
         let two = try file("two.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n1,3,2.01\n")
         let cases: [([String], String)] = [
@@ -168,7 +168,7 @@ import TestSupport
             (["mix", "fit", nan, "--method", "regmix"], "Error: \(nan):2:3: column \"val:a\""),
             (["mix", "fit", few, "--method", "given"], "Error: --weights: given needs --weights or --weights-file"),
             (["mix", "fit", few, "--method", "regmix", "--huber-delta", "1"],
-             "Error: --huber-delta: applies to dml, not regmix"),
+             "Error: --huber-delta: applies to dml, olmix, not regmix"),
             (["mix", "fit", few, "--method", "uniform", "--caps", "a=1,b=1"], "Error: --caps: the caps sum to"),
             (["mix", "fit", few, "--method", "uniform", "--caps", "c=1"], "Error: --caps: no domain 'c'"),
             (["mix", "fit", "--method", "dml"], "Error: --method: dml fits a loss table: give LOSSES.csv"),
@@ -191,7 +191,7 @@ import TestSupport
              "Error: \(few): has 3 runs at distinct mixtures; olmix needs at least 4"),
             (["mix", "fit", few, "--method", "olmix", "--kl-weight=-1"],
              "Error: --kl-weight: '-1' is not a non-negative number"),
-            (["mix", "fit", few, "--method", "olmix", "--repetition", "2"],
+            (["mix", "fit", Fixture.url("mixing-methods-losses.csv").path, "--method", "olmix", "--repetition", "2"],
              "Error: --repetition: the repetition caps are available tokens x R / budget: give --available"),
             (["mix", "fit", few, "--method", "dml", "--kl-weight", "0.1"],
              "Error: --kl-weight: applies to olmix, not dml"),
