@@ -13,11 +13,17 @@ written independently with numpy/scipy.
    (i <= j), centred, ridge penalty lambda on the coefficients (not the intercept), solved by the normal
    equations; the 100,000 candidate mixtures are the Swift sampler's (ported below bit for bit: xoshiro256**,
    Marsaglia-Tsang gamma in logs, Dirichlet), the answer the mean of the 128 with the lowest prediction.
+4. BiMix-style power laws (Ge et al. 2024, arXiv 2405.14908): per validation domain, ln L_i = ln A_i - alpha_i ln r_i
+   by numpy.polyfit (degree 1); the objective minimized by SLSQP, then the KKT equations on SLSQP's active set
+   solved by scipy.optimize.root (hybr) to machine precision.
+5. Olmix's exact proposer (allenai/olmix LogLinearExactProposer): the law of 2. refitted with Olmix's Huber delta
+   0.02, then mean-loss + lambda KL(r || q) with the repetition caps available x R / budget, by SLSQP and the same
+   KKT polish.
 Output: Fixtures/mixing-methods.json.
 """
 import json, math, os
 import numpy as np
-from scipy.optimize import least_squares, minimize
+from scipy.optimize import least_squares, minimize, root
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 # Base's generators and rounding from base_random.py: its definitions only (importing it would rewrite its fixture).
@@ -67,7 +73,7 @@ def huber(res, delta):
     return np.where(a <= delta, 0.5 * res ** 2, delta * (a - 0.5 * delta)).sum()
 
 
-def fit_law(r, y, seed):
+def fit_law(r, y, seed, delta=DELTA):
     m = r.shape[1]
     rng = np.random.default_rng(seed)
 
@@ -80,9 +86,9 @@ def fit_law(r, y, seed):
         base = math.log(y.mean() - c0)
         for s in range(6):
             v0 = base + (rng.normal(0, 1.5, m) if s else np.zeros(m))
-            sol = least_squares(resid, np.concatenate([[math.log(c0)], v0]), loss="huber", f_scale=DELTA,
+            sol = least_squares(resid, np.concatenate([[math.log(c0)], v0]), loss="huber", f_scale=delta,
                                 method="trf", ftol=1e-15, xtol=1e-15, gtol=1e-15, max_nfev=20000)
-            cost = huber(resid(sol.x), DELTA)
+            cost = huber(resid(sol.x), delta)
             if best is None or cost < best[0]:
                 best = (cost, sol.x)
     cost, p = best
@@ -185,6 +191,110 @@ def regmix(r, y, lam, seed, samples, top_k, upper):
             "weights": list(answer), "predicted": float(intercept + Fa[0] @ beta)}
 
 
+def law_gradient(laws, weights, kind, r):
+    g = np.zeros(len(r))
+    for f, w in zip(laws, weights):
+        e = f["k"] * math.exp(float(np.dot(f["t"], r)))
+        L = f["c"] + e
+        g += w * (math.exp(L) if kind == "mean-ppl" else 1.0) * e * np.array(f["t"])
+    return g / np.sum(weights)
+
+
+def fit_bimix(r, y):
+    slope, intercept = np.polyfit(np.log(r), np.log(y), 1)
+    A, alpha = math.exp(intercept), -slope
+    res = A * r ** -alpha - y
+    return {"a": A, "alpha": alpha, "rms_residual": float(np.sqrt(np.mean(res ** 2)))}
+
+
+def bimix_terms(laws, weights, kind, r):
+    """(objective, gradient) of sum_i w_i g(A_i r_i^-alpha_i) / sum_i w_i; laws are (domain index, law)."""
+    val, g = 0.0, np.zeros(len(r))
+    for (j, f), w in zip(laws, weights):
+        L = f["a"] * r[j] ** -f["alpha"]
+        gv = math.exp(L) if kind == "mean-ppl" else L
+        val += w * gv
+        g[j] += w * (gv if kind == "mean-ppl" else 1.0) * (-f["alpha"] * L / r[j])
+    return val / np.sum(weights), g / np.sum(weights)
+
+
+def kkt_polish(x, grad, upper, floor):
+    """The KKT point of a convex function on the capped simplex near SLSQP's x: coordinates at a cap (within 1e-7)
+    or at the floor (0, within 1e-9) stay there, the free ones solve grad_j(x) = nu and sum x = 1 (scipy root)."""
+    m = len(x)
+    at_cap = [j for j in range(m) if x[j] >= upper[j] - 1e-7]
+    at_floor = [j for j in range(m) if j not in at_cap and x[j] <= floor[j] + 1e-9]
+    free = [j for j in range(m) if j not in at_cap and j not in at_floor]
+    base = np.array(x, float)
+    for j in at_cap:
+        base[j] = upper[j]
+    for j in at_floor:
+        base[j] = floor[j]
+
+    def eqs(z):
+        y = base.copy()
+        y[free] = z[:-1]
+        g = grad(y)
+        return np.concatenate([g[free] - z[-1], [y.sum() - 1.0]])
+
+    g0 = grad(x)
+    z0 = np.concatenate([base[free], [float(np.mean(g0[free]))]])
+    sol = root(eqs, z0, method="hybr", options={"xtol": 1e-15})
+    y = base.copy()
+    y[free] = sol.x[:-1]
+    return y, float(np.max(np.abs(eqs(sol.x))))
+
+
+def slsqp(fun, m, upper, lower):
+    best = None
+    for x0 in [np.full(m, 1.0 / m)] + [np.eye(m)[j] * 0.6 + 0.4 / m for j in range(m)]:
+        x0 = np.clip(x0, lower, upper)
+        x0 = x0 / x0.sum()
+        sol = minimize(fun, x0, method="SLSQP", bounds=list(zip(lower, upper)),
+                       constraints=[{"type": "eq", "fun": lambda x: x.sum() - 1.0}],
+                       options={"ftol": 1e-16, "maxiter": 2000})
+        if best is None or sol.fun < best.fun:
+            best = sol
+    return np.clip(best.x, lower, upper)
+
+
+def bimix_case(r, losses, ev, kind, upper):
+    sel = [i for i in range(3) if ev[i] > 0]
+    fits = {DOMAINS[i]: fit_bimix(r[:, i], losses[:, i]) for i in range(3)}
+    laws = [(i, fits[DOMAINS[i]]) for i in sel]
+    w = [ev[i] for i in sel]
+    lower = np.array([1e-9 if i in sel else 0.0 for i in range(3)])
+    x = slsqp(lambda x: bimix_terms(laws, w, kind, x)[0], 3, upper, lower)
+    x, kkt = kkt_polish(x, lambda y: bimix_terms(laws, w, kind, y)[1], upper, np.zeros(3))
+    return {"laws": fits, "weights": list(x), "value": bimix_terms(laws, w, kind, x)[0], "kkt_residual": kkt}
+
+
+def olmix_case(r, losses, lam, available, rep, caps):
+    laws = [fit_law(r, losses[:, i], 200 + i, delta=0.02) for i in range(3)]
+    ev = [1.0, 1.0, 1.0]
+    if available:
+        a = np.array([available[d] for d in DOMAINS], float)
+        q = a / a.sum()
+        rep_caps = np.minimum(1.0, a * rep / BUDGET)
+    else:
+        q, rep_caps = np.full(3, 1.0 / 3), np.ones(3)
+    upper = np.minimum(rep_caps, [min(1.0, (caps or {}).get(d, math.inf) / BUDGET) for d in DOMAINS])
+
+    def fun(x):
+        return objective(laws, ev, "mean-loss", x) + lam * float(np.sum(x * np.log(x / q)))
+
+    def grad(x):
+        return law_gradient(laws, ev, "mean-loss", x) + lam * (np.log(x / q) + 1.0)
+
+    x = slsqp(fun, 3, upper, np.full(3, 1e-12))
+    x, kkt = kkt_polish(x, grad, upper, np.zeros(3))
+    law_value = objective(laws, ev, "mean-loss", x)
+    kl = float(np.sum(x * np.log(x / q)))
+    return {"laws": {d: laws[i] for i, d in enumerate(DOMAINS)}, "kl_weight": lam, "available": available or {},
+            "repetition": rep, "caps": caps or {}, "prior": list(q), "weights": list(x), "law_objective": law_value,
+            "kl_divergence": kl, "penalized_objective": law_value + lam * kl, "kkt_residual": kkt}
+
+
 def main():
     tokens, losses = make_table()
     r = tokens / tokens.sum(axis=1, keepdims=True)
@@ -206,7 +316,17 @@ def main():
     for i, d in enumerate(DOMAINS):
         v = math.log(TRUE_K[i]) + TRUE_T[i]
         true_laws[d] = {"c": float(TRUE_C[i]), "k": math.exp(v.mean()), "t": list(v - v.mean())}
-    out = {"domains": DOMAINS, "budget": BUDGET, "huber_delta": DELTA, "noise": NOISE,
+    bimix = []
+    for name, kind, ev, caps in [("mean-ppl", "mean-ppl", [1.0, 1.0, 1.0], None),
+                                 ("mean-loss-capped", "mean-loss", [1.0, 1.0, 1.0], {"web": 360_000})]:
+        upper = np.array([min(1.0, (caps or {}).get(d, math.inf) / BUDGET) for d in DOMAINS])
+        c = bimix_case(r, losses, ev, kind, upper)
+        c.update({"name": name, "objective": kind, "caps": caps or {}})
+        bimix.append(c)
+    olmix = [dict(olmix_case(r, losses, 0.05, None, None, None), name="uniform-prior"),
+             dict(olmix_case(r, losses, 0.1, {"web": 1_000_000, "code": 50_000, "books": 60_000}, 4.0, None),
+                  name="natural-prior-repetition")]
+    out = {"domains": DOMAINS, "bimix": bimix, "olmix": olmix, "budget": BUDGET, "huber_delta": DELTA, "noise": NOISE,
            "table": "mixing-methods-losses.csv", "true_laws": true_laws,
            "laws": {d: laws[i] for i, d in enumerate(DOMAINS)}, "cases": cases,
            "regmix_settings": {"ridge": 1e-4, "seed": 7, "samples": 100_000, "top_k": 128}}

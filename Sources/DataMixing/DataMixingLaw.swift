@@ -130,30 +130,35 @@ public struct DataMixingLaw: Codable, Sendable, Equatable {
         return target
     }
 
-    /// `mix fit --method dml`: a law per target, then the objective minimized over the capped simplex.
-    static func mix(_ data: MixingData, settings: MixingSettings) throws -> MixingFit {
-        guard settings.huberDelta > 0, settings.huberDelta.isFinite else {
-            throw FieldError("huber_delta", "must be a positive number, got \(settings.huberDelta)")
+    /// A law per target of `data` (Huber threshold `delta`, each target's starts seeded by the next output of
+    /// `seeds`).
+    static func fit(_ data: MixingData, delta: Double, seeds: inout SplitMix64) throws -> DataMixingLaw {
+        guard delta > 0, delta.isFinite else {
+            throw FieldError("huber_delta", "must be a positive number, got \(delta)")
         }
-        var seeds = SplitMix64(seed: settings.seed)
         var targets: [Target] = []
         for (i, name) in data.targets.enumerated() {
             targets.append(try fitTarget(name: name, weight: data.targetWeights[i], mixtures: data.mixtures,
-                                         values: data.targetValues[i], delta: settings.huberDelta, seed: seeds.next()))
+                                         values: data.targetValues[i], delta: delta, seed: seeds.next()))
         }
-        let law = DataMixingLaw(domains: data.domains, targets: targets, objective: data.objectiveName,
-                                huberDelta: settings.huberDelta)
+        return DataMixingLaw(domains: data.domains, targets: targets, objective: data.objectiveName, huberDelta: delta)
+    }
+
+    /// Warnings of a law's fit: targets none of whose starts converged.
+    var fitWarnings: [String] {
+        targets.filter { $0.converged == 0 }.map {
+            "target \($0.name): no L-BFGS start of the law's fit met its tolerance; the best is used"
+        }
+    }
+
+    /// `mix fit --method dml`: a law per target, then the objective minimized over the capped simplex.
+    static func mix(_ data: MixingData, settings: MixingSettings) throws -> MixingFit {
+        var seeds = SplitMix64(seed: settings.seed)
+        let law = try fit(data, delta: settings.huberDelta ?? MixingSettings.defaultHuberDelta(.dml), seeds: &seeds)
         let solution = try SimplexSolution.minimize(upper: data.upper, seed: seeds.next()) {
             law.value($0, gradient: &$1)
         }
-        var warnings: [String] = []
-        for f in targets where f.converged == 0 {
-            warnings.append("target \(f.name): no L-BFGS start of the law's fit met its tolerance; the best is used")
-        }
-        if solution.agreeing < solution.starts {
-            warnings.append("the minimization's starts reached \(solution.starts - solution.agreeing) other points; "
-                            + "the lowest is used")
-        }
+        let warnings = law.fitWarnings + solution.warnings
         return Mixing.result(.dml, domains: data.domains, weights: solution.weights, budget: data.budget,
                              upper: data.upper, caps: settings.caps, objective: data.objectiveName,
                              details: .init(law: law, predictedObjective: solution.value, solver: solution,
@@ -179,6 +184,33 @@ public struct SimplexSolution: Codable, Sendable, Equatable {
 
     public static let tolerance = 1e-10
 
+    /// A warning when some starts ended elsewhere than the best (none for a convex objective).
+    var warnings: [String] {
+        agreeing < starts ? ["the minimization's starts reached \(starts - agreeing) other points; the lowest is used"]
+                          : []
+    }
+
+    /// The starts of a minimization over `m` domains: the uniform mixture, each domain at 0.6 plus 0.4/m each,
+    /// and eight Dirichlet(1) draws from xoshiro256** seeded by `seed` (not yet projected or capped).
+    static func starts(_ m: Int, seed: UInt64) -> [[Double]] {
+        var g = Xoshiro256StarStar(seed: seed)
+        var starts = [[Double](repeating: 1 / Double(m), count: m)]
+        for j in 0..<m { starts.append((0..<m).map { ($0 == j ? 0.6 : 0) + 0.4 / Double(m) }) }
+        for _ in 0..<8 { starts.append(Dirichlet.sample([Double](repeating: 1, count: m), &g)) }
+        return starts
+    }
+
+    /// The lowest of several end points, with how many of the finite ones lie within `1e-6` of it.
+    static func best(_ ends: [(x: [Double], v: Double, s: Double, it: Int)]) throws -> SimplexSolution {
+        let finite = ends.filter { $0.v.isFinite }
+        guard let best = finite.min(by: { $0.v < $1.v }) else {
+            throw DataMixingError.infeasible("the fitted objective is not finite at any start of the minimization")
+        }
+        return SimplexSolution(weights: best.x, value: best.v, stationarity: best.s, iterations: best.it,
+                               starts: ends.count,
+                               agreeing: finite.filter { maxDistance($0.x, best.x) <= 1e-6 }.count)
+    }
+
     /// `P(y)`: the Euclidean projection onto the capped simplex (requires `Σ u >= 1`).
     public static func project(_ y: [Double], upper u: [Double]) -> [Double] {
         func total(_ tau: Double) -> Double { y.indices.reduce(0) { $0 + Swift.min(Swift.max(y[$1] - tau, 0), u[$1]) } }
@@ -195,20 +227,8 @@ public struct SimplexSolution: Codable, Sendable, Equatable {
 
     public static func minimize(upper: [Double], seed: UInt64,
                                 _ f: @escaping ([Double], inout [Double]) -> Double) throws -> SimplexSolution {
-        let m = upper.count
-        var g = Xoshiro256StarStar(seed: seed)
-        var starts = [[Double](repeating: 1 / Double(m), count: m)]
-        for j in 0..<m { starts.append((0..<m).map { ($0 == j ? 0.6 : 0) + 0.4 / Double(m) }) }
-        for _ in 0..<8 { starts.append(Dirichlet.sample([Double](repeating: 1, count: m), &g)) }
-        var ends: [(x: [Double], v: Double, s: Double, it: Int)] = []
-        for s0 in starts { ends.append(descend(project(s0, upper: upper), upper: upper, f)) }
-        let finite = ends.filter { $0.v.isFinite }
-        guard let best = finite.min(by: { $0.v < $1.v }) else {
-            throw DataMixingError.infeasible("the fitted objective is not finite at any start of the minimization")
-        }
-        return SimplexSolution(weights: best.x, value: best.v, stationarity: best.s, iterations: best.it,
-                               starts: starts.count,
-                               agreeing: finite.filter { maxDistance($0.x, best.x) <= 1e-6 }.count)
+        let ends = starts(upper.count, seed: seed).map { descend(project($0, upper: upper), upper: upper, f) }
+        return try best(ends)
     }
 
     static func descend(_ x0: [Double], upper: [Double], _ f: ([Double], inout [Double]) -> Double)

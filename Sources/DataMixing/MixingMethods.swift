@@ -3,12 +3,13 @@ import Foundation
 
 /// The mixing methods that choose weights from a loss table of runs at several mixtures, or from no data at all
 /// (Docs/mixing-methods.md): fixed mixtures (`uniform`, `natural`, `given`), Data Mixing Laws (`dml`, Ye et al.
-/// 2024) and RegMix (`regmix`, Liu et al. 2024).
+/// 2024), RegMix (`regmix`, Liu et al. 2024), BiMix-style per-domain power laws (`bimix`, Ge et al. 2024) and
+/// Olmix's KL-regularized exact proposer on the log-linear law (`olmix`, allenai/olmix).
 public enum MixingMethod: String, CaseIterable, Sendable, Codable {
-    case dml, regmix, uniform, natural, given
+    case dml, regmix, bimix, olmix, uniform, natural, given
 
     /// Whether the method needs a loss table.
-    public var isFitted: Bool { self == .dml || self == .regmix }
+    public var isFitted: Bool { [.dml, .regmix, .bimix, .olmix].contains(self) }
 
     /// Parses `--method`; a ``FieldError`` on `method` names the methods allowed.
     public static func parse(_ text: String, allowed: [MixingMethod] = MixingMethod.allCases) throws -> MixingMethod {
@@ -18,12 +19,14 @@ public enum MixingMethod: String, CaseIterable, Sendable, Codable {
         return m
     }
 
-    /// The fewest runs at distinct mixtures the method fits from, for `m` domains: `dml` `m + 2` (one more than
-    /// the law's `m + 1` identifiable parameters per validation domain), `regmix` `m(m+1)/2 + 1` (one more than
-    /// the free coefficients of a quadratic on the simplex); 0 for the fixed mixtures.
+    /// The fewest runs at distinct mixtures the method fits from, for `m` domains: `dml` and `olmix` `m + 2` (one
+    /// more than the law's `m + 1` identifiable parameters per validation domain), `regmix` `m(m+1)/2 + 1` (one
+    /// more than the free coefficients of a quadratic on the simplex), `bimix` 3 (one more than its 2 parameters
+    /// per validation domain; the runs must also differ in that domain's proportion); 0 for the fixed mixtures.
     public func minimumRuns(domains m: Int) -> Int {
         switch self {
-        case .dml: return m + 2
+        case .dml, .olmix: return m + 2
+        case .bimix: return 3
         case .regmix: return m * (m + 1) / 2 + 1
         default: return 0
         }
@@ -41,7 +44,8 @@ public struct MixingSettings: Sendable {
     public var budget: Double?
     /// Seeds the fit's and the minimization's random starts and RegMix's sample (default 0).
     public var seed: UInt64 = 0
-    /// `natural`: the available tokens per domain (also RegMix's sampling prior when given).
+    /// `natural`: the available tokens per domain (also RegMix's sampling prior, and Olmix's KL prior and
+    /// repetition caps, when given).
     public var available: [String: Double]?
     /// `given`: the weights per domain (any positive scale; normalized).
     public var given: [String: Double]?
@@ -49,8 +53,18 @@ public struct MixingSettings: Sendable {
     public var samples = 100_000
     public var topK = 128
     public var ridge = 1e-4
-    /// DML: the Huber loss's threshold on loss residuals (mixinglaws' notebook: 0.05).
-    public var huberDelta = 0.05
+    /// DML and Olmix: the Huber loss's threshold on loss residuals; `nil` is the method's own default
+    /// (``defaultHuberDelta(_:)``).
+    public var huberDelta: Double?
+    /// Olmix: the weight `λ` of `KL(r || prior)` (Olmix's `kl_reg`, default 0.05), `>= 0`.
+    public var klWeight = 0.05
+    /// Olmix: the repetition factor `R` of the caps `available · R / budget` (`nil`: Olmix's default 4; needs
+    /// `available`).
+    public var repetition: Double?
+
+    /// The Huber threshold of a method's law fit: `dml` 0.05 (mixinglaws' notebook), `olmix` 0.02 (Olmix's
+    /// `LogLinearRegressor.fit` default).
+    public static func defaultHuberDelta(_ method: MixingMethod) -> Double { method == .olmix ? 0.02 : 0.05 }
 
     public init() {}
 }
@@ -59,19 +73,23 @@ public struct MixingSettings: Sendable {
 /// JSON: the result's keys plus `"details"` (snake_case keys).
 public struct MixingFit: Encodable, Sendable {
     public struct Details: Encodable, Sendable {
-        /// `dml`: the fitted law of every validation domain (or of the objective column).
+        /// `dml`, `olmix`: the fitted law of every validation domain (or of the objective column).
         public var law: DataMixingLaw?
+        /// `bimix`: the power law of every validation domain in its own proportion.
+        public var bimix: BiMixLaw?
+        /// `olmix`: the KL prior, its weight and the repetition caps.
+        public var proposer: OlmixProposer?
         /// `regmix`: the ridge regression and the sample it was searched over.
         public var regression: RegMixModel?
         /// The fitted model's objective at the answer (fitted methods).
         public var predictedObjective: Double?
-        /// `dml`: the minimization over the simplex.
+        /// `dml`, `bimix`, `olmix`: the minimization over the simplex.
         public var solver: SimplexSolution?
         /// The runs of the table the method used.
         public var runs: Int?
 
         enum CodingKeys: String, CodingKey {
-            case law, regression, solver, runs
+            case law, bimix, proposer, regression, solver, runs
             case predictedObjective = "predicted_objective"
         }
     }
@@ -171,9 +189,13 @@ public struct MixingData: Sendable {
     func requireRuns(_ method: MixingMethod, source: String) throws {
         let need = method.minimumRuns(domains: domains.count)
         guard distinctMixtures >= need else {
-            let what = method == .dml
-                ? "\(domains.count + 1) parameters per validation domain (c and \(domains.count) exponents)"
-                : "\(need - 1) free coefficients of its quadratic in \(domains.count) weights"
+            let what: String
+            switch method {
+            case .dml, .olmix:
+                what = "\(domains.count + 1) parameters per validation domain (c and \(domains.count) exponents)"
+            case .bimix: what = "2 parameters per validation domain (A and alpha)"
+            default: what = "\(need - 1) free coefficients of its quadratic in \(domains.count) weights"
+            }
             throw DataMixingError.invalidInput(location: source, message:
                 "has \(distinctMixtures) runs at distinct mixtures; \(method.rawValue) needs at least \(need) "
                 + "for its \(what)")
@@ -201,10 +223,17 @@ public enum Mixing {
                            settings: MixingSettings) throws -> MixingFit {
         if method.isFitted {
             guard let table else { throw FieldError("method", "\(method.rawValue) fits a loss table: give LOSSES.csv") }
+            var settings = settings
+            // Olmix's proposer minimizes the (weighted) mean of the fitted losses.
+            if method == .olmix, settings.objective == nil, !table.hasObjectiveColumn { settings.objective = .meanLoss }
             let data = try MixingData(table, settings: settings)
             try data.requireRuns(method, source: table.source)
-            return method == .dml ? try DataMixingLaw.mix(data, settings: settings)
-                                  : try RegMixModel.mix(data, settings: settings)
+            switch method {
+            case .dml: return try DataMixingLaw.mix(data, settings: settings)
+            case .regmix: return try RegMixModel.mix(data, settings: settings)
+            case .bimix: return try BiMixLaw.mix(data, table: table, settings: settings)
+            default: return try OlmixProposer.mix(data, settings: settings)
+            }
         }
         let names: [String], budget: Double, upper: [Double]
         if let table {

@@ -72,7 +72,7 @@ public struct MixturePlan: Sendable, Equatable {
     public init(method: MixingMethod, domains: [String], prior: [Double]? = nil, budget: Int, runs: Int, seed: UInt64,
                 concentration: Double? = nil) throws {
         guard method.isFitted else {
-            throw FieldError("method", "'\(method.rawValue)' needs no runs; plan dml or regmix")
+            throw FieldError("method", "'\(method.rawValue)' needs no runs; plan dml, regmix, bimix or olmix")
         }
         let m = domains.count
         guard m >= 2 else { throw FieldError("domains", "name at least two domains") }
@@ -108,7 +108,8 @@ public struct MixturePlan: Sendable, Equatable {
             }
             let s = concentration ?? (method == .regmix ? Self.regmixStrengths[g.below(15)] : Double(m))
             let w = Dirichlet.sample(self.prior.map { $0 * s }, &g)
-            guard let q = largestRemainder(w, total: budget), !seen.contains(q) else { continue }
+            guard let q = largestRemainder(w, total: budget), !seen.contains(q),
+                  method != .bimix || !q.contains(0) else { continue }
             seen.insert(q)
             out.append(Run(id: String(format: "mix-%03d", out.count + 1), tokens: q, strength: s))
         }

@@ -7,7 +7,8 @@ import Foundation
 struct MixCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "mix",
-        abstract: "Other mixing methods: Data Mixing Laws, RegMix and fixed mixtures, from any trainer's loss table.",
+        abstract: "Other mixing methods: Data Mixing Laws, RegMix, BiMix, Olmix and fixed mixtures, from any "
+            + "trainer's loss table.",
         subcommands: [MixPlanCommand.self, MixFitCommand.self])
 }
 
@@ -15,24 +16,26 @@ struct MixCommand: ParsableCommand {
 struct MixPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
-        abstract: "List the runs of a dml or regmix fit: seeded Dirichlet mixtures around a prior, in whole tokens.",
+        abstract: "List the runs of a dml, regmix, bimix or olmix fit: seeded Dirichlet mixtures around a prior, "
+            + "in whole tokens.",
         discussion: """
             --csv prints a LOSSES.csv skeleton (run and tokens:<domain> columns): train each row, add \
             val:<domain> columns (or an objective column) and run `mix fit`. See Docs/mixing-methods.md.
             """)
 
-    @Option(help: "dml or regmix.") var method: String
+    @Option(help: "dml, regmix, bimix or olmix.") var method: String
     @Option(help: "Domains, d1,d2,... or with prior weights d1=w1,d2=w2 (default: uniform prior).") var domains: String
     @Option(help: "Tokens of every run, e.g. 1200000 or 1.2M.") var tokens: String
-    @Option(help: "Number of runs (dml: at least m + 2; regmix: at least m(m+1)/2 + 1).") var runs: String
+    @Option(help: "Number of runs (dml, olmix: at least m + 2; regmix: at least m(m+1)/2 + 1; bimix: at least 3).")
+    var runs: String
     @Option(help: "Seed of the mixtures (default 0).") var seed: String = "0"
-    @Option(help: "Dirichlet strength s (alpha = prior * s; default dml: m, regmix: RegMix's 15 values in [0.1, 5]).")
+    @Option(help: "Dirichlet strength s (alpha = prior * s; default m, regmix: RegMix's 15 values in [0.1, 5]).")
     var concentration: String?
     @Flag(help: "Print the plan as a LOSSES.csv skeleton.") var csv = false
     @Flag(help: "Print the plan as JSON.") var json = false
 
     func run() throws {
-        let m = try MixingMethod.parse(method, allowed: [.dml, .regmix])
+        let m = try MixingMethod.parse(method, allowed: [.dml, .regmix, .bimix, .olmix])
         let (names, prior) = try DDOArguments.domains(domains)
         let budget = try DDOArguments.tokens(tokens, option: "--tokens")
         guard budget < 9e15 else { throw FieldError("tokens", "\(tokens) is too large") }
@@ -57,30 +60,38 @@ struct MixPlanCommand: ParsableCommand {
 struct MixFitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Weights by dml, regmix, uniform, natural or given, as a result JSON in DDO's shape.",
+        abstract: "Weights by dml, regmix, bimix, olmix, uniform, natural or given, as a result JSON in DDO's shape.",
         discussion: """
             LOSSES.csv: one row per run, tokens:<domain> columns and val:<domain> losses or an objective column \
             (the format of ddo fit; any mixtures). dml fits L_i(r) = c_i + k_i exp(sum_j t_ij r_j) per \
             validation domain and minimizes the objective over the simplex; regmix fits a ridge regression of the \
-            objective on r_j and r_i r_j and averages the best of a Dirichlet sample. See Docs/mixing-methods.md.
+            objective on r_j and r_i r_j and averages the best of a Dirichlet sample; bimix fits L_i(r) = A_i \
+            r_i^-alpha_i per validation domain; olmix fits dml's law and minimizes the mean loss plus \
+            lambda KL(r || prior) under repetition caps. See Docs/mixing-methods.md.
             """)
 
     @Argument(help: "The losses CSV (optional for uniform, natural and given with --domains and --budget).")
     var losses: String?
-    @Option(help: "dml, regmix, uniform, natural or given.") var method: String
-    @Option(help: "mean-ppl (default) or mean-loss; val:<domain> columns only.") var objective: String?
+    @Option(help: "dml, regmix, bimix, olmix, uniform, natural or given.") var method: String
+    @Option(help: "mean-ppl (default; olmix: mean-loss) or mean-loss; val:<domain> columns only.")
+    var objective: String?
     @Option(help: "Validation domains of the objective: d1,d2 or d1=w1,d2=w2.") var evalDomains: String?
     @Option(help: "Per-domain caps in tokens, e.g. web=5M,code=1.2M.") var caps: String?
     @Option(help: "given: the weights, d1=w1,d2=w2,...") var weights: String?
     @Option(help: "given: a result JSON whose weights (or tokens) are the mixture.") var weightsFile: String?
-    @Option(help: "natural (and regmix's prior): available tokens per domain, d1=N1,d2=N2,...") var available: String?
+    @Option(help: "natural (regmix's prior, olmix's prior and repetition caps): available tokens, d1=N1,d2=N2,...")
+    var available: String?
     @Option(help: "Domains, without LOSSES.csv (fixed methods).") var domains: String?
     @Option(help: "Token budget (default: the runs' common total).") var budget: String?
     @Option(help: "Seed of the random starts and of regmix's sample (default 0).") var seed: String = "0"
     @Option(help: "regmix: candidate mixtures (default 100000).") var samples: String?
     @Option(help: "regmix: how many of the best candidates are averaged (default 128).") var topK: String?
     @Option(help: "regmix: ridge penalty on the coefficients (default 1e-4).") var ridge: String?
-    @Option(help: "dml: Huber threshold on loss residuals (default 0.05).") var huberDelta: String?
+    @Option(help: "dml, olmix: Huber threshold on loss residuals (default dml 0.05, olmix 0.02).")
+    var huberDelta: String?
+    @Option(help: "olmix: weight lambda of KL(r || prior) (default 0.05, Olmix's kl_reg).") var klWeight: String?
+    @Option(help: "olmix: repetition factor R, caps available x R / budget (default 4; needs --available).")
+    var repetition: String?
     @Option(name: .shortAndLong, help: "Also write the result JSON to this file (atomically).") var output: String?
     @Flag(help: "Print the result as JSON.") var json = false
     @Flag(help: "No warnings on stderr.") var quiet = false
@@ -108,6 +119,8 @@ struct MixFitCommand: ParsableCommand {
         if let topK { s.topK = Int(try DDOArguments.count(topK, option: "--top-k", minimum: 1, maximum: 10_000_000)) }
         if let ridge { s.ridge = try Self.number(ridge, field: "ridge", allowZero: true) }
         if let huberDelta { s.huberDelta = try Self.number(huberDelta, field: "huber_delta") }
+        if let klWeight { s.klWeight = try Self.number(klWeight, field: "kl_weight", allowZero: true) }
+        if let repetition { s.repetition = try Self.number(repetition, field: "repetition") }
         if let available {
             do { s.available = try DDOArguments.caps(available) } catch let e as FieldError {
                 throw FieldError("available", e.message.replacingOccurrences(of: "--caps", with: "--available"))
@@ -134,10 +147,12 @@ struct MixFitCommand: ParsableCommand {
     func checkApplicable(_ m: MixingMethod) throws {
         let only: [(String, String?, [MixingMethod])] = [
             ("--weights", weights, [.given]), ("--weights-file", weightsFile, [.given]),
-            ("--available", available, [.natural, .regmix]), ("--samples", samples, [.regmix]),
+            ("--available", available, [.natural, .regmix, .olmix]), ("--samples", samples, [.regmix]),
             ("--top-k", topK, [.regmix]),
-            ("--ridge", ridge, [.regmix]), ("--huber-delta", huberDelta, [.dml]),
-            ("--objective", objective, [.dml, .regmix]), ("--eval-domains", evalDomains, [.dml, .regmix]),
+            ("--ridge", ridge, [.regmix]), ("--huber-delta", huberDelta, [.dml, .olmix]),
+            ("--kl-weight", klWeight, [.olmix]), ("--repetition", repetition, [.olmix]),
+            ("--objective", objective, [.dml, .regmix, .bimix, .olmix]),
+            ("--eval-domains", evalDomains, [.dml, .regmix, .bimix, .olmix]),
         ]
         for (option, value, methods) in only where value != nil && !methods.contains(m) {
             let names = methods.map(\.rawValue).joined(separator: ", ")
@@ -164,6 +179,19 @@ struct MixFitCommand: ParsableCommand {
                 [f.name, String(format: "%.5g", f.c), String(format: "%.5g", f.k),
                  f.t.map { String(format: "%.4g", $0) }.joined(separator: " "), String(format: "%.2g", f.rmsResidual)]
             })
+        }
+        if let law = d.bimix {
+            text += "law L_i = A_i r_i^-alpha_i:\n"
+            text += DDOArguments.table(["target", "A", "alpha", "rms resid"], law.targets.map { f in
+                [f.name, String(format: "%.5g", f.a), String(format: "%.5g", f.alpha), String(format: "%.2g", f.rmsResidual)]
+            })
+        }
+        if let p = d.proposer {
+            text += String(format: "KL weight %g toward the prior ", p.klWeight)
+                + zip(fit.result.domains, p.prior).map { "\($0)=" + String(format: "%.4g", $1) }.joined(separator: ",")
+                + (p.repetition.map { String(format: ", repetition caps x%g", $0) } ?? "")
+                + (p.repetitionCapped.isEmpty ? "" : " (at the cap: " + p.repetitionCapped.joined(separator: ", ") + ")")
+                + String(format: "; KL %.4g, penalized objective %.6g\n", p.klDivergence, p.penalizedObjective)
         }
         if let reg = d.regression {
             text += String(format: "ridge regression on %d features (lambda %g): rms residual %.4g; "

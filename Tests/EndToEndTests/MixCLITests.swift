@@ -79,6 +79,55 @@ import TestSupport
         #expect(maxAbsDiff(w, Self.optimum) <= 0.05, "\(w) vs \(Self.optimum)")
     }
 
+    /// bimix: a bimix plan (no run without tokens of a domain) filled from a known power law `L_i = A_i r_i^{-α_i}`
+    /// -> `mix fit --method bimix` reaches the analytic optimum (`α_i A_i r_i^{-α_i-1}` equal, by bisection) to 1e-8.
+    @Test func bimixPlanFillFit() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let a = [2.0, 1.2, 2.6], alpha = [0.3, 0.6, 0.2]
+        let plan = try CLI.run(["mix", "plan", "--method", "bimix", "--domains", "web,code,books", "--tokens", "1.2M",
+                                "--runs", "5", "--csv"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        var lines = plan.stdout.split(separator: "\n").map(String.init)
+        lines[0] += ",val:web,val:code,val:books"
+        for i in 1..<lines.count {
+            let q = lines[i].split(separator: ",").dropFirst().map { Double($0)! }
+            lines[i] += "," + (0..<3).map { String(a[$0] * pow(q[$0] / 1.2e6, -alpha[$0])) }.joined(separator: ",")
+        }
+        let csv = dir.appendingPathComponent("losses.csv")
+        try (lines.joined(separator: "\n") + "\n").write(to: csv, atomically: true, encoding: .utf8)
+        let fit = try CLI.run(["mix", "fit", csv.path, "--method", "bimix", "--objective", "mean-loss", "--json"])
+        #expect(fit.status == 0 && fit.stderr.isEmpty, "\(fit.stderr)")
+        let r = try JSONDecoder().decode(Result.self, from: fit.stdoutData)
+        func share(_ nu: Double) -> [Double] { (0..<3).map { pow(alpha[$0] * a[$0] / nu, 1 / (alpha[$0] + 1)) } }
+        var lo = 1e-6, hi = 1e6
+        for _ in 0..<200 {
+            let mid = (lo * hi).squareRoot()
+            if share(mid).reduce(0, +) > 1 { lo = mid } else { hi = mid }
+        }
+        let w = ["web", "code", "books"].map { r.weights[$0] ?? .nan }
+        #expect(r.method == "bimix" && r.details.runs == 5)
+        #expect(maxAbsDiff(w, share(lo)) <= 1e-8, "\(w) vs \(share(lo))")
+    }
+
+    /// olmix on the committed table with the fixture's second case (available web=1M, code=50k, books=60k,
+    /// λ = 0.1, R = 4): the weights equal the scipy reference to 1e-8 and code sits at its repetition cap 1/6; the
+    /// table output names the prior and the cap.
+    @Test func olmixOnTheFixtureTable() throws {
+        let args = ["mix", "fit", Fixture.url("mixing-methods-losses.csv").path, "--method", "olmix", "--available",
+                    "web=1M,code=50k,books=60k", "--kl-weight", "0.1", "--repetition", "4"]
+        let fit = try CLI.run(args + ["--json"])
+        #expect(fit.status == 0 && fit.stderr.isEmpty, "\(fit.stderr)")
+        let r = try JSONDecoder().decode(Result.self, from: fit.stdoutData)
+        let w = ["web", "code", "books"].map { r.weights[$0] ?? .nan }
+        #expect(r.method == "olmix" && r.details.runs == 20)
+        #expect(maxAbsDiff(w, [0.6876129742168938, 1.0 / 6, 0.14572035911643952]) <= 1e-8, "\(w)")
+        let text = try CLI.run(args)
+        #expect(text.status == 0 && text.stdout.contains("objective mean-loss")
+                && text.stdout.contains("KL weight 0.1 toward the prior web=0.9009,code=0.04505,books=0.05405, "
+                                        + "repetition caps x4 (at the cap: code)"), "\(text.stdout)")
+    }
+
     /// Fixed mixtures without a table: natural from --available, capped; given from a result file.
     @Test func fixedMixturesFromTheCommandLine() throws {
         let dir = try CLI.tempDir()
@@ -108,6 +157,9 @@ import TestSupport
         let few = try file("few.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n3,1,1.8\n")
         let noVal = try file("noval.csv", "tokens:a,tokens:b\n1,3\n2,2\n")
         let nan = try file("nan.csv", "tokens:a,tokens:b,val:a\n1,3,nan\n2,2,1.9\n")
+        let zero = try file("zero.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n0,4,2.4\n3,1,1.85\n")
+        let objective = try file("obj.csv", "tokens:a,tokens:b,objective\n1,3,2.0\n2,2,1.9\n3,1,1.8\n")
+        let two = try file("two.csv", "tokens:a,tokens:b,val:a\n1,3,2.0\n2,2,1.9\n1,3,2.01\n")
         let cases: [([String], String)] = [
             (["mix", "fit", few, "--method", "lightgbm"], "Error: --method: 'lightgbm' is not one of dml, regmix"),
             (["mix", "fit", few, "--method", "dml"],
@@ -116,7 +168,7 @@ import TestSupport
             (["mix", "fit", nan, "--method", "regmix"], "Error: \(nan):2:3: column \"val:a\""),
             (["mix", "fit", few, "--method", "given"], "Error: --weights: given needs --weights or --weights-file"),
             (["mix", "fit", few, "--method", "regmix", "--huber-delta", "1"],
-             "Error: --huber-delta: applies to dml, not regmix"),
+             "Error: --huber-delta: applies to dml, olmix, not regmix"),
             (["mix", "fit", few, "--method", "uniform", "--caps", "a=1,b=1"], "Error: --caps: the caps sum to"),
             (["mix", "fit", few, "--method", "uniform", "--caps", "c=1"], "Error: --caps: no domain 'c'"),
             (["mix", "fit", "--method", "dml"], "Error: --method: dml fits a loss table: give LOSSES.csv"),
@@ -130,6 +182,21 @@ import TestSupport
             (["mix", "plan", "--method", "dml", "--domains", "a,b", "--tokens", "lots", "--runs", "5"],
              "Error: --tokens:"),
             (["mix", "fit", "/nonexistent.csv", "--method", "dml"], "Error: /nonexistent.csv"),
+            (["mix", "fit", zero, "--method", "bimix"],
+             "Error: \(zero):4: the run trains no tokens of a; bimix fits ln val:a against ln r_a and needs r_a > 0"),
+            (["mix", "fit", two, "--method", "bimix"],
+             "Error: \(two): has 2 runs at distinct mixtures; bimix needs at least 3 for its 2 parameters"),
+            (["mix", "fit", objective, "--method", "bimix"], "Error: \(objective): has an objective column; bimix"),
+            (["mix", "fit", few, "--method", "olmix"],
+             "Error: \(few): has 3 runs at distinct mixtures; olmix needs at least 4"),
+            (["mix", "fit", few, "--method", "olmix", "--kl-weight=-1"],
+             "Error: --kl-weight: '-1' is not a non-negative number"),
+            (["mix", "fit", Fixture.url("mixing-methods-losses.csv").path, "--method", "olmix", "--repetition", "2"],
+             "Error: --repetition: the repetition caps are available tokens x R / budget: give --available"),
+            (["mix", "fit", few, "--method", "dml", "--kl-weight", "0.1"],
+             "Error: --kl-weight: applies to olmix, not dml"),
+            (["mix", "plan", "--method", "bimix", "--domains", "a,b,c", "--tokens", "1M", "--runs", "2"],
+             "Error: --runs: bimix with 3 domains needs at least 3 runs, got 2"),
         ]
         for (args, prefix) in cases {
             let r = try CLI.run(args)
