@@ -24,7 +24,8 @@ enum FitOutput {
         let dropped = columns.dropped > 0 ? " (after dropping the \(columns.dropped) highest-loss)" : ""
         let runs = columns.runs.map { r in columns.finalOnly ? ", the final row of each of \(r.count) runs"
                                                              : ", \(r.count) runs" } ?? ""
-        return "\(points) points\(runs)\(dropped) from \(file): \(cols)"
+        let skipped = columns.skippedEmptyY > 0 ? " (\(columns.skippedEmptyY) rows with an empty y skipped)" : ""
+        return "\(points) points\(runs)\(dropped)\(skipped) from \(file): \(cols)"
     }
 
     static func intervalHeader(_ b: BootstrapSummary?) -> String {
