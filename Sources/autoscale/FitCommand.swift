@@ -2,6 +2,7 @@ import Base
 import ArgumentParser
 import Foundation
 import Optimization
+import Pipelines
 import ScalingLaws
 
 /// `autoscale fit FILE.csv --law power|chinchilla|isoflop ...`: fits a scaling law to a CSV log.
@@ -61,6 +62,8 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Distinct basins kept from the screen (default 4).") var screenPolish: Int?
     @Option(help: "Worker threads (0: all cores).") var threads: Int = 0
     @Option(name: .shortAndLong, help: "Also write the JSON result to this file (atomically).") var output: String?
+    @Option(help: "Also draw the rows and the fitted law on log axes into this SVG file (power, chinchilla).")
+    var plot: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
 
@@ -122,6 +125,7 @@ struct FitCommand: ParsableCommand {
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.lawTable(fit, columns: columns, file: file)
+            if let plot { try FitOutput.plot(fit, columns: columns, file: file, to: URL(fileURLWithPath: plot)) }
         }
         let line = result.serialized()
         if let out = output {
@@ -134,6 +138,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func validateOptions() throws {
+        if law == .isoflop && plot != nil { throw CLIError("--plot draws power and chinchilla fits, not --law isoflop") }
         if law == .isoflop && loss != nil { throw CLIError("--loss does not apply to --law isoflop (it fits parabolas by least squares)") }
         guard delta > 0 && delta.isFinite else { throw CLIError("--delta must be positive, got \(delta)") }
         guard bootstrap >= 0 && bootstrap != 1 else { throw CLIError("--bootstrap needs 0 or at least 2 replicates, got \(bootstrap)") }
