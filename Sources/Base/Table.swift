@@ -111,6 +111,19 @@ public struct Table: Sendable {
         lines = records.dropFirst().map(\.line)
     }
 
+    /// A table of given cells: a log read from another format (Hugging Face's `trainer_state.json`), or rows
+    /// picked from a parsed table. `lines[i]` is where row `i` starts in `source`; every row must have one cell per
+    /// column (a precondition: the callers build them so).
+    public init(source: String, columns: [String], rows: [[String]], lines: [Int]) {
+        precondition(rows.count == lines.count && rows.allSatisfy { $0.count == columns.count })
+        self.source = source; self.columns = columns; self.rows = rows; self.lines = lines
+    }
+
+    /// The rows at `indices` (in that order), with their lines.
+    public func rows(at indices: [Int]) -> Table {
+        Table(source: source, columns: columns, rows: indices.map { rows[$0] }, lines: indices.map { lines[$0] })
+    }
+
     /// The index of column `name` (exact match), or ``TableError/missingColumn(path:name:available:)``.
     public func columnIndex(_ name: String) throws -> Int {
         let key = name.trimmingCharacters(in: .whitespaces)

@@ -11,7 +11,7 @@ import Transformer
 /// resumable after a kill.
 ///
 /// The folder: `log.csv` (the training log), `result.json` (``Result``), `model/` (a Hugging Face GPT-2
-/// folder), `train.json` (``Spec``: what the run depends on), `proxy.txt` and `run.json` (the ``RunCache``
+/// folder: ``HFModelFolder``), `train.json` (``Spec``: what the run depends on), `proxy.txt` and `run.json` (the ``RunCache``
 /// fingerprint and record). The run is staged in the hidden sibling `.<name>.partial/` (locked with a
 /// ``FolderLock``: a second process into the same `--out` fails with one line) with a checkpoint every
 /// `ceil(steps / 10)` steps (the recipe's `checkpoint_interval` when set) in `checkpoints/`; the finished folder
@@ -169,7 +169,8 @@ public enum TrainRun {
                 ranks: communicator.size, threadsPerRank: BLASThreads.count)
             try Cluster.onRankZero(communicator) {
                 try? fm.removeItem(at: checkpoints)
-                try Checkpoint.save(run.model, to: partial.appendingPathComponent("model"))
+                try HFModelFolder.save(run.model, tokenizer: trainer.store.tokenizerURL,
+                                        to: partial.appendingPathComponent("model"))
                 try AtomicFile.write(prettyJSON(result), to: partial.appendingPathComponent("result.json"))
                 let cache = RunCache(folder: partial)
                 try cache.claim(fingerprint: trainer.fingerprint)

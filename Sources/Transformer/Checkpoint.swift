@@ -122,8 +122,10 @@ public enum Checkpoint {
         return (try ConfigIO.read(url), url.path)
     }
 
-    /// Saves `model` (a GPT-2 or BERT model of this module) into `directory` (created if needed).
-    public static func save(_ model: any LanguageModel, to directory: URL) throws {
+    /// Saves `model` (a GPT-2 or BERT model of this module) into `directory` (created if needed). `configFields`
+    /// are set in `config.json` over the model's own (e.g. `bos_token_id`, `eos_token_id`, `pad_token_id`: the
+    /// tokenizer knows them, this module does not).
+    public static func save(_ model: any LanguageModel, to directory: URL, configFields: [String: Any] = [:]) throws {
         let config: JSONObject
         switch model {
         case let g as GPT2LMHeadModel: config = g.config.json(base: g.configBase)
@@ -131,7 +133,7 @@ public enum Checkpoint {
         default:
             throw ModelError.io(file: directory.path, message: "only GPT2LMHeadModel and BertForMaskedLM can be saved")
         }
-        var full = config
+        var full = config.merging(configFields) { $1 }
         full["dtype"] = "float32"
         do { try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true) } catch {
             throw ModelError.io(file: directory.path, message: "cannot create directory: \(error.localizedDescription)")

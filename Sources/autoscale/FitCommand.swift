@@ -2,13 +2,14 @@ import Base
 import ArgumentParser
 import Foundation
 import Optimization
+import Pipelines
 import ScalingLaws
 
 /// `autoscale fit FILE.csv --law power|chinchilla|isoflop ...`: fits a scaling law to a CSV log.
 struct FitCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fit",
-        abstract: "Fit a scaling law (power, chinchilla, isoflop) to a CSV log.",
+        abstract: "Fit a scaling law (power, chinchilla, isoflop) to a CSV log or a trainer_state.json.",
         discussion: """
             power       L(x) = E + A x^(-alpha)              --x COL
             chinchilla  L(N, D) = E + A/N^alpha + B/D^beta   --n COL, and --d COL
@@ -20,13 +21,17 @@ struct FitCommand: ParsableCommand {
             above 2000 rows the starts are screened on a seeded subsample and
             the best basins polished on all rows (--full-search: every row).
             --run COL names runs: --final-only fits each run's last row, and
-            --bootstrap resamples whole runs. See Docs/scaling-laws.md.
+            --bootstrap resamples whole runs. FILE may be a Hugging Face
+            trainer_state.json (its log_history, e.g. --x step --y eval_loss)
+            or - (stdin); rows with an empty y cell are skipped and counted.
+            See Docs/scaling-laws.md.
             """)
 
     enum Law: String, ExpressibleByArgument, CaseIterable { case power, chinchilla, isoflop }
     enum LossName: String, ExpressibleByArgument, CaseIterable { case huber, mse }
 
-    @Argument(help: "CSV file with a header row of column names.") var file: String
+    @Argument(help: "The log: a CSV file with a header row of column names, a Hugging Face trainer_state.json, or - (stdin).")
+    var file: String
     @Option(help: "The law to fit: power, chinchilla or isoflop.") var law: Law
     @Option(name: .customLong("y"), help: "Loss column.") var yColumn = "loss"
     @Option(name: .customLong("x"), help: "Power law: the x column (e.g. compute or tokens).") var xColumn: String?
@@ -57,16 +62,22 @@ struct FitCommand: ParsableCommand {
     @Option(help: "Distinct basins kept from the screen (default 4).") var screenPolish: Int?
     @Option(help: "Worker threads (0: all cores).") var threads: Int = 0
     @Option(name: .shortAndLong, help: "Also write the JSON result to this file (atomically).") var output: String?
+    @Option(help: "Also draw the rows and the fitted law on log axes into this SVG file (power, chinchilla).")
+    var plot: String?
     @Flag(help: "Print one JSON object instead of the table.") var json = false
     @Flag(help: "No progress on stderr.") var quiet = false
 
     func run() throws {
         let started = Date()
         try validateOptions()
-        let table = try Table.read(path: file)
+        let table = try LogFile.read(path: file)
         let columns = try FitData.load(table, law: law, y: yColumn, x: xColumn, n: nColumn, d: dColumn,
                                        flops: flopsColumn, dropHighest: dropHighestLoss, run: runColumn,
                                        finalOnly: finalOnly)
+        if columns.skippedEmptyY > 0 {
+            progress("skipped \(columns.skippedEmptyY) of \(table.rows.count) rows of \(table.source) with an empty "
+                     + "\"\(yColumn)\" cell")
+        }
         let result: JSONValue
         let text: String
         switch law {
@@ -114,6 +125,7 @@ struct FitCommand: ParsableCommand {
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.lawTable(fit, columns: columns, file: file)
+            if let plot { try FitOutput.plot(fit, columns: columns, file: file, to: URL(fileURLWithPath: plot)) }
         }
         let line = result.serialized()
         if let out = output {
@@ -126,6 +138,7 @@ struct FitCommand: ParsableCommand {
     }
 
     func validateOptions() throws {
+        if law == .isoflop && plot != nil { throw CLIError("--plot draws power and chinchilla fits, not --law isoflop") }
         if law == .isoflop && loss != nil { throw CLIError("--loss does not apply to --law isoflop (it fits parabolas by least squares)") }
         guard delta > 0 && delta.isFinite else { throw CLIError("--delta must be positive, got \(delta)") }
         guard bootstrap >= 0 && bootstrap != 1 else { throw CLIError("--bootstrap needs 0 or at least 2 replicates, got \(bootstrap)") }

@@ -12,15 +12,27 @@ struct FitData {
     var flops: [Double] = []
     var names: [(String, JSONValue)] = []
     var dropped = 0
+    /// Rows skipped because their y cell was empty (a training log's steps without an evaluation).
+    var skippedEmptyY = 0
     /// The runs (`--run`), over the rows kept; `finalOnly`: one row per run, its last in the file.
     var runs: RunGroups?
     var finalOnly = false
 
+    /// Rows whose y cell is empty are skipped first (counted in ``skippedEmptyY``): `train`'s `log.csv` has a
+    /// validation cell only on evaluation steps, a trainer state's `eval_loss` only on evaluation entries. Every other
+    /// empty cell of a column the fit uses is an error naming its place; so is a y column with no value at all.
     static func load(_ table: Table, law: FitCommand.Law, y: String, x: String?, n: String?, d: String?,
                      flops: String?, dropHighest: Int, run: String? = nil,
                      finalOnly: Bool = false) throws -> FitData {
         var out = FitData()
         if finalOnly && run == nil { throw CLIError("--final-only needs --run COLUMN (the run id column)") }
+        let yIndex = try table.columnIndex(y)
+        let valued = table.rows.indices.filter { !table.rows[$0][yIndex].isEmpty }
+        out.skippedEmptyY = table.rows.count - valued.count
+        if valued.isEmpty && !table.rows.isEmpty {
+            throw CLIError("\(table.source): column \"\(table.columns[yIndex])\" is empty in all \(table.rows.count) rows")
+        }
+        let table = out.skippedEmptyY > 0 ? table.rows(at: valued) : table
         func need(_ col: String?, _ flag: String) throws -> String {
             guard let c = col else { throw CLIError("--law \(law.rawValue) needs \(flag) COLUMN") }
             return c
@@ -95,7 +107,7 @@ struct FitData {
     }
 
     var json: JSONValue {
-        var m = names + [("dropped_highest_loss", .integer(dropped))]
+        var m = names + [("skipped_empty_y", .integer(skippedEmptyY)), ("dropped_highest_loss", .integer(dropped))]
         if let r = runs { m += [("runs", .integer(r.count)), ("final_only", .bool(finalOnly))] }
         return .object(m)
     }

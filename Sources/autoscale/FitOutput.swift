@@ -1,4 +1,5 @@
 import Foundation
+import Pipelines
 import ScalingLaws
 
 /// The human-readable tables of `autoscale fit` (stdout without `--json`).
@@ -17,6 +18,38 @@ enum FitOutput {
                 "L(N, D) = \(p("E")) + \(p("A")) / N^\(p("alpha")) + \(p("B")) / D^\(p("beta"))")
     }
 
+    /// `--plot`: the power law's rows and curve against x; Chinchilla's rows against D with the law's curve at each
+    /// model size (at most 8: evenly through the sorted distinct sizes when there are more, the other sizes' rows as
+    /// grey rings). Written by ``FitPlot`` (Pipelines).
+    static func plot(_ fit: FittedLaw, columns: FitData, file: String, to url: URL) throws {
+        let p = { (name: String) in fit.parameter(name) ?? .nan }
+        let name = { (key: String) -> String in
+            if case .string(let s)? = columns.names.first(where: { $0.0 == key })?.1 { return s } else { return key }
+        }
+        var series: [FitPlot.Series]
+        let xLabel: String
+        if fit.law == "power" {
+            series = [.init(label: "L(x) = E + A x^-alpha", x: columns.x, y: columns.y,
+                            law: { p("E") + p("A") * pow($0, -p("alpha")) })]
+            xLabel = "\(name("x")) (log scale)"
+        } else {
+            let sizes = Array(Set(columns.n)).sorted()
+            let shown = sizes.count <= 8 ? sizes : (0..<8).map { sizes[Int((Double($0) * Double(sizes.count - 1) / 7).rounded())] }
+            series = shown.map { n in
+                let rows = columns.n.indices.filter { columns.n[$0] == n }
+                return .init(label: "N = " + String(format: "%.3g", n), x: rows.map { columns.d[$0] }, y: rows.map { columns.y[$0] },
+                             law: { p("E") + p("A") / pow(n, p("alpha")) + p("B") / pow($0, p("beta")) })
+            }
+            let other = columns.n.indices.filter { !shown.contains(columns.n[$0]) }
+            if !other.isEmpty {
+                series.append(.init(label: "other sizes", x: other.map { columns.d[$0] }, y: other.map { columns.y[$0] }, law: nil))
+            }
+            xLabel = (columns.flops.isEmpty ? name("d") : "D = \(name("flops")) / (6 N)") + " (log scale)"
+        }
+        try FitPlot.write(title: "\(fit.law) law fitted to \(fit.points) points of \(file)", xLabel: xLabel,
+                          yLabel: "\(name("y")) (log scale)", series: series, to: url)
+    }
+
     static func source(_ columns: FitData, file: String, points: Int) -> String {
         let cols = columns.names.map { k, v -> String in
             if case .string(let s) = v { return "\(k) = \"\(s)\"" } else { return k }
@@ -24,7 +57,8 @@ enum FitOutput {
         let dropped = columns.dropped > 0 ? " (after dropping the \(columns.dropped) highest-loss)" : ""
         let runs = columns.runs.map { r in columns.finalOnly ? ", the final row of each of \(r.count) runs"
                                                              : ", \(r.count) runs" } ?? ""
-        return "\(points) points\(runs)\(dropped) from \(file): \(cols)"
+        let skipped = columns.skippedEmptyY > 0 ? " (\(columns.skippedEmptyY) rows with an empty y skipped)" : ""
+        return "\(points) points\(runs)\(dropped)\(skipped) from \(file): \(cols)"
     }
 
     static func intervalHeader(_ b: BootstrapSummary?) -> String {

@@ -110,7 +110,7 @@ extension TrainCommand {
                     allreduceSeconds: s.steps > 0 ? run.communicationSeconds / Double(s.steps) : 0,
                     ranks: comm.size, threadsPerRank: BLASThreads.count)
                 let st = try stage(i)
-                try Checkpoint.save(run.model, to: st.url("model"))
+                try HFModelFolder.save(run.model, tokenizer: trainer.store.tokenizerURL, to: st.url("model"))
                 try st.write(prettyJSON(result), to: "result.json")
                 try st.commit()
                 stages.byBranch[i] = nil
