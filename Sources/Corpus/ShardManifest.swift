@@ -48,6 +48,8 @@ public struct ShardManifest: Codable, Equatable, Sendable {
 public struct TokenStore: Sendable {
     public let root: URL
     public let manifest: ShardManifest
+    /// The tokenizer file the shards were written with (checked against the manifest's hash).
+    public let tokenizerURL: URL
     /// The shard files whose ids were checked against the vocabulary (a full pass over a file: once per store, not
     /// at every run that opens the shard).
     private let checked = CheckedFiles()
@@ -73,6 +75,7 @@ public struct TokenStore: Sendable {
                 + "not the manifest's \(manifest.tokenizer.sha256): the shards were written with another tokenizer; "
                 + "rerun corpus tokenize")
         }
+        tokenizerURL = url
     }
 
     /// A domain's shard, checked against the manifest: its token count, and every id below the tokenizer's
