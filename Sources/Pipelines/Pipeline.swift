@@ -10,7 +10,7 @@ import Training
 /// training at the target with three mixtures (uniform, the largest small budget's DDO weights reused, the
 /// AutoScale weights) over several seeds.
 ///
-/// The runs are trained by our GPT-2 proxy (`proxy:`) or by the user's command (`trainer:`, a
+/// The runs are trained by our GPT-2 or BERT proxy (`proxy:`) or by the user's command (`trainer:`, a
 /// ``CommandTrainer``): both are ``RunTrainer``s, planned, cached and spread over ranks the same way.
 ///
 /// Folder layout (`config.output`): `ddo-<budget>/` (each a ``DDOExperiment`` folder: cached runs,
@@ -66,7 +66,7 @@ public final class Pipeline {
             guard config.caps == nil else {
                 throw fail("caps", "give caps or a corpus (whose manifest gives the caps), not both")
             }
-            let t = config.proxy.map { $0.settings.context - 1 } ?? 1, epochs = config.proxy?.settings.maxEpochs ?? 4
+            let t = config.proxy.map(\.sequenceTokens) ?? 1, epochs = config.proxy?.settings.maxEpochs ?? 4
             for d in domains {
                 let train = try store.manifest.domain(d).train.tokens
                 caps[d] = Double(max(0, (train - 1) / t) * t * epochs)
@@ -283,7 +283,7 @@ public final class Pipeline {
     func validationTrainer(seed: UInt64, evaluations: Int) throws -> any RunTrainer {
         guard config.trainer == nil else { return try runTrainer(seed: seed) }
         return try proxyTrainer(seed: seed) { proxy in
-            let steps = config.target / max(1, (proxy.settings.context - 1) * proxy.settings.batchSize)
+            let steps = config.target / max(1, proxy.sequenceTokens * proxy.settings.batchSize)
             proxy.recipe.evaluationInterval = max(1, steps / evaluations)
         }
     }

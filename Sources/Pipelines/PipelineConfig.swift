@@ -25,7 +25,7 @@ import Yams
 ///       seeds: [1, 2]
 ///       evaluations: 10                      # validation points per run (the loss curves); default 10
 ///
-/// Exactly one of `proxy` (our GPT-2 proxy, trained on `corpus`) and `trainer` (a user's command) trains the
+/// Exactly one of `proxy` (our GPT-2 or BERT proxy, trained on `corpus`) and `trainer` (a user's command) trains the
 /// runs. With a trainer `corpus` is optional: when given, it only supplies the caps (its manifest's training
 /// tokens x 4 epochs) and checks the domains; without it, `caps` gives them, or there are none.
 /// Relative paths are relative to the working directory. Unknown keys are errors.

@@ -17,14 +17,14 @@ import Transformer
 extension ProxyTrainer {
     /// Sequences of a budget split by `weights` (see the extension's documentation).
     public func sequences(weights: [Double], budget: Int) throws -> Int {
-        let t = config.settings.context - 1
+        let t = config.sequenceTokens
         return try MixtureBudget(domains: domains, weights: weights, total: budget).sequences(predictedPerSequence: t).reduce(0, +)
     }
 
     func _sampler(weights: [Double], sequences: Int) throws -> MixtureSampler {
         let s = config.settings
         return try MixtureSampler(domains: zip(domains, weights).map { d, w in (d, try store.shard(d, split: .train), w) },
-                                  sequences: sequences, sequenceLength: s.context - 1, seed: config.seed,
+                                  sequences: sequences, sequenceLength: config.sequenceTokens, seed: config.seed,
                                   maxEpochs: s.maxEpochs ?? 4)
     }
 
@@ -39,10 +39,9 @@ extension ProxyTrainer {
     }
 
     func _trainer(weights: [Double], sequences: Int, schedule: Schedule, training: TrainingConfig,
-                  optimizer: OptimizerConfig) throws -> (Trainer, GPT2LMHeadModel) {
-        let model = try GPT2LMHeadModel(config: modelConfig, seed: config.seed)
-        let trainer = try Trainer(model: model, data: MixtureBatchSource(sampler: try _sampler(weights: weights, sequences: sequences),
-                                                                         batchSize: config.settings.batchSize),
+                  optimizer: OptimizerConfig) throws -> (Trainer, any LanguageModel) {
+        let model = try makeModel()
+        let trainer = try Trainer(model: model, data: try trainingSource(try _sampler(weights: weights, sequences: sequences)),
                                   optimizer: optimizer, schedule: schedule, config: training, evaluationSets: evaluationSets)
         trainer.progress = progress
         return (trainer, model)
@@ -130,7 +129,7 @@ extension ProxyTrainer {
         let runner = CooldownBranchRun(plan: plan, directory: directory)
         runner.communicator = communicator
         runner.trunkLog = trunkLog
-        var models: [Int: GPT2LMHeadModel] = [:]
+        var models: [Int: any LanguageModel] = [:]
         let longest = plan.branches.last!.steps
         let outcome = try runner.run(training: training, makeTrainer: { role, schedule, loop in
             // The trunk's stream is the longest run's (a prefix-stable stream, so it draws the same batches): sized to

@@ -6,20 +6,38 @@ import Foundation
 import Training
 import Transformer
 
-/// The proxy model of `autoscale ddo run`: a GPT-2 shape plus the data settings, and a ``TrainingRecipe``
+/// The proxy model of `autoscale ddo run`: a GPT-2 or BERT shape plus the data settings, and a ``TrainingRecipe``
 /// for the optimizer and schedule (its `steps` is set per run from the run's token total).
 ///
 /// File form (YAML, see `Docs/examples/proxy-tiny.yaml`): the keys `model`, `context`, `batch_size`,
 /// `eval_tokens`, `max_epochs` are the proxy's; every other key is a ``TrainingRecipe`` key except `steps`.
 public struct ProxyConfig: Sendable, Equatable {
-    public struct Model: Decodable, Sendable, Equatable {
-        /// Only `gpt2`.
+    public struct Model: Decodable, Sendable, Equatable, CustomDebugStringConvertible {
+        /// `gpt2` (`GPT2LMHeadModel`) or `bert` (`BertForMaskedLM`, trained on masked-LM batches).
         public var arch: String
         public var nLayer: Int, nEmbd: Int, nHead: Int
         public var nInner: Int?
+        /// The model's position table (`n_positions`, BERT's `max_position_embeddings`); default: `context`.
+        public var maxPositions: Int?
         /// The allowed keys (the YAML loader rejects others).
-        public static let keys = ["arch", "n_layer", "n_embd", "n_head", "n_inner"]
-        enum CodingKeys: String, CodingKey { case arch, nLayer = "n_layer", nEmbd = "n_embd", nHead = "n_head", nInner = "n_inner" }
+        public static let keys = ["arch", "n_layer", "n_embd", "n_head", "n_inner", "max_positions"]
+        enum CodingKeys: String, CodingKey {
+            case arch, nLayer = "n_layer", nEmbd = "n_embd", nHead = "n_head", nInner = "n_inner"
+            case maxPositions = "max_positions"
+        }
+
+        public init(arch: String, nLayer: Int, nEmbd: Int, nHead: Int, nInner: Int? = nil, maxPositions: Int? = nil) {
+            self.arch = arch; self.nLayer = nLayer; self.nEmbd = nEmbd; self.nHead = nHead; self.nInner = nInner
+            self.maxPositions = maxPositions
+        }
+
+        /// The form the run-cache fingerprints were made with before `max_positions` existed (it is added only
+        /// when set), so a GPT-2 proxy's cached runs stay valid.
+        public var debugDescription: String {
+            "\(String(reflecting: Self.self))(arch: \(String(reflecting: arch)), nLayer: \(nLayer), nEmbd: \(nEmbd), "
+                + "nHead: \(nHead), nInner: \(String(describing: nInner))"
+                + (maxPositions.map { ", maxPositions: \($0)" } ?? "") + ")"
+        }
     }
 
     /// The proxy keys of the file.
@@ -54,8 +72,28 @@ public struct ProxyConfig: Sendable, Equatable {
     public init(settings: Settings, recipe: TrainingRecipe, source: String = "proxy config") throws {
         func bad(_ f: String, _ r: String) -> FieldError { FieldError(f, r) }
         let s = settings
-        guard s.model.arch == "gpt2" else { throw bad("model.arch", "'\(s.model.arch)' is not supported (only gpt2)") }
-        guard s.context >= 2 else { throw bad("context", "must be >= 2, got \(s.context)") }
+        guard ["gpt2", "bert"].contains(s.model.arch) else {
+            throw bad("model.arch", "'\(s.model.arch)' is not supported (gpt2 or bert)")
+        }
+        let minContext = s.model.arch == "bert" ? 3 : 2
+        guard s.context >= minContext else {
+            throw bad("context", "must be >= \(minContext), got \(s.context)"
+                      + (minContext == 3 ? " (a BERT window is [CLS], at least one token, [SEP])" : ""))
+        }
+        for (v, k) in [(s.model.nLayer, "n_layer"), (s.model.nEmbd, "n_embd"), (s.model.nHead, "n_head")] where v < 1 {
+            throw bad("model.\(k)", "must be >= 1, got \(v)")
+        }
+        if let i = s.model.nInner, i < 1 { throw bad("model.n_inner", "must be >= 1, got \(i)") }
+        guard s.model.nEmbd % s.model.nHead == 0 else {
+            throw bad("model.n_embd", "\(s.model.nEmbd) is not a multiple of model.n_head (\(s.model.nHead))")
+        }
+        if let p = s.model.maxPositions {
+            guard p >= 1 else { throw bad("model.max_positions", "must be >= 1, got \(p)") }
+            guard s.context <= p else {
+                throw bad("context", "\(s.context) is above model.max_positions (\(p)): the model has no position "
+                          + "embedding past \(p); lower context or raise max_positions")
+            }
+        }
         guard s.batchSize >= 1 else { throw bad("batch_size", "must be >= 1, got \(s.batchSize)") }
         guard s.evalTokens >= 1 else { throw bad("eval_tokens", "must be >= 1, got \(s.evalTokens)") }
         if let e = s.maxEpochs, e < 1 { throw bad("max_epochs", "must be >= 1, got \(e)") }
@@ -66,10 +104,17 @@ public struct ProxyConfig: Sendable, Equatable {
         var probe = recipe
         probe.steps = 1 << 30
         _ = try probe.make()
-        _ = try modelConfig(vocabSize: 1)
+        if s.model.arch == "gpt2" { _ = try modelConfig(vocabSize: 1) } else { _ = try bertConfig(vocabSize: 1, padTokenID: 0) }
     }
 
     public var seed: UInt64 { recipe.seed ?? 0 }
+
+    /// Whether the proxy is a BERT masked LM (`model.arch: bert`).
+    public var isBert: Bool { settings.model.arch == "bert" }
+
+    /// Corpus tokens per training or validation sequence, the tokens a sequence counts in a budget: `T - 1` for
+    /// GPT-2 (`T` inputs, `T - 1` next-token targets), `T - 2` for BERT (`[CLS]`, `T - 2` text tokens, `[SEP]`).
+    public var sequenceTokens: Int { settings.context - (isBert ? 2 : 1) }
 
     /// `error`, or, when it is a ``FieldError`` on one of this config's keys, the same message located in
     /// the config's file (`file: max_epochs: ...`): the value came from there, not from an option.
@@ -81,8 +126,19 @@ public struct ProxyConfig: Sendable, Equatable {
     /// The GPT-2 shape for a vocabulary (dropout 0: the proxy runs are deterministic).
     public func modelConfig(vocabSize: Int) throws -> GPT2Config {
         let m = settings.model
-        let c = GPT2Config(vocabSize: vocabSize, nPositions: settings.context, nEmbd: m.nEmbd, nLayer: m.nLayer,
-                           nHead: m.nHead, nInner: m.nInner)
+        let c = GPT2Config(vocabSize: vocabSize, nPositions: m.maxPositions ?? settings.context, nEmbd: m.nEmbd,
+                           nLayer: m.nLayer, nHead: m.nHead, nInner: m.nInner)
+        try c.validate(file: "model")
+        return c
+    }
+
+    /// The BERT shape for a vocabulary and its `[PAD]` id (`BertConfig` defaults otherwise: gelu, two token types,
+    /// LayerNorm eps 1e-12; dropout 0: the proxy runs are deterministic).
+    public func bertConfig(vocabSize: Int, padTokenID: Int) throws -> BertConfig {
+        let m = settings.model
+        let c = BertConfig(vocabSize: vocabSize, hiddenSize: m.nEmbd, numHiddenLayers: m.nLayer, numAttentionHeads: m.nHead,
+                           intermediateSize: m.nInner, maxPositionEmbeddings: m.maxPositions ?? settings.context,
+                           padTokenID: padTokenID)
         try c.validate(file: "model")
         return c
     }
@@ -122,19 +178,30 @@ public final class MixtureBatchSource: TrainingBatchSource {
     }
 }
 
-/// Trains one GPT-2 proxy per DDO run, every run from the same seed (same initial weights, same sampler
-/// seed), and returns the mean validation loss (nats per predicted token) of every domain.
+/// Trains one proxy (GPT-2, or a BERT masked LM) per DDO run, every run from the same seed (same initial weights,
+/// same sampler seed), and returns the mean validation loss (nats per predicted token) of every domain.
 ///
-/// A run with quantities `N_d` draws `round(N_d / (T-1))` sequences of domain `d` (``MixtureSampler``,
-/// `T - 1` predicted tokens each) and trains `floor(sequences / B)` steps of `B` sequences (at most `B - 1`
-/// sequences at the end of the stream are not trained on), with the recipe's schedule built for that step
-/// count. Validation: the first `ceil(eval_tokens / (T-1))` windows of each domain's validation split
-/// (``ValidationReader``), the same for every run.
+/// A run with quantities `N_d` draws `round(N_d / u)` sequences of domain `d` (``MixtureSampler``, `u` =
+/// ``ProxyConfig/sequenceTokens`` corpus tokens each: `T - 1` for GPT-2, `T - 2` for BERT) and trains
+/// `floor(sequences / B)` steps of `B` sequences (at most `B - 1` sequences at the end of the stream are not trained
+/// on), with the recipe's schedule built for that step count. Validation: the first `ceil(eval_tokens / u)` windows
+/// of each domain's validation split (``ValidationReader``), the same for every run.
+///
+/// BERT (`model.arch: bert`): every sequence is `[CLS]` + its `T - 2` tokens + `[SEP]`, token type 0, attention
+/// mask 1 (``BertWindowSource``), masked afresh at every step by ``MaskedLMBatchSource`` with the trainer's
+/// generator (15% of the non-special tokens; 80% `[MASK]`, 10% random, 10% kept; labels -100 elsewhere), so a
+/// seed gives the same masks on every machine and a resumed run masks as the uninterrupted one. The validation
+/// windows are masked once, by a generator seeded with the domain's name
+/// (``BertSpecialTokens/validationMasks(_:domain:vocabSize:)``): every run evaluates the same positions, and the
+/// loss is the mean cross-entropy over the masked tokens.
 public final class ProxyTrainer {
     public let config: ProxyConfig
     public let store: TokenStore
     public let domains: [String]
-    public let modelConfig: GPT2Config
+    /// The GPT-2 shape (`model.arch: gpt2`).
+    public let modelConfig: GPT2Config?
+    /// The BERT shape and the tokenizer's special tokens (`model.arch: bert`).
+    public let bert: (config: BertConfig, tokens: BertSpecialTokens)?
     public let evaluationSets: [EvaluationSet]
     /// Training progress (steps, evaluations) and sampler warnings.
     public var progress: TrainingProgress
@@ -144,23 +211,53 @@ public final class ProxyTrainer {
         self.store = store
         self.domains = domains
         self.progress = progress
-        modelConfig = try config.modelConfig(vocabSize: store.manifest.tokenizer.vocabSize)
-        let t = config.settings.context - 1, b = config.settings.batchSize
+        let vocab = store.manifest.tokenizer.vocabSize
+        if config.isBert {
+            let tokens = try BertSpecialTokens(store: store)
+            bert = (try config.bertConfig(vocabSize: vocab, padTokenID: Int(tokens.pad)), tokens)
+            modelConfig = nil
+        } else {
+            modelConfig = try config.modelConfig(vocabSize: vocab)
+            bert = nil
+        }
+        let t = config.sequenceTokens, b = config.settings.batchSize, bertSetup = self.bert
         evaluationSets = try domains.map { d in
             let reader = try ValidationReader(shard: try store.shard(d, split: .val), sequenceLength: t,
                                               maxSequences: (config.settings.evalTokens + t - 1) / t)
-            let batches = stride(from: 0, to: reader.count, by: b).map { start -> TokenBatch in
+            var batches = stride(from: 0, to: reader.count, by: b).map { start -> TokenBatch in
                 let n = min(b, reader.count - start)
                 return TokenBatch(batchSize: n, sequenceLength: t + 1,
                                   inputIDs: (start..<(start + n)).flatMap { reader.sequence(at: $0) })
+            }
+            if let bert = bertSetup {
+                let windows = try BertWindowSource(windows: ArrayBatchSource(batches), tokens: bert.tokens,
+                                                   context: config.settings.context)
+                var unused = TrainingRNG(seed: 0)
+                batches = try bert.tokens.validationMasks(batches.map { _ in try windows.nextBatch(using: &unused) },
+                                                          domain: d, vocabSize: vocab)
             }
             return EvaluationSet(name: d, source: try ArrayBatchSource(batches))
         }
     }
 
+    /// A freshly initialized proxy model (the config's seed).
+    func makeModel() throws -> any LanguageModel {
+        if let bert { return try BertForMaskedLM(config: bert.config, seed: config.seed) }
+        return try GPT2LMHeadModel(config: modelConfig!, seed: config.seed)
+    }
+
+    /// The training batches of a sampler's stream: ``MixtureBatchSource``, for BERT wrapped into `[CLS] ... [SEP]`
+    /// inputs and masked (see the type's documentation).
+    func trainingSource(_ sampler: MixtureSampler) throws -> any TrainingBatchSource {
+        let windows = MixtureBatchSource(sampler: sampler, batchSize: config.settings.batchSize)
+        guard let bert else { return windows }
+        return MaskedLMBatchSource(tokens: BertWindowSource(windows: windows, tokens: bert.tokens, context: config.settings.context),
+                                   masking: try bert.tokens.masking(vocabSize: bert.config.vocabSize))
+    }
+
     /// A one-line identity of everything a run's losses depend on besides its token quantities.
     public var fingerprint: String {
-        "proxy \(config.settings) \(config.recipe) vocab \(modelConfig.vocabSize) tokenizer \(store.manifest.tokenizer.sha256) "
+        "proxy \(config.settings) \(config.recipe) vocab \(store.manifest.tokenizer.vocabSize) tokenizer \(store.manifest.tokenizer.sha256) "
             + "domains \(store.manifest.domains.filter { domains.contains($0.name) })"
     }
 
@@ -177,7 +274,8 @@ public final class ProxyTrainer {
         /// Final validation loss per domain (nats per predicted token).
         public var losses: [String: Double]
         /// The trained model.
-        public var model: GPT2LMHeadModel
+        /// The trained model (`GPT2LMHeadModel` or `BertForMaskedLM`).
+        public var model: any LanguageModel
         public var summary: TrainingSummary
         /// Seconds in the data-parallel collectives (0 in one process).
         public var communicationSeconds: Double
@@ -202,7 +300,7 @@ public final class ProxyTrainer {
         let sampler: MixtureSampler
         do {
             sampler = try MixtureSampler(domains: zip(domains, tokens).map { d, n in (d, try store.shard(d, split: .train), n) },
-                                         sequenceLength: s.context - 1, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
+                                         sequenceLength: config.sequenceTokens, seed: config.seed, maxEpochs: s.maxEpochs ?? 4)
         } catch let e as CorpusError {
             guard case .tooManyEpochs = e else { throw e }
             throw FieldError("max_epochs", "\(e) (raise max_epochs or train fewer tokens of that domain)")
@@ -216,8 +314,8 @@ public final class ProxyTrainer {
         var recipe = config.recipe
         recipe.steps = steps
         let (optimizer, schedule, training) = try recipe.make()
-        let model = try GPT2LMHeadModel(config: modelConfig, seed: config.seed)
-        let trainer = try Trainer(model: model, data: MixtureBatchSource(sampler: sampler, batchSize: s.batchSize),
+        let model = try makeModel()
+        let trainer = try Trainer(model: model, data: try trainingSource(sampler),
                                   optimizer: optimizer, schedule: schedule, config: training, evaluationSets: evaluationSets)
         trainer.progress = progress
         trainer.communicator = communicator

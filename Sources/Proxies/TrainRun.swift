@@ -10,8 +10,8 @@ import Transformer
 /// `autoscale train`: one proxy trained on a mixture, into an output folder written whole or not at all, and
 /// resumable after a kill.
 ///
-/// The folder: `log.csv` (the training log), `result.json` (``Result``), `model/` (a Hugging Face GPT-2
-/// folder: ``HFModelFolder``), `train.json` (``Spec``: what the run depends on), `proxy.txt` and `run.json` (the ``RunCache``
+/// The folder: `log.csv` (the training log), `result.json` (``Result``), `model/` (a Hugging Face GPT-2 or
+/// `BertForMaskedLM` folder: ``HFModelFolder``), `train.json` (``Spec``: what the run depends on), `proxy.txt` and `run.json` (the ``RunCache``
 /// fingerprint and record). The run is staged in the hidden sibling `.<name>.partial/` (locked with a
 /// ``FolderLock``: a second process into the same `--out` fails with one line) with a checkpoint every
 /// `ceil(steps / 10)` steps (the recipe's `checkpoint_interval` when set) in `checkpoints/`; the finished folder
@@ -29,7 +29,8 @@ public enum TrainRun {
         /// Requested tokens per domain: the budget split by largest remainder.
         public var tokens: [String: Int]
         public var steps: Int
-        /// Predicted tokens trained: steps x batch_size x (context - 1).
+        /// Predicted tokens trained: steps x batch_size x (context - 1) for GPT-2; BERT's masked positions (about 15%
+        /// of the steps x batch_size x (context - 2) text tokens).
         public var trainedTokens: Int
         public var valLoss: [String: Double]
         public var tokensPerSecond: Double

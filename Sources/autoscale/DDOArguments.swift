@@ -10,22 +10,24 @@ import Transformer
 /// (`Error: --budget: ...`) rather than ArgumentParser's usage block.
 enum DDOArguments {
     /// Refuses a proxy whose training cannot fit in this machine's memory (``MemoryEstimate``: parameters, AdamW
-    /// state and the activations of one batch), naming the config, before any model is allocated.
+    /// state and the activations of one batch), naming the config, before any model is allocated. GPT-2 only: there
+    /// is no estimate of BERT's arena (a BERT proxy that does not fit fails when its model is allocated).
     static func checkMemory(_ proxy: ProxyConfig, vocabSize: Int) throws {
+        guard !proxy.isBert else { return }
         let model = try proxy.modelConfig(vocabSize: vocabSize)
         try MemoryEstimate.gpt2Training(model, batch: proxy.settings.batchSize, sequence: proxy.settings.context,
                                         workers: BLASThreads.count).check(proxy.source)
     }
 
     /// Warnings for `eval_tokens` above a domain's validation split (the run evaluates on what the split holds:
-    /// whole windows of `context - 1` predicted tokens).
+    /// whole windows of ``ProxyConfig/sequenceTokens`` tokens: `context - 1` predicted, BERT's `context - 2`).
     static func evalTokenWarnings(_ proxy: ProxyConfig, store: TokenStore, domains: [String]) throws -> [String] {
-        let t = proxy.settings.context - 1, asked = proxy.settings.evalTokens
+        let t = proxy.sequenceTokens, asked = proxy.settings.evalTokens
         return try domains.compactMap { d in
             let reader = try ValidationReader(shard: try store.shard(d, split: .val), sequenceLength: t)
             let held = reader.count * t
             return held < asked ? "warning: \(proxy.source): eval_tokens \(asked) is more than the validation split "
-                + "of \(d) holds (\(held) predicted tokens in \(reader.count) windows of \(t)); "
+                + "of \(d) holds (\(held) \(proxy.isBert ? "tokens" : "predicted tokens") in \(reader.count) windows of \(t)); "
                 + "evaluating on \(held)" : nil
         }
     }

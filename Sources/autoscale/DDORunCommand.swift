@@ -7,7 +7,7 @@ import Proxies
 import Foundation
 import Training
 
-/// `autoscale ddo run`: plans a DDO at one budget, trains a GPT-2 proxy per run on the corpus (cached in
+/// `autoscale ddo run`: plans a DDO at one budget, trains a GPT-2 or BERT proxy per run on the corpus (cached in
 /// OUT/runs, resumable), and writes OUT/losses.csv and OUT/result.json.
 struct DDORunCommand: RankedCommand {
     static let configuration = CommandConfiguration(

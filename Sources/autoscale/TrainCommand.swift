@@ -9,7 +9,7 @@ import LinearAlgebra
 import Training
 import Transformer
 
-/// `autoscale train`: trains one GPT-2 proxy on a mixture of the corpus's domains, data-parallel under
+/// `autoscale train`: trains one GPT-2 or BERT proxy on a mixture of the corpus's domains, data-parallel under
 /// `mpirun -np K` (each rank takes 1/K of every global batch; one gradient allreduce per step).
 struct TrainCommand: RankedCommand {
     static let configuration = CommandConfiguration(
@@ -22,7 +22,8 @@ struct TrainCommand: RankedCommand {
             every mixed domain's validation split. Under mpirun -np K the batch size must be a multiple of K; \
             the loss curve equals the one-process run to float tolerance. OUT/log.csv is the training log, \
             OUT/result.json the final validation losses and timings, OUT/model/ the weights as a Hugging Face \
-            GPT-2 directory. See Docs/cluster.md.
+            GPT-2 or BertForMaskedLM directory (model.arch: bert needs a tokenizer with [PAD] [CLS] [SEP] [MASK]). \
+            See Docs/cluster.md.
             """)
 
     @Option(help: "Token folder, or a corpus folder with tokens/ inside.") var corpus: String
