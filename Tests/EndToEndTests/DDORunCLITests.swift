@@ -77,7 +77,7 @@ struct DDORunCLITests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let cases: [(String, String)] = [
             ("model: {arch: gpt2, n_layer: 1, n_embd: 16, n_head: 2}\ncontext: 16\nbatch_size: 2\neval_tokens: 64\nsteps: 5\nschedule: {kind: constant, peak_lr: 1.0e-3}\n", "steps: not allowed"),
-            ("model: {arch: bert, n_layer: 1, n_embd: 16, n_head: 2}\ncontext: 16\nbatch_size: 2\neval_tokens: 64\nschedule: {kind: constant, peak_lr: 1.0e-3}\n", "model.arch"),
+            ("model: {arch: t5, n_layer: 1, n_embd: 16, n_head: 2}\ncontext: 16\nbatch_size: 2\neval_tokens: 64\nschedule: {kind: constant, peak_lr: 1.0e-3}\n", "model.arch"),
             ("model: {arch: gpt2, n_layer: 1, n_embd: 16, n_head: 2, layers: 3}\ncontext: 16\nbatch_size: 2\neval_tokens: 64\nschedule: {kind: constant, peak_lr: 1.0e-3}\n", "model.layers: unknown key"),
             ("model: {arch: gpt2, n_layer: 1, n_embd: 16, n_head: 2}\ncontext: 16\nbatch_size: 2\neval_tokens: 64\nschedule: {kind: constant, peak_lr: 1.0e-3}\nlearning_rate: 3\n", "learning_rate"),
         ]
