@@ -54,6 +54,13 @@ public struct BertSpecialTokens: Sendable, Equatable {
         return TokenBatch(batchSize: windows.count, sequenceLength: t, inputIDs: ids, labels: nil, attentionMask: attention,
                           tokenTypeIDs: [Int32](repeating: 0, count: ids.count))
     }
+
+    /// ``batch(_:context:)`` of the rows of a token batch (``MixtureBatchSource``'s or a validation reader's: rows of
+    /// `T - 1` tokens, of which the first `T - 2` are kept).
+    public func batch(rowsOf raw: TokenBatch, context t: Int) -> TokenBatch {
+        let l = raw.sequenceLength
+        return batch((0..<raw.batchSize).map { Array(raw.inputIDs[($0 * l)..<($0 * l + l)]) }, context: t)
+    }
 }
 
 /// BERT inputs from the sequences of a token source (``MixtureBatchSource``: rows of `T - 1` tokens, of which the
@@ -70,8 +77,7 @@ public final class BertWindowSource: TrainingBatchSource {
     }
 
     public func nextBatch(using rng: inout TrainingRNG) throws -> TokenBatch {
-        let raw = try windows.nextBatch(using: &rng), l = raw.sequenceLength
-        return tokens.batch((0..<raw.batchSize).map { Array(raw.inputIDs[($0 * l)..<($0 * l + l)]) }, context: context)
+        tokens.batch(rowsOf: try windows.nextBatch(using: &rng), context: context)
     }
 
     public func checkpointState() throws -> Data { try windows.checkpointState() }

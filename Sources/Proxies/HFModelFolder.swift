@@ -21,14 +21,18 @@ import Transformer
 ///
 /// Role tokens: GPT-2 uses `<|endoftext|>` (the document separator of the shards) as `bos`, `eos`, `unk` and
 /// `pad` token, and `config.json` gets its id as `bos_token_id`, `eos_token_id` and `pad_token_id`; BERT uses
-/// `[CLS]` (cls), `[SEP]` (sep), `[PAD]` (pad, also `pad_token_id` in `config.json`), `[MASK]` (mask) and `[UNK]`
-/// (unk). A tokenizer without one of them, or with more ids than the model's vocabulary, is refused with one line
+/// `[CLS]` (cls), `[SEP]` (sep), `[PAD]` (pad, also `pad_token_id` in `config.json`), `[MASK]` (mask) and, when
+/// the tokenizer has it, `[UNK]` (unk: a byte-level BPE never needs one, and `tokenizer train --bert` adds only the
+/// other four). A tokenizer without one of the required ones, or with more ids than the model's vocabulary, is refused with one line
 /// naming the tokenizer file before anything is written. Every file is written atomically (temporary file and
 /// rename); the callers stage the whole folder and rename it into place.
 public enum HFModelFolder {
     /// Which special tokens a folder declares.
     public enum Kind: String, Sendable {
         case gpt2, bert
+
+        /// Roles declared only when the tokenizer has their token.
+        public var optionalRoles: Set<String> { self == .bert ? ["unk_token"] : [] }
 
         /// The (role, content) pairs in the order `special_tokens_map.json` lists them.
         public var roles: [(role: String, content: String)] {
@@ -45,19 +49,22 @@ public enum HFModelFolder {
     /// The ids of a tokenizer's role tokens.
     public struct SpecialTokens: Sendable, Equatable {
         public var kind: Kind
-        /// Role (`bos_token`, `pad_token`, ...) -> token id.
+        /// Role (`bos_token`, `pad_token`, ...) -> token id, for the roles the tokenizer has.
         public var ids: [String: Int]
         /// Every special token of the tokenizer: id -> content.
         public var all: [Int: String]
     }
 
-    /// The role tokens of `model` (read from `file`, named in errors) for a `kind` folder; throws when one is missing.
+    /// The role tokens of `model` (read from `file`, named in errors) for a `kind` folder; throws when a required
+    /// one is missing.
     public static func specialTokens(_ kind: Kind, of model: BPEModel, file: String) throws -> SpecialTokens {
         var ids: [String: Int] = [:]
         for (role, content) in kind.roles {
             guard let id = model.specialId(content) else {
+                if kind.optionalRoles.contains(role) { continue }
+                let required = kind.roles.filter { !kind.optionalRoles.contains($0.role) }.map(\.content)
                 throw CorpusError.badFormat(path: file, detail: "has no special token \(content) (a \(kind.rawValue) model "
-                    + "folder needs " + Set(kind.roles.map(\.content)).sorted().joined(separator: ", ") + ")")
+                    + "folder needs " + Set(required).sorted().joined(separator: ", ") + ")")
             }
             ids[role] = Int(id)
         }
@@ -102,7 +109,8 @@ public enum HFModelFolder {
     public static func writeTokenizerFiles(_ tokenizerBytes: Data, specials: SpecialTokens, contextLength: Int,
                                            to directory: URL) throws {
         try AtomicFile.write(tokenizerBytes, to: directory.appendingPathComponent(tokenizerFile))
-        let roles = Dictionary(uniqueKeysWithValues: specials.kind.roles.map { ($0.role, $0.content) })
+        let roles = Dictionary(uniqueKeysWithValues: specials.kind.roles.filter { specials.ids[$0.role] != nil }
+            .map { ($0.role, $0.content) })
         let config = TokenizerConfig(
             roles: roles,
             addedTokensDecoder: Dictionary(uniqueKeysWithValues: specials.all.map { (String($0.key), AddedToken(content: $0.value)) }),

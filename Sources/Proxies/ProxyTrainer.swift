@@ -230,11 +230,8 @@ public final class ProxyTrainer {
                                   inputIDs: (start..<(start + n)).flatMap { reader.sequence(at: $0) })
             }
             if let bert = bertSetup {
-                let windows = try BertWindowSource(windows: ArrayBatchSource(batches), tokens: bert.tokens,
-                                                   context: config.settings.context)
-                var unused = TrainingRNG(seed: 0)
-                batches = try bert.tokens.validationMasks(batches.map { _ in try windows.nextBatch(using: &unused) },
-                                                          domain: d, vocabSize: vocab)
+                batches = try bert.tokens.validationMasks(
+                    batches.map { bert.tokens.batch(rowsOf: $0, context: config.settings.context) }, domain: d, vocabSize: vocab)
             }
             return EvaluationSet(name: d, source: try ArrayBatchSource(batches))
         }
@@ -273,7 +270,6 @@ public final class ProxyTrainer {
     public struct Run {
         /// Final validation loss per domain (nats per predicted token).
         public var losses: [String: Double]
-        /// The trained model.
         /// The trained model (`GPT2LMHeadModel` or `BertForMaskedLM`).
         public var model: any LanguageModel
         public var summary: TrainingSummary

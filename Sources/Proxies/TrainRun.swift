@@ -242,7 +242,6 @@ public enum TrainRun {
         try AtomicFile.write(prettyJSON(spec), to: specURL)
     }
 
-
     /// Moves the finished `partial` into place (replacing an empty `out`), then drops the lock.
     static func commit(_ partial: URL, to out: URL, lock: FolderLock) throws {
         let fm = FileManager.default

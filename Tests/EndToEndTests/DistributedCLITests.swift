@@ -10,11 +10,12 @@ struct DistributedCLITests {
 
     static let proxyConfig = Fixture.root.deletingLastPathComponent().appendingPathComponent("Docs/examples/proxy-tiny.yaml").path
 
-    /// A tiny synthetic corpus (as DDORunCLITests builds it): 5 domains, a 300-token BPE, token shards.
-    static func corpus(in dir: URL) throws -> String {
+    /// A tiny synthetic corpus (as DDORunCLITests builds it): 5 domains, a 300-token BPE (with `bert`: `tokenizer train
+    /// --bert`, the BERT special tokens), token shards.
+    static func corpus(in dir: URL, bert: Bool = false) throws -> String {
         let corpus = dir.appendingPathComponent("corpus").path, tok = dir.appendingPathComponent("tok.json").path
         for args in [["corpus", "build", "--out", corpus, "--synthetic", "--synthetic-bytes", "150000", "--val-bytes", "30000"],
-                     ["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok],
+                     ["tokenizer", "train", "--corpus", corpus, "--vocab-size", "300", "--out", tok] + (bert ? ["--bert"] : []),
                      ["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000"]] {
             let r = try CLI.run(args + ["--quiet"])
             try #require(r.status == 0, "\(args[0]) \(args[1]): \(r.stderr)")

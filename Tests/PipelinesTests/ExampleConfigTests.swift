@@ -53,6 +53,18 @@ import Proxies
         #expect(c.settings.objective == .meanLoss && c.output == "out/rounds-pipeline")
     }
 
+    /// The BERT example: a tiny BERT proxy with WSD at three budgets, the mean masked-LM loss of every domain.
+    @Test func bertPipeline() throws {
+        let c = try Self.load("bert-pipeline.yaml")
+        #expect(c.budgets == [60_000, 120_000, 240_000] && c.target == 480_000 && c.factors == [1.0 / 3, 3])
+        #expect(c.settings.objective == .meanLoss && c.settings.evalDomains == nil && c.output == "out/bert/pipeline")
+        #expect(c.validation == .init(seeds: [1, 2], evaluations: 5))
+        let proxy = try #require(c.proxy)
+        #expect(proxy.isBert && proxy.settings.context == 64 && proxy.sequenceTokens == 62)
+        #expect(proxy.settings.model == .init(arch: "bert", nLayer: 2, nEmbd: 64, nHead: 2))
+        #expect(proxy.recipe.schedule.kind == "wsd")
+    }
+
     @Test func allDomainsPipeline() throws {
         let c = try Self.load("all-domains-pipeline.yaml")
         #expect(c.budgets == [120_000, 360_000] && c.target == 1_200_000 && c.settings.evalDomains == nil)

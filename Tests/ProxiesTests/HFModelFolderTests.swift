@@ -77,6 +77,15 @@ struct HFModelFolderTests {
         let config = try Self.object(out.appendingPathComponent("config.json"))
         #expect(config["pad_token_id"] as? Int == Int(bpe.specialId("[PAD]")!))
         #expect(!FileManager.default.fileExists(atPath: out.appendingPathComponent("generation_config.json").path))
+        // `tokenizer train --bert`'s four (no [UNK]): the folder declares those four and no unk_token.
+        try FileManager.default.createDirectory(at: dir.appendingPathComponent("four"), withIntermediateDirectories: true)
+        let four = try Self.tokenizer(in: dir.appendingPathComponent("four"), vocab: 280, specials: ["[PAD]", "[CLS]", "[SEP]", "[MASK]"])
+        let out4 = dir.appendingPathComponent("bert4")
+        try HFModelFolder.save(model, tokenizer: four, to: out4)
+        let tc4 = try Self.object(out4.appendingPathComponent("tokenizer_config.json"))
+        #expect(tc4["unk_token"] == nil && tc4["mask_token"] as? String == "[MASK]")
+        #expect(Set(try Self.object(out4.appendingPathComponent("special_tokens_map.json")).keys)
+                == ["cls_token", "mask_token", "pad_token", "sep_token"])
     }
 
     /// A tokenizer without a role token, or with more ids than the model, is refused before anything is written.
@@ -88,7 +97,7 @@ struct HFModelFolderTests {
                                                           numAttentionHeads: 2, maxPositionEmbeddings: 16))
         let small = try GPT2LMHeadModel(config: GPT2Config(vocabSize: 260, nPositions: 8, nEmbd: 8, nLayer: 1, nHead: 2))
         let cases: [(any LanguageModel, String)] = [
-            (bert, "\(tok.path): has no special token [CLS] (a bert model folder needs [CLS], [MASK], [PAD], [SEP], [UNK])"),
+            (bert, "\(tok.path): has no special token [CLS] (a bert model folder needs [CLS], [MASK], [PAD], [SEP])"),
             (small, "\(tok.path): has 270 tokens, more than the model's vocabulary of 260"),
         ]
         for (model, message) in cases {
