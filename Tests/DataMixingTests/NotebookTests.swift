@@ -29,7 +29,8 @@ struct NotebookReference: Decodable {
     var capped_allocations: [CappedAllocation]
     var capped_predictions: [CappedPrediction]
 
-    nonisolated(unsafe) static let shared: NotebookReference = try! Fixture.json(NotebookReference.self, "ddo/notebook.json")
+    /// Decoded once; a missing or malformed file fails the tests that ask, not the whole process.
+    static func shared() throws -> NotebookReference { try Fixture.shared(NotebookReference.self, "ddo/notebook.json") }
 }
 
 /// Largest `|a_i - b_i| / max(|b_i|, floor)`; NaN if any term is NaN, infinity for different lengths.
@@ -57,7 +58,8 @@ func absErr(_ a: [Double], _ b: [Double]) -> Double {
 }
 
 @Suite struct NotebookTests {
-    let ref = NotebookReference.shared.notebook
+    let ref: NotebookReference.Notebook
+    init() throws { ref = try NotebookReference.shared().notebook }
 
     func analysis(_ rule: FitRule) throws -> DDOAnalysis {
         try DDO.analyze(LossTable.read(path: Fixture.url("ddo/notebook_losses.csv").path), settings: DDOSettings(fitRule: rule))
@@ -108,7 +110,7 @@ func absErr(_ a: [Double], _ b: [Double]) -> Double {
     /// the smaller b in all 40.
     @Test func notebookRuleLandsWhereCurveFitLands() throws {
         var misses: [String] = []
-        for (n, e) in NotebookReference.shared.basins.enumerated() {
+        for (n, e) in try NotebookReference.shared().basins.enumerated() {
             let fit = try PowerLawFitter.fit(x: e.x, y: e.y)
             let want = e.solutions[e.which], other = e.solutions[1 - e.which]
             let got = [fit.curve.a, fit.curve.b, fit.curve.c]
@@ -119,13 +121,14 @@ func absErr(_ a: [Double], _ b: [Double]) -> Double {
             let small = try PowerLawFitter.fit(x: e.x, y: e.y, rule: .smallestB)
             #expect(relErr([small.curve.a, small.curve.b, small.curve.c], e.solutions[0], floor: 1) <= 1e-6, "case \(n)")
         }
-        #expect(NotebookReference.shared.basins.count == 40)
+        #expect(try NotebookReference.shared().basins.count == 40)
         #expect(misses.count <= 7, "\(misses.count) of 40 differ from curve_fit: \(misses)")
     }
 }
 
 @Suite struct CapTests {
-    let ref = NotebookReference.shared
+    let ref: NotebookReference
+    init() throws { ref = try NotebookReference.shared() }
 
     /// Capped allocations: the multipliers agree with the fixture's brentq on the multiplier (1e-6 relative;
     /// SLSQP agrees with it to 1e-5), the budget is met to 1e-12 relative, no domain exceeds its cap
