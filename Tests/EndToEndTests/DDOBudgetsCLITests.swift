@@ -65,7 +65,8 @@ import TestSupport
     /// Rank 1 of a 2-rank job killed right after the second branch record it wrote (mid-mixture: one branch left,
     /// the trunk's checkpoints on disk): the rerun keeps the finished records, trains only what is missing, and
     /// ends with every budget's losses.csv and result.json equal to an uninterrupted one-process run.
-    @Test func killedRunResumesToTheSameNumbers() throws {
+    @Test(.enabled(if: CLI.mpiBuild, "needs mpirun and an autoscale built with --traits MPI"))
+    func killedRunResumesToTheSameNumbers() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (corpus, config) = try Self.setUp(dir)
