@@ -44,7 +44,7 @@ struct RankOutput {
     /// OpenBLAS's own default.
     static func setThreads(_ threads: Int?, _ comm: any Communicator) throws {
         if let threads {
-            guard threads >= 1 else { throw ValidationError("--threads must be >= 1, got \(threads)") }
+            guard threads >= 1 else { throw FieldError("threads", "must be >= 1, got \(threads)") }
             BLASThreads.count = threads
         } else if comm.size > 1 {
             BLASThreads.count = Cluster.defaultThreadsPerRank(cores: BLASThreads.cores)

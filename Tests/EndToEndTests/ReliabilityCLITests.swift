@@ -206,4 +206,23 @@ import TestSupport
                     "\(r.stderr)")
         }
     }
+
+    /// One convention for invalid values: `Error: --option: ...` on one line, exit 1, nothing left behind
+    /// (`--threads 0` was an ArgumentParser usage error, exit 64 with the usage text); real usage errors (an
+    /// unknown option, a missing argument) keep exit 64.
+    @Test func invalidValuesAreOneLineExitOne() throws {
+        let tmp = try TempDir()
+        let corpus = try Self.corpus(tmp.url)
+        let out = tmp.path("t").path
+        let train = try CLI.run(["train", "--corpus", corpus, "--config", Self.config, "--tokens", "10k", "--weights",
+                                 "digits=1", "--threads", "0", "--out", out])
+        #expect(Self.oneLine(train) && train.status == 1 && train.stderr.hasPrefix("Error: --threads: "), "\(train.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out), "nothing left behind")
+        for bad in [["--threads", "0"], ["--shapes", "8x8"]] {
+            let r = try CLI.run(["bench-gemm"] + bad)
+            #expect(Self.oneLine(r) && r.status == 1 && r.stderr.hasPrefix("Error: \(bad[0]): "), "\(r.stderr)")
+        }
+        let unknown = try CLI.run(["train", "--no-such-option"])
+        #expect(unknown.status == 64 && !unknown.crashed, "\(unknown.stderr.prefix(300))")
+    }
 }
