@@ -55,6 +55,11 @@ public struct LawFitter: Sendable {
         guard targets.count >= needed else {
             throw ScalingLawError.tooFewPoints(law: law, needed: needed, found: targets.count)
         }
+        // Repeated rows are one point each for identifiability: 20 copies of one row cannot fix 3 parameters.
+        let distinct = Set(features).count
+        guard distinct >= needed else {
+            throw ScalingLawError.tooFewDistinctPoints(law: law, needed: needed, rows: targets.count, distinct: distinct)
+        }
         guard !starts.isEmpty else { throw ScalingLawError.invalidGrid("the grid has no points") }
         let objective = LogSumExpObjective(features: features, targets: targets, loss: loss)
         var best: LBFGS.Result, bestStart: [Double], converged: Int, evaluations: Int, screen: ScreenSummary?

@@ -3,6 +3,8 @@ import Foundation
 /// Errors from fitting a law, each a single line.
 public enum ScalingLawError: Error, Equatable, CustomStringConvertible, LocalizedError, Sendable {
     case tooFewPoints(law: String, needed: Int, found: Int)
+    /// Enough rows, but fewer distinct feature values (x, or (N, D)) than the law needs.
+    case tooFewDistinctPoints(law: String, needed: Int, rows: Int, distinct: Int)
     case tooFewBudgets(usable: Int, skipped: [String])
     case invalidGrid(String)
     case notConverged(String)
@@ -12,6 +14,9 @@ public enum ScalingLawError: Error, Equatable, CustomStringConvertible, Localize
         switch self {
         case .tooFewPoints(let law, let needed, let found):
             return "the \(law) law needs at least \(needed) points, found \(found)"
+        case .tooFewDistinctPoints(let law, let needed, let rows, let distinct):
+            return "the \(law) law needs at least \(needed) distinct points, found \(distinct) among \(rows) rows "
+                + "(repeated rows count once)"
         case .tooFewBudgets(let usable, let skipped):
             return "the isoflop law needs at least 2 FLOP budgets with 3 or more model sizes and a convex loss; found \(usable)"
                 + (skipped.isEmpty ? "" : " (skipped: " + skipped.joined(separator: "; ") + ")")

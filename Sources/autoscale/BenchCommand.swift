@@ -40,6 +40,9 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also list the GEMM roofline per shape (calls, time, GFLOP/s).") var gemmDetail = false
     @Flag(help: "Print one JSON object.") var json = false
 
+    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
         for (v, name, least) in [(layers, "layers", 1), (embd, "embd", 1), (heads, "heads", 1), (vocab, "vocab", 2),
                                  (ctx, "ctx", 2), (batch, "batch", 1), (steps, "steps", 1), (warmup, "warmup", 0)]

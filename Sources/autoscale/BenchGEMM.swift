@@ -17,6 +17,9 @@ struct BenchGEMM: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
+    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
         let parsed = try shapes.split(separator: ",").map { s -> (Int, Int, Int) in
             let d = s.split(separator: "x").compactMap { Int($0) }

@@ -22,6 +22,9 @@ struct ClusterCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.")
         var json = false
 
+        /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
+        @OptionGroup var progress: ProgressOptions
+
         func run() throws {
             let comm = try Cluster.world()
             defer { Cluster.finalize() }

@@ -18,6 +18,9 @@ struct DDOPlanCommand: ParsableCommand {
     @Flag(help: "Print the plan as a LOSSES.csv skeleton.") var csv = false
     @Flag(help: "Print the plan as JSON.") var json = false
 
+    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
+    @OptionGroup var progress: ProgressOptions
+
     struct Output: Encodable {
         struct Run: Encodable { var id: String, tokens: [String: Int] }
         var domains: [String], budget: Int, factors: [Double], base: [String: Int], runs: [Run]

@@ -82,8 +82,9 @@ struct FitCommand: ParsableCommand {
         let text: String
         switch law {
         case .isoflop:
-            var fit = try IsoFLOPFit.fit(n: columns.n, flops: columns.flops, loss: columns.y,
-                                         relativeTolerance: flopsTolerance)
+            var fit = try Self.naming(table.source) {
+                try IsoFLOPFit.fit(n: columns.n, flops: columns.flops, loss: columns.y, relativeTolerance: flopsTolerance)
+            }
             if bootstrap > 0 {
                 progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
                 fit.bootstrap = try fit.bootstrap(n: columns.n, flops: columns.flops, loss: columns.y,
@@ -110,9 +111,18 @@ struct FitCommand: ParsableCommand {
             let screened = fitter.screening.applies(rows: columns.y.count)
             progress("fitting \(law.rawValue) law to \(columns.y.count) points: L-BFGS from \(starts) starts"
                      + (screened ? " screened on \(fitter.screening.sampleRows) rows" : ""))
-            var fit = law == .power
-                ? try fitter.fitPower(x: columns.x, loss: columns.y)
-                : try fitter.fitChinchilla(n: columns.n, d: columns.d, loss: columns.y)
+            var fit = try Self.naming(table.source) {
+                law == .power ? try fitter.fitPower(x: columns.x, loss: columns.y)
+                              : try fitter.fitChinchilla(n: columns.n, d: columns.d, loss: columns.y)
+            }
+            // A scaling law falls with scale: a non-positive exponent (e.g. pulled there by one row far outside
+            // the others, such as x = 1e308) is not a fit to report with exit 0.
+            for name in ["alpha", "beta"] {
+                if let e = fit.parameter(name), !(e > 0) {
+                    throw CLIError("\(table.source): invalid fit: \(name) = \(e) is not positive (the fitted loss would "
+                                   + "not fall with scale); check for rows far outside the others")
+                }
+            }
             progress(String(format: "fit: %.2f s, %d evaluations", Date().timeIntervalSince(started), fit.evaluations))
             if let w = fit.screen?.warning {
                 FileHandle.standardError.write(Data(("autoscale fit: warning: " + w + "\n").utf8))
@@ -135,6 +145,11 @@ struct FitCommand: ParsableCommand {
         }
         print(json ? line : text)
         progress(String(format: "done in %.2f s", Date().timeIntervalSince(started)))
+    }
+
+    /// A fitting error (too few points, no convergence, ...) as one line naming the file it came from.
+    static func naming<T>(_ source: String, _ body: () throws -> T) throws -> T {
+        do { return try body() } catch let e as ScalingLawError { throw CLIError("\(source): \(e)") }
     }
 
     func validateOptions() throws {

@@ -17,6 +17,9 @@ struct OptimalCommand: ParsableCommand {
     @Option(name: .customLong("flops"), help: "Training FLOP budget C (repeat for a table).") var flops: [Double] = []
     @Flag(help: "Print one JSON object.") var json = false
 
+    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
+    @OptionGroup var progress: ProgressOptions
+
     func run() throws {
         guard !flops.isEmpty else { throw CLIError("give at least one --flops C") }
         for c in flops where !(c.isFinite && c > 0) { throw CLIError("--flops must be positive and finite, got \(c)") }

@@ -157,9 +157,16 @@ struct LawsRefOptimal: Decodable {
         (try csv("ragged.csv", good + "1,2\n"), chin, "\(p("ragged.csv")):8: row has 2 fields, the header has 3"),
         (try csv("quote.csv", good + "\"1e9,2,3\n"), chin, "\(p("quote.csv")):8: unterminated quoted field"),
         (try csv("empty.csv", ""), chin, "\(p("empty.csv")): empty file (expected a header row of column names)"),
-        (try csv("header.csv", "Model Size,Tokens,loss\n"), chin, "the chinchilla law needs at least 6 points, found 0"),
+        (try csv("header.csv", "Model Size,Tokens,loss\n"), chin, "\(p("header.csv")): the chinchilla law needs at least 6 points, found 0"),
         (try csv("few.csv", String(good.split(separator: "\n").prefix(4).joined(separator: "\n"))), chin,
-         "the chinchilla law needs at least 6 points, found 3"),
+         "\(p("few.csv")): the chinchilla law needs at least 6 points, found 3"),
+        // 20 copies of one row are one point (issue 17: they counted as 20).
+        (try csv("same.csv", "Model Size,Tokens,loss\n" + String(repeating: "1e9,2e10,2.5\n", count: 20)), chin,
+         "\(p("same.csv")): the chinchilla law needs at least 6 distinct points, found 1 among 20 rows (repeated rows count once)"),
+        // One row far outside the others pulled the exponent negative and the fit exited 0 (issue 17).
+        (try csv("huge.csv", "x,loss\n" + [1e6, 3e6, 1e7, 3e7, 1e8, 3e8, 1e9].map { "\($0),\(1.8 + 5 * pow($0, -0.3))\n" }.joined()
+                 + "1e308,1e300\n"), ["--law", "power", "--x", "x", "--y", "loss"],
+         "\(p("huge.csv")): invalid fit: alpha = -"),
         (try csv("dup.csv", "a,a\n1,2\n"), chin, "\(p("dup.csv")):1: column \"a\" appears more than once in the header"),
         (try csv("nod.csv", good), ["--law", "chinchilla", "--n", "Model Size"],
          "--law chinchilla needs --d COLUMN (tokens) or --flops COLUMN (D = C / (6 N))"),
@@ -167,13 +174,13 @@ struct LawsRefOptimal: Decodable {
         (try csv("iso.csv", good), ["--law", "isoflop", "--n", "Model Size", "--flops", "Tokens", "--loss", "mse"],
          "--loss does not apply to --law isoflop (it fits parabolas by least squares)"),
         (try csv("isofew.csv", good), ["--law", "isoflop", "--n", "Model Size", "--flops", "Tokens"],
-         "the isoflop law needs at least 2 FLOP budgets with 3 or more model sizes and a convex loss; found 0 (skipped: "
+         "\(p("isofew.csv")): the isoflop law needs at least 2 FLOP budgets with 3 or more model sizes and a convex loss; found 0 (skipped: "
          + "2e+09 FLOPs, 1 points: fewer than 3 distinct model sizes; 4e+09 FLOPs, 1 points: fewer than 3 distinct model sizes; "
          + "8e+09 FLOPs, 1 points: fewer than 3 distinct model sizes; 1.6e+10 FLOPs, 1 points: fewer than 3 distinct model sizes; "
          + "3.2e+10 FLOPs, 1 points: fewer than 3 distinct model sizes; 6.4e+10 FLOPs, 1 points: fewer than 3 distinct model sizes)"),
         (try csv("px.csv", good), ["--law", "power"], "--law power needs --x COLUMN"),
         (try csv("delta.csv", good), chin + ["--delta", "0"], "--delta must be positive, got 0.0"),
-        (try csv("noconv.csv", good), chin + ["--max-iterations", "1"], "fit did not converge: the best start stopped at the iteration limit"),
+        (try csv("noconv.csv", good), chin + ["--max-iterations", "1"], "\(p("noconv.csv")): fit did not converge: the best start stopped at the iteration limit"),
     ]
     for (file, args, message) in cases {
         let out = dir.appendingPathComponent("out-\(UUID().uuidString).json").path
