@@ -56,9 +56,12 @@ public struct LawFitter: Sendable {
             throw ScalingLawError.tooFewPoints(law: law, needed: needed, found: targets.count)
         }
         // Repeated rows are one point each for identifiability: 20 copies of one row cannot fix 3 parameters.
-        let distinct = Set(features).count
-        guard distinct >= needed else {
-            throw ScalingLawError.tooFewDistinctPoints(law: law, needed: needed, rows: targets.count, distinct: distinct)
+        // (Stops at `needed` distinct rows: a table of 10^6 rows is not hashed whole.)
+        var distinct = Set<[Double]>()
+        for f in features where distinct.insert(f).inserted && distinct.count == needed { break }
+        guard distinct.count >= needed else {
+            throw ScalingLawError.tooFewDistinctPoints(law: law, needed: needed, rows: targets.count,
+                                                       distinct: distinct.count)
         }
         guard !starts.isEmpty else { throw ScalingLawError.invalidGrid("the grid has no points") }
         let objective = LogSumExpObjective(features: features, targets: targets, loss: loss)
@@ -85,8 +88,17 @@ public struct LawFitter: Sendable {
                 "the best start stopped at the \(best.status == .maxIterations ? "iteration" : "evaluation") limit "
                 + "(objective \(best.value), largest gradient component \(best.gradient.map(abs).max() ?? 0))")
         }
+        // A scaling law falls with scale: a non-positive exponent (one row far outside the others, such as
+        // x = 1e308, pulls a fit there) is refused, not reported as a fit.
+        let parameters = Self._natural(best.x, names: names)
+        for p in parameters where p.name.hasPrefix("alpha") || p.name.hasPrefix("beta") {
+            guard p.value > 0 else {
+                throw ScalingLawError.invalidFit("\(p.name) = \(p.value) is not positive (the fitted loss would not fall "
+                                                 + "with scale); check for rows far outside the others")
+            }
+        }
         let predicted = (0..<targets.count).map { exp(objective.logPrediction(best.x, point: $0)) }
-        return FittedLaw(law: law, parameters: Self._natural(best.x, names: names), theta: best.x, objective: best.value,
+        return FittedLaw(law: law, parameters: parameters, theta: best.x, objective: best.value,
                          points: targets.count, loss: loss, starts: starts.count, convergedStarts: converged,
                          evaluations: evaluations, bestStart: bestStart, status: best.status.rawValue,
                          goodness: GoodnessOfFit(predicted: predicted, observed: targets), bootstrap: nil,

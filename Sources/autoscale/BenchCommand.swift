@@ -40,7 +40,6 @@ struct BenchCommand: ParsableCommand {
     @Flag(help: "Also list the GEMM roofline per shape (calls, time, GFLOP/s).") var gemmDetail = false
     @Flag(help: "Print one JSON object.") var json = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {

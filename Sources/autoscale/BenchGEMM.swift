@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Foundation
 import LinearAlgebra
 
@@ -17,18 +18,17 @@ struct BenchGEMM: ParsableCommand {
     @Flag(help: "Print one JSON object.")
     var json = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {
         let parsed = try shapes.split(separator: ",").map { s -> (Int, Int, Int) in
             let d = s.split(separator: "x").compactMap { Int($0) }
-            guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw CLIError("--shapes: '\(s)' is not MxNxK") }
+            guard d.count == 3, d.allSatisfy({ $0 > 0 }) else { throw FieldError("shapes", "'\(s)' is not MxNxK") }
             return (d[0], d[1], d[2])
         }
         let counts = try threads.map { t in
             try t.split(separator: ",").map { s -> Int in
-                guard let v = Int(s), v > 0 else { throw CLIError("--threads: '\(s)' is not a positive integer") }
+                guard let v = Int(s), v > 0 else { throw FieldError("threads", "'\(s)' is not a positive integer") }
                 return v
             }
         } ?? Array(Set([1, BLASThreads.cores])).sorted()

@@ -22,7 +22,6 @@ struct ClusterCommand: ParsableCommand {
         @Flag(help: "Print one JSON object.")
         var json = false
 
-        /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
         @OptionGroup var progress: ProgressOptions
 
         func run() throws {

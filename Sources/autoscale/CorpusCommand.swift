@@ -11,6 +11,8 @@ struct CorpusCommand: ParsableCommand {
 }
 
 /// Progress lines go to stderr unless `--quiet`.
+/// `--quiet`, which every command takes (ConventionsCLITests): commands that write no progress accept it too, so a
+/// script can pass it everywhere; warnings and errors still go to stderr.
 struct ProgressOptions: ParsableArguments {
     @Flag(name: .long, help: "Print no progress on stderr.")
     var quiet = false

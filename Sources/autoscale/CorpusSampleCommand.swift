@@ -41,7 +41,6 @@ struct CorpusSampleCommand: ParsableCommand {
     @Flag(name: .long, help: "Print JSON.")
     var json = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     static func pairs<T>(_ items: [String], option: String, _ parse: (String) -> T?) throws -> [(String, T)] {

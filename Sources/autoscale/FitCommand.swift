@@ -115,14 +115,6 @@ struct FitCommand: ParsableCommand {
                 law == .power ? try fitter.fitPower(x: columns.x, loss: columns.y)
                               : try fitter.fitChinchilla(n: columns.n, d: columns.d, loss: columns.y)
             }
-            // A scaling law falls with scale: a non-positive exponent (e.g. pulled there by one row far outside
-            // the others, such as x = 1e308) is not a fit to report with exit 0.
-            for name in ["alpha", "beta"] {
-                if let e = fit.parameter(name), !(e > 0) {
-                    throw CLIError("\(table.source): invalid fit: \(name) = \(e) is not positive (the fitted loss would "
-                                   + "not fall with scale); check for rows far outside the others")
-                }
-            }
             progress(String(format: "fit: %.2f s, %d evaluations", Date().timeIntervalSince(started), fit.evaluations))
             if let w = fit.screen?.warning {
                 FileHandle.standardError.write(Data(("autoscale fit: warning: " + w + "\n").utf8))

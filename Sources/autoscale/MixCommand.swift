@@ -34,7 +34,6 @@ struct MixPlanCommand: ParsableCommand {
     @Flag(help: "Print the plan as a LOSSES.csv skeleton.") var csv = false
     @Flag(help: "Print the plan as JSON.") var json = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {

@@ -17,7 +17,6 @@ struct OptimalCommand: ParsableCommand {
     @Option(name: .customLong("flops"), help: "Training FLOP budget C (repeat for a table).") var flops: [Double] = []
     @Flag(help: "Print one JSON object.") var json = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {

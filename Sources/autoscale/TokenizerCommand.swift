@@ -118,7 +118,6 @@ struct TokenizerDecodeCommand: ParsableCommand {
     @Flag(name: .long, help: "Leave out special tokens (as Hugging Face's decode does by default).")
     var skipSpecial = false
 
-    /// `--quiet`, as on every command (this one writes no progress; warnings and errors still go to stderr).
     @OptionGroup var progress: ProgressOptions
 
     func run() throws {
