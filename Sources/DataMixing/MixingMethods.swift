@@ -53,6 +53,8 @@ public struct MixingSettings: Sendable {
     public var samples = 100_000
     public var topK = 128
     public var ridge = 1e-4
+    /// RegMix's regressor (`ridge`, or `gbt`: 100 trees, learning rate 0.1, depth 3, scikit-learn's defaults).
+    public var regressor = RegMixRegressor.ridge
     /// DML and Olmix: the Huber loss's threshold on loss residuals; `nil` is the method's own default
     /// (``defaultHuberDelta(_:)``).
     public var huberDelta: Double?

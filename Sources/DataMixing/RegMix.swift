@@ -2,10 +2,12 @@ import Base
 import Foundation
 import LinearAlgebra
 
-/// RegMix (Liu et al. 2024, arXiv 2407.01492; github.com/sail-sg/regmix) with a ridge regression in place of
-/// LightGBM (no LightGBM package is available to a Swift build here; a gradient-boosted regressor is not built).
+/// RegMix (Liu et al. 2024, arXiv 2407.01492; github.com/sail-sg/regmix) with a ridge regression or a small
+/// gradient-boosted trees regressor (``GradientBoostedTrees``, on the weights `r_j`) in place of LightGBM (no
+/// LightGBM package is available to a Swift build here).
 ///
-/// The regressor maps a mixture `r` to the objective through the features `r_j` and `r_i r_j` (`i <= j`):
+/// The ridge regressor (the default) maps a mixture `r` to the objective through the features `r_j` and `r_i r_j`
+/// (`i <= j`):
 ///
 ///     ŷ(r) = β₀ + Σ_j β_j r_j + Σ_{i<=j} β_ij r_i r_j,
 ///
@@ -15,8 +17,12 @@ import LinearAlgebra
 /// `Dirichlet(prior)` (RegMix's
 /// `np.random.dirichlet(prior_dist * 1, 100000)`; the prior is the natural distribution when available tokens
 /// are given, else uniform), draws above a cap rejected, and the mean of the `topK` with the lowest `ŷ`.
-public struct RegMixModel: Codable, Sendable, Equatable {
+public struct RegMixModel: Encodable, Sendable, Equatable {
     public var domains: [String]
+    /// `ridge` or `gbt`.
+    public var regressor: RegMixRegressor = .ridge
+    /// `gbt`: the boosted trees (features: the weights).
+    public var boosted: GradientBoostedTrees?
     /// Feature names (`web`, `web*code`, ...), their coefficients, the intercept and the penalty.
     public var features: [String]
     public var coefficients: [Double]
@@ -32,8 +38,32 @@ public struct RegMixModel: Codable, Sendable, Equatable {
     public var seed: UInt64
 
     enum CodingKeys: String, CodingKey {
-        case domains, features, coefficients, intercept, ridge, prior, samples, draws, seed
+        case domains, regressor, features, coefficients, intercept, ridge, prior, samples, draws, seed, boosting
         case rmsResidual = "rms_residual", topK = "top_k"
+    }
+
+    /// JSON: the ridge fit's features, coefficients, intercept and penalty, or for `gbt` a `boosting` summary
+    /// (trees, learning_rate, max_depth, min_samples_leaf, initial); then the search (snake_case keys).
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(domains, forKey: .domains)
+        try c.encode(regressor, forKey: .regressor)
+        try c.encode(features, forKey: .features)
+        if let b = boosted {
+            try c.encode(["trees": Double(b.trees.count), "learning_rate": b.learningRate,
+                          "max_depth": Double(b.maxDepth), "min_samples_leaf": Double(b.minSamplesLeaf),
+                          "initial": b.initial], forKey: .boosting)
+        } else {
+            try c.encode(coefficients, forKey: .coefficients)
+            try c.encode(intercept, forKey: .intercept)
+            try c.encode(ridge, forKey: .ridge)
+        }
+        try c.encode(rmsResidual, forKey: .rmsResidual)
+        try c.encode(prior, forKey: .prior)
+        try c.encode(samples, forKey: .samples)
+        try c.encode(draws, forKey: .draws)
+        try c.encode(topK, forKey: .topK)
+        try c.encode(seed, forKey: .seed)
     }
 
     /// The features of `r`: `r_j`, then `r_i r_j` for `i <= j` (row-major over `i`).
@@ -45,7 +75,23 @@ public struct RegMixModel: Codable, Sendable, Equatable {
 
     /// `ŷ(r)`.
     public func predict(_ r: [Double]) -> Double {
-        zip(Self.features(r), coefficients).reduce(intercept) { $0 + $1.0 * $1.1 }
+        if let b = boosted { return b.predict(r) }
+        return zip(Self.features(r), coefficients).reduce(intercept) { $0 + $1.0 * $1.1 }
+    }
+
+    /// The boosted-trees fit of `objectives` on the weights of `mixtures` (scikit-learn's defaults; see
+    /// ``GradientBoostedTrees``).
+    public static func fitBoosted(domains: [String], mixtures: [[Double]], objectives: [Double],
+                                  trees: Int = 100, learningRate: Double = 0.1, maxDepth: Int = 3,
+                                  minSamplesLeaf: Int = 1) throws -> RegMixModel {
+        let b = try GradientBoostedTrees.fit(x: mixtures, y: objectives, trees: trees, learningRate: learningRate,
+                                             maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf)
+        var model = RegMixModel(domains: domains, regressor: .gbt, boosted: b, features: domains, coefficients: [],
+                                intercept: b.initial, ridge: 0, rmsResidual: 0, prior: [], samples: 0, draws: 0,
+                                topK: 0, seed: 0)
+        let sq = mixtures.indices.reduce(0.0) { let e = model.predict(mixtures[$1]) - objectives[$1]; return $0 + e * e }
+        model.rmsResidual = (sq / Double(mixtures.count)).squareRoot()
+        return model
     }
 
     /// The ridge fit of `objectives` on the features of `mixtures`.
@@ -115,8 +161,10 @@ public struct RegMixModel: Codable, Sendable, Equatable {
 
     /// `mix fit --method regmix`.
     static func mix(_ data: MixingData, settings: MixingSettings) throws -> MixingFit {
-        var model = try fit(domains: data.domains, mixtures: data.mixtures, objectives: data.objectives,
-                            ridge: settings.ridge)
+        var model = settings.regressor == .gbt
+            ? try fitBoosted(domains: data.domains, mixtures: data.mixtures, objectives: data.objectives)
+            : try fit(domains: data.domains, mixtures: data.mixtures, objectives: data.objectives,
+                      ridge: settings.ridge)
         let prior = try settings.available.map { _ in
             try Mixing.fixedWeights(.natural, domains: data.domains, settings: settings)
         } ?? [Double](repeating: 1 / Double(data.domains.count), count: data.domains.count)
@@ -130,4 +178,9 @@ public struct RegMixModel: Codable, Sendable, Equatable {
                              details: .init(regression: model, predictedObjective: model.predict(w),
                                             runs: data.mixtures.count))
     }
+}
+
+/// RegMix's regressor: a ridge regression on the weights and their pairwise products (default), or boosted trees.
+public enum RegMixRegressor: String, Sendable, Codable, CaseIterable {
+    case ridge, gbt
 }

@@ -67,7 +67,8 @@ struct MixFitCommand: ParsableCommand {
             LOSSES.csv: one row per run, tokens:<domain> columns and val:<domain> losses or an objective column \
             (the format of ddo fit; any mixtures). dml fits L_i(r) = c_i + k_i exp(sum_j t_ij r_j) per \
             validation domain and minimizes the objective over the simplex; regmix fits a ridge regression of the \
-            objective on r_j and r_i r_j and averages the best of a Dirichlet sample; bimix fits L_i(r) = A_i \
+            objective on r_j and r_i r_j (or, with --regressor gbt, boosted trees on r_j) and averages the best of \
+            a Dirichlet sample; bimix fits L_i(r) = A_i \
             r_i^-alpha_i per validation domain; olmix fits dml's law and minimizes the mean loss plus \
             lambda KL(r || prior) under repetition caps. See Docs/mixing-methods.md.
             """)
@@ -89,6 +90,8 @@ struct MixFitCommand: ParsableCommand {
     @Option(help: "regmix: candidate mixtures (default 100000).") var samples: String?
     @Option(help: "regmix: how many of the best candidates are averaged (default 128).") var topK: String?
     @Option(help: "regmix: ridge penalty on the coefficients (default 1e-4).") var ridge: String?
+    @Option(help: "regmix: ridge (default) or gbt (boosted trees: 100, learning rate 0.1, depth 3).")
+    var regressor: String?
     @Option(help: "dml, olmix: Huber threshold on loss residuals (default dml 0.05, olmix 0.02).")
     var huberDelta: String?
     @Option(help: "olmix: weight lambda of KL(r || prior) (default 0.05, Olmix's kl_reg).") var klWeight: String?
@@ -120,6 +123,13 @@ struct MixFitCommand: ParsableCommand {
         }
         if let topK { s.topK = Int(try DDOArguments.count(topK, option: "--top-k", minimum: 1, maximum: 10_000_000)) }
         if let ridge { s.ridge = try Self.number(ridge, field: "ridge", allowZero: true) }
+        if let regressor {
+            guard let r = RegMixRegressor(rawValue: regressor) else {
+                throw FieldError("regressor", "'\(regressor)' is not one of ridge, gbt")
+            }
+            s.regressor = r
+            if r == .gbt, ridge != nil { throw FieldError("ridge", "applies to the ridge regressor, not gbt") }
+        }
         if let huberDelta { s.huberDelta = try Self.number(huberDelta, field: "huber_delta") }
         if let klWeight { s.klWeight = try Self.number(klWeight, field: "kl_weight", allowZero: true) }
         if let repetition { s.repetition = try Self.number(repetition, field: "repetition") }
@@ -151,7 +161,8 @@ struct MixFitCommand: ParsableCommand {
             ("--weights", weights, [.given]), ("--weights-file", weightsFile, [.given]),
             ("--available", available, [.natural, .regmix, .olmix]), ("--samples", samples, [.regmix]),
             ("--top-k", topK, [.regmix]),
-            ("--ridge", ridge, [.regmix]), ("--huber-delta", huberDelta, [.dml, .olmix]),
+            ("--ridge", ridge, [.regmix]), ("--regressor", regressor, [.regmix]),
+            ("--huber-delta", huberDelta, [.dml, .olmix]),
             ("--kl-weight", klWeight, [.olmix]), ("--repetition", repetition, [.olmix]),
             ("--objective", objective, [.dml, .regmix, .bimix, .olmix]),
             ("--eval-domains", evalDomains, [.dml, .regmix, .bimix, .olmix]),
@@ -195,7 +206,11 @@ struct MixFitCommand: ParsableCommand {
                 + (p.repetitionCapped.isEmpty ? "" : " (at the cap: " + p.repetitionCapped.joined(separator: ", ") + ")")
                 + String(format: "; KL %.4g, penalized objective %.6g\n", p.klDivergence, p.penalizedObjective)
         }
-        if let reg = d.regression {
+        if let reg = d.regression, let b = reg.boosted {
+            text += String(format: "boosted trees (%d, learning rate %g, depth %d) on the weights: rms residual %.4g; "
+                           + "top %d of %d samples\n",
+                           b.trees.count, b.learningRate, b.maxDepth, reg.rmsResidual, reg.topK, reg.samples)
+        } else if let reg = d.regression {
             text += String(format: "ridge regression on %d features (lambda %g): rms residual %.4g; "
                            + "top %d of %d samples\n",
                            reg.features.count, reg.ridge, reg.rmsResidual, reg.topK, reg.samples)

@@ -60,23 +60,51 @@ import TestSupport
                 && table.stdout.contains("dml mixture from \(csv.path), 12 runs, objective mean-loss"))
     }
 
+    /// A 40-run regmix plan over web, code, books at 60k tokens, filled from the known law, as `dir/losses.csv`.
+    static func regmixTable(in dir: URL) throws -> URL {
+        let plan = try CLI.run(["mix", "plan", "--method", "regmix", "--domains", "web,code,books", "--tokens", "60000",
+                                "--runs", "40", "--csv"])
+        #expect(plan.status == 0, "\(plan.stderr)")
+        let csv = dir.appendingPathComponent("losses.csv")
+        try fill(plan.stdout).write(to: csv, atomically: true, encoding: .utf8)
+        return csv
+    }
+
     /// regmix on a regmix plan of 40 runs filled from the same law: the answer is within 0.05 of the optimum in
     /// every weight (a top-128 mean of a 100,000-draw sample under a quadratic fit: close, not exact), and the JSON
     /// carries the method, the budget and the prediction.
     @Test func regmixPlanFillFit() throws {
         let dir = try CLI.tempDir()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let plan = try CLI.run(["mix", "plan", "--method", "regmix", "--domains", "web,code,books", "--tokens", "60000",
-                                "--runs", "40", "--csv"])
-        #expect(plan.status == 0, "\(plan.stderr)")
-        let csv = dir.appendingPathComponent("losses.csv")
-        try Self.fill(plan.stdout).write(to: csv, atomically: true, encoding: .utf8)
+        let csv = try Self.regmixTable(in: dir)
         let fit = try CLI.run(["mix", "fit", csv.path, "--method", "regmix", "--objective", "mean-loss", "--json"])
         #expect(fit.status == 0, "\(fit.stderr)")
         let r = try JSONDecoder().decode(Result.self, from: fit.stdoutData)
         let w = ["web", "code", "books"].map { r.weights[$0] ?? .nan }
         #expect(r.method == "regmix" && r.budget == 60000 && r.details.predicted_objective != nil)
         #expect(maxAbsDiff(w, Self.optimum) <= 0.05, "\(w) vs \(Self.optimum)")
+    }
+
+    /// regmix with `--regressor gbt` on the same 40-run plan: boosted trees are piecewise constant, so the answer
+    /// is coarser than the ridge fit's; within 0.1 of the optimum in every weight, the JSON names the regressor.
+    @Test func regmixBoostedTreesPlanFillFit() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let csv = try Self.regmixTable(in: dir)
+        let fit = try CLI.run(["mix", "fit", csv.path, "--method", "regmix", "--regressor", "gbt",
+                               "--objective", "mean-loss", "--json"])
+        #expect(fit.status == 0, "\(fit.stderr)")
+        let r = try JSONDecoder().decode(Result.self, from: fit.stdoutData)
+        let w = ["web", "code", "books"].map { r.weights[$0] ?? .nan }
+        #expect(maxAbsDiff(w, Self.optimum) <= 0.1, "\(w) vs \(Self.optimum)")
+        let object = try JSONSerialization.jsonObject(with: fit.stdoutData) as? [String: Any]
+        let regression = (object?["details"] as? [String: Any])?["regression"] as? [String: Any]
+        #expect(regression?["regressor"] as? String == "gbt")
+        #expect((regression?["boosting"] as? [String: Any])?["trees"] as? Double == 100)
+        #expect(regression?["coefficients"] == nil)
+        let text = try CLI.run(["mix", "fit", csv.path, "--method", "regmix", "--regressor", "gbt",
+                                "--objective", "mean-loss"])
+        #expect(text.status == 0 && text.stdout.contains("boosted trees (100, learning rate 0.1, depth 3)"))
     }
 
     /// bimix: a bimix plan (no run without tokens of a domain) filled from a known power law `L_i = A_i r_i^{-α_i}`
@@ -167,6 +195,12 @@ import TestSupport
             (["mix", "fit", noVal, "--method", "dml"], "Error: \(noVal): needs val:<domain> columns"),
             (["mix", "fit", nan, "--method", "regmix"], "Error: \(nan):2:3: column \"val:a\""),
             (["mix", "fit", few, "--method", "given"], "Error: --weights: given needs --weights or --weights-file"),
+            (["mix", "fit", few, "--method", "regmix", "--regressor", "xgboost"],
+             "Error: --regressor: 'xgboost' is not one of ridge, gbt"),
+            (["mix", "fit", few, "--method", "dml", "--regressor", "gbt"],
+             "Error: --regressor: applies to regmix, not dml"),
+            (["mix", "fit", few, "--method", "regmix", "--regressor", "gbt", "--ridge", "1"],
+             "Error: --ridge: applies to the ridge regressor, not gbt"),
             (["mix", "fit", few, "--method", "regmix", "--huber-delta", "1"],
              "Error: --huber-delta: applies to dml, olmix, not regmix"),
             (["mix", "fit", few, "--method", "uniform", "--caps", "a=1,b=1"], "Error: --caps: the caps sum to"),
