@@ -180,6 +180,11 @@ public final class Trainer {
         for micro in 0..<k {
             let global = try data.nextBatch(using: &rng)
             let b = global.batchSize
+            guard global.lossWeights == nil else {
+                // Each rank's share is scaled by its token count, not by its loss weights: refused, not wrong.
+                throw SharedError(TrainingError.invalidConfiguration(field: "loss weights", reason:
+                    "loss-weighted batches (DoReMi) train in one process only, not data-parallel"))
+            }
             guard b % comm.size == 0 else {
                 throw SharedError(TrainingError.invalidConfiguration(field: "batch size", reason:
                     "a global batch of \(b) sequences does not split over \(comm.size) ranks (it must be a multiple of the rank count)"))
@@ -220,7 +225,8 @@ public final class Trainer {
         let t = batch.sequenceLength, r = (rows.lowerBound * t)..<(rows.upperBound * t)
         return TokenBatch(batchSize: rows.count, sequenceLength: t, inputIDs: Array(batch.inputIDs[r]),
                           labels: batch.labels.map { Array($0[r]) }, attentionMask: batch.attentionMask.map { Array($0[r]) },
-                          tokenTypeIDs: batch.tokenTypeIDs.map { Array($0[r]) })
+                          tokenTypeIDs: batch.tokenTypeIDs.map { Array($0[r]) },
+                          lossWeights: batch.lossWeights.map { Array($0[rows]) })
     }
 
     /// Held-out loss of the current weights on every evaluation set.

@@ -213,6 +213,7 @@ final class BertCore<F: ModelScalar> {
             try BatchCheck.ids(tt, name: "token_type_ids", below: config.typeVocabSize, T: T)
         }
         if let m = batch.attentionMask { try BatchCheck.ids(m, name: "attention_mask", below: 2, T: T) }
+        if batch.lossWeights != nil { throw ModelError.batch("BERT takes no loss_weights (they are GPT-2 only)") }
         if !labels.contains(where: { $0 != -100 }) {
             throw ModelError.batch("no position has a label (all labels are -100)")
         }

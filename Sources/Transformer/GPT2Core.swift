@@ -202,6 +202,14 @@ final class GPT2Core<F: ModelScalar> {
             throw ModelError.batch(
                 "no position has a next-token label (all labels after the first are -100, or length 1)")
         }
+        if let w = batch.lossWeights {
+            guard w.count == batch.batchSize else {
+                throw ModelError.batch("loss_weights has \(w.count) values for \(batch.batchSize) rows (one per sequence)")
+            }
+            if let b = w.firstIndex(where: { !($0.isFinite && $0 >= 0) }) {
+                throw ModelError.batch("loss_weights[\(b)] = \(w[b]): a loss weight must be finite and >= 0")
+            }
+        }
     }
 
     /// Mean loss; when `lossScale != nil`, also adds `lossScale * dloss/dparams` to the gradients.
@@ -213,7 +221,11 @@ final class GPT2Core<F: ModelScalar> {
     /// into its own buffer, added afterwards in slice order; the loss is the slices' sums added in
     /// order over the whole batch's label count. The split depends only on B and the thread count,
     /// so the same thread count gives the same bits.
-    func run(_ padded: TokenBatch, lossScale: F?) throws -> F {
+    ///
+    /// Loss weights (`batch.lossWeights`, one per sequence, B): the loss is `sum_n w_b(n) loss_n / sum_n w_b(n)`
+    /// over the counted positions n (DoReMi's reweighted objective, ``SoftmaxCrossEntropy``); all 1 gives the
+    /// unweighted bits. `tokenLosses` (N), when given, receives every counted position's unweighted loss.
+    func run(_ padded: TokenBatch, lossScale: F?, tokenLosses: UnsafeMutablePointer<F>? = nil) throws -> F {
         let batch = try Self.unpadded(padded)
         try validate(batch)
         let B = batch.batchSize, T = batch.sequenceLength, N = B * T
@@ -225,22 +237,42 @@ final class GPT2Core<F: ModelScalar> {
         }
         var count = 0
         for n in 0..<N where a.targets[n] != -100 { count += 1 }
+        // Per-position weights (N) from the per-sequence ones, and their sum over the counted positions.
+        var rowWeights: [F] = [], weightSum = 0.0
+        if let w = batch.lossWeights {
+            rowWeights = (0..<N).map { F(w[$0 / T]) }
+            for n in 0..<N where a.targets[n] != -100 { weightSum += Double(rowWeights[n]) }
+            guard weightSum > 0 else { throw ModelError.batch("loss_weights are 0 at every predicted position") }
+        }
         let grads = params.grads.pointer, backward = lossScale != nil
         let sum = batch.inputIDs.withUnsafeBufferPointer { idBuffer in
-            let ids = idBuffer.baseAddress!
-            return Parallel.slicedSum(W, grads: grads, extra: a.extraGrads, backward: backward) { i, grads in
-                self.runSlice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
-                              lossScale: lossScale, count: count)
+            rowWeights.withUnsafeBufferPointer { wBuffer in
+                let ids = idBuffer.baseAddress!
+                let weights = batch.lossWeights == nil ? nil : wBuffer.baseAddress
+                return Parallel.slicedSum(W, grads: grads, extra: a.extraGrads, backward: backward) { i, grads in
+                    self.runSlice(a, rows: (i * B / W)..<((i + 1) * B / W), worker: i, ids: ids, grads: grads,
+                                  lossScale: lossScale, count: count, weights: weights, weightSum: weightSum,
+                                  tokenLosses: tokenLosses)
+                }
             }
         }
-        return F(sum / Double(count))
+        return F(sum / (batch.lossWeights == nil ? Double(count) : weightSum))
+    }
+
+    /// Forward only: the unweighted loss of every position (B, T), position t of row b the loss of predicting
+    /// token t+1; `.nan` where there is no target (the last position, label -100, padding).
+    func tokenLosses(_ batch: TokenBatch) throws -> [F] {
+        var out = [F](repeating: .nan, count: batch.batchSize * batch.sequenceLength)
+        _ = try out.withUnsafeMutableBufferPointer { try run(batch, lossScale: nil, tokenLosses: $0.baseAddress!) }
+        return out
     }
 
     /// Forward (and backward when `lossScale != nil`) of batch rows `rows`, on `worker`'s scratch,
     /// adding gradients into `grads`; returns the slice's summed loss (the mean divides by `count`).
     /// Inside, B is the slice's row count and N = B·T its rows.
     private func runSlice(_ a: Acts, rows: Range<Int>, worker: Int, ids: UnsafePointer<Int32>,
-                          grads G: UnsafeMutablePointer<F>, lossScale: F?, count: Int) -> Double {
+                          grads G: UnsafeMutablePointer<F>, lossScale: F?, count: Int,
+                          weights: UnsafePointer<F>?, weightSum: Double, tokenLosses: UnsafeMutablePointer<F>?) -> Double {
         let T = a.T, B = rows.count, N = B * T, n0 = rows.lowerBound * T
         let P = params.values.pointer, A = a.buffer.pointer
         // Row-indexed activations of this slice start n0 rows in; attention probabilities b0 (NH,T,T) blocks in.
@@ -286,7 +318,8 @@ final class GPT2Core<F: ModelScalar> {
             let head = LinearShape(N: min(headRows, N - r0), IC: C, OC: V, layout: .outIn)  // tied to wte
             Linear.forward(out: logits, inp: lnf + r0 * C, weight: P + wte, bias: nil, shape: head, accumulate: false)
             sum += SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: head.N, V: V,
-                                           gradScale: lossScale, count: count).sum
+                                           gradScale: lossScale, count: count, weights: weights.map { $0 + n0 + r0 },
+                                           weightSum: weightSum, losses: tokenLosses.map { $0 + n0 + r0 }).sum
             if lossScale != nil {
                 Linear.backward(dinp: dtmp + r0 * C, dweight: G + wte, dbias: nil, dout: logits, inp: lnf + r0 * C,
                                 weight: P + wte, shape: head, accumulateInput: false)

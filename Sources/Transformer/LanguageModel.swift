@@ -32,11 +32,16 @@ public struct TokenBatch: Sendable {
     public var attentionMask: [Int32]?
     /// BERT: segment ids. `nil` means all zeros.
     public var tokenTypeIDs: [Int32]?
+    /// GPT-2: one loss weight per sequence (B), finite and >= 0; the loss is then the weighted mean
+    /// `sum_n w_b(n) loss_n / sum_n w_b(n)` over the predicted positions (DoReMi's reweighted objective).
+    /// `nil`: the plain mean (no extra work). BERT refuses them.
+    public var lossWeights: [Float]?
 
     public init(batchSize: Int, sequenceLength: Int, inputIDs: [Int32], labels: [Int32]? = nil,
-                attentionMask: [Int32]? = nil, tokenTypeIDs: [Int32]? = nil) {
+                attentionMask: [Int32]? = nil, tokenTypeIDs: [Int32]? = nil, lossWeights: [Float]? = nil) {
         self.batchSize = batchSize; self.sequenceLength = sequenceLength; self.inputIDs = inputIDs
         self.labels = labels; self.attentionMask = attentionMask; self.tokenTypeIDs = tokenTypeIDs
+        self.lossWeights = lossWeights
     }
 }
 

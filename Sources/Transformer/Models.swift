@@ -53,6 +53,10 @@ public final class GPT2LMHeadModel: _CoreBackedModel {
         core.trainingFLOPsPerToken(sequenceLength: sequenceLength)
     }
 
+    /// Forward only: every position's loss (B, T) of predicting the next token, `.nan` where there is no
+    /// target (the last position, label -100, padding). DoReMi's per-token losses.
+    public func tokenLosses(_ batch: TokenBatch) throws -> [Float] { try core.tokenLosses(batch) }
+
 }
 
 /// A BERT masked-LM with the semantics of Hugging Face `BertForMaskedLM` (Float, for training).

@@ -9,7 +9,7 @@ struct MixCommand: ParsableCommand {
         commandName: "mix",
         abstract: "Other mixing methods: Data Mixing Laws, RegMix, BiMix, Olmix and fixed mixtures, from any "
             + "trainer's loss table.",
-        subcommands: [MixPlanCommand.self, MixFitCommand.self])
+        subcommands: [MixPlanCommand.self, MixFitCommand.self, MixRunCommand.self])
 }
 
 /// `autoscale mix plan`: the seeded runs a loss-table method trains.
