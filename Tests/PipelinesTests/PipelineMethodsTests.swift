@@ -112,15 +112,19 @@ import Proxies
                 let m = d.reduce(0, +) / 3
                 let half = t2 * (d.reduce(0) { $0 + ($1 - m) * ($1 - m) } / 2).squareRoot() / 3.0.squareRoot()
                 #expect(p.against == against && maxAbsDiff(p.differences, d) <= 1e-15)
-                #expect(abs(p.mean - m) <= 1e-15 && abs(p.lower! - (m - half)) <= 1e-12 && abs(p.upper! - (m + half)) <= 1e-12,
-                        "\(row.method) vs \(against)")
+                // Relative to the size of the objectives (dml's vertex answer scores near 450).
+                let scale = max(1, abs(mean))
+                #expect(abs(p.mean - m) <= 1e-14 * scale && abs(p.lower! - (m - half)) <= 1e-12 * scale
+                        && abs(p.upper! - (m + half)) <= 1e-12 * scale, "\(row.method) vs \(against)")
                 #expect(p.insideNoise == (m - half <= 0 && 0 <= m + half))
             }
-            // The noisy validation objective sits near the world's noiseless objective of the mixture trained (the noise
-            // is 0.2% per loss: about 0.005 on a mean loss near 3.7, averaged over 4 domains and 3 seeds).
+            // The noisy validation objective sits near the world's noiseless objective of the mixture trained: the noise
+            // is 0.2% per loss, about 0.12% on a mean of 3 seeds, so 0.5% is 4 standard deviations even when one domain's
+            // loss dominates (dml's answer on the DDO table puts every token on one domain: the others' losses sit at
+            // the trainer's one-token floor, near 450 on average).
             let tokens = v.mixtures.first { $0.name == row.mixture }!.tokens
             let truth = w.objective(w.domains.map { Double(tokens[$0]!) }, unit: worlds.unit)
-            #expect(abs(row.meanObjective - truth) <= 0.01, "\(row.method): \(row.meanObjective) vs \(truth)")
+            #expect(abs(row.meanObjective - truth) <= 0.005 * truth, "\(row.method): \(row.meanObjective) vs \(truth)")
         }
 
         // A rerun trains nothing and ranks the same.
