@@ -17,7 +17,7 @@ DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
 
-.PHONY: setup data build test bench demo fixtures clean fuzz
+.PHONY: setup data build test bench demo fixtures clean fuzz experiment
 
 # Installs the system libraries with apt-get (sudo when not root); nothing when already present.
 setup:
@@ -73,6 +73,11 @@ demo: build data
 	  $(BIN) fit $$f --law chinchilla --n "Model Size" --flops "Training FLOP" --drop-highest-loss 5; \
 	else echo "demo: $$f not found; Chinchilla fit skipped"; fi
 	@echo "demo: report in $(DEMO)/pipeline/report.html"
+
+# The head-to-head experiment of Docs/experiments.md on the simulated worlds (not in CI; needs python3): every method of
+# `methods:` through the simulated trainer, at zero extra and at equal proxy tokens; results in out/experiment/results.md.
+experiment: build
+	python3 Docs/examples/experiment/run.py $(BIN) --out out/experiment
 
 # Regenerates every fixture from the independent references (numpy, scipy, PyTorch, tokenizers).
 fixtures: $(PY)

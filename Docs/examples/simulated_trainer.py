@@ -6,7 +6,7 @@
 reads ONE JSON object on stdin, {"id": "...", "tokens": {"d1": n1, ...}, "seed": S, "out": "DIR"}, and prints as
 its last stdout line {"losses": {"d1": l1, ...}} (nats per token), where for validation domain j
 
-    L_j = (E_j + A_j * (sum_i T_ji N_i / unit)^(-alpha_j)) * (1 + noise * z_j)
+    L_j = (E_j + A_j * max(sum_i T_ji N_i / unit, 1 / unit)^(-alpha_j)) * (1 + noise * z_j)
 
 with the world's parameters from worlds.json (Fixtures/gen/ddo_worlds.py) and z_j a standard normal fixed
 by (seed, id, domain): FNV-1a 64 of "<seed>/<id>/<domain>" seeds SplitMix64, two 53-bit uniforms go through
@@ -40,7 +40,9 @@ def respond(world, unit, request):
     n = [float(request["tokens"][d]) for d in names]
     losses = {}
     for j, d in enumerate(names):
-        eff = sum(world["T"][j][i] * n[i] / unit for i in range(len(names)))
+        # At least one token's worth: a domain with no tokens and no transfer into it gets a huge finite loss
+        # (a real model's loss there is finite too), not a division by zero.
+        eff = max(sum(world["T"][j][i] * n[i] / unit for i in range(len(names))), 1 / unit)
         loss = world["E"][j] + world["A"][j] * eff ** (-world["alpha"][j])
         if world["noise"]:
             loss *= 1 + world["noise"] * gaussian(request["seed"], request["id"], d)

@@ -80,6 +80,7 @@ public final class Pipeline {
         self.caps = caps
         config.settings.caps = caps.isEmpty ? nil : caps
         self.config = config
+        try checkMethods()
     }
 
     var output: URL { URL(fileURLWithPath: config.output) }
@@ -95,6 +96,7 @@ public final class Pipeline {
     public func run() throws -> PipelineReport {
         try Cluster.onRankZero(communicator) { try FileManager.default.createDirectory(at: output, withIntermediateDirectories: true) }
         // 1. DDO at each small budget.
+        let start = Date()
         var entries: [PipelineReport.DDOEntry] = []
         var warnings: [String] = []
         for entry in try config.rounds > 1 ? config.budgets.map(ddoRounds(budget:))
@@ -109,13 +111,21 @@ public final class Pipeline {
         warnings += prediction.warnings.map { "prediction: \($0)" }
         progress("AutoScale prediction at \(config.target) tokens: "
                  + domains.map { "\($0) \(String(format: "%.3f", prediction.weights[$0]!))" }.joined(separator: ", "))
+        // 2b. The other methods' weights (`methods:`).
+        let methods = try config.methods.map {
+            try methodWeights($0, ddo: entries, prediction: prediction, ddoSeconds: Date().timeIntervalSince(start))
+        }
         // 3. Validation at the target.
         var validation: PipelineReport.Validation?
         if let v = config.validation {
             let largest = entries.last!
-            let mixtures = try [("uniform", domains.map { _ in 1.0 / Double(domains.count) }),
-                                (largest.folder, domains.map { largest.result.weights[$0]! }),
-                                ("autoscale", domains.map { prediction.weights[$0]! })].map { name, w in
+            var named: [(String, [Double])] = [("uniform", domains.map { _ in 1.0 / Double(domains.count) }),
+                                               (largest.folder, domains.map { largest.result.weights[$0]! }),
+                                               ("autoscale", domains.map { prediction.weights[$0]! })]
+            if let methods {
+                named = methods.map { m -> (String, [Double]) in (m.mixture, domains.map { m.weights[$0]! }) }
+            }
+            let mixtures = try named.map { name, w in
                 let q = try MixtureBudget(domains: domains, weights: w, total: config.target)
                 return PipelineReport.Mixture(name: name, weights: Dictionary(uniqueKeysWithValues: zip(domains, w)),
                                               tokens: Dictionary(uniqueKeysWithValues: zip(domains, q.tokens)))
@@ -133,10 +143,14 @@ public final class Pipeline {
             if config.trainer != nil { validation?.curves = "final" }
         }
         let (od, ow) = objectiveDomains
-        let report = PipelineReport(domains: domains, objective: (config.settings.objective ?? .meanPPL).rawValue,
+        var report = PipelineReport(domains: domains, objective: (config.settings.objective ?? .meanPPL).rawValue,
                                     objectiveDomains: Dictionary(uniqueKeysWithValues: zip(od, ow)),
                                     budgets: config.budgets, target: config.target, ddo: entries, prediction: prediction,
                                     validation: validation, warnings: warnings, trainerCommand: config.trainer?.command)
+        if let methods, let validation {
+            report.methods = methods
+            report.ranking = PipelineReport.rank(methods, validation: validation)
+        }
         try Cluster.onRankZero(communicator) {
             try AtomicFile.write(report.jsonData(), to: output.appendingPathComponent("report.json"))
             try AtomicFile.write(report.html(), to: reportPage)
@@ -363,7 +377,9 @@ public final class Pipeline {
             return .init(mixture: m.name, losses: losses, meanLoss: mean, meanLossSD: sd,
                          objective: rs.reduce(0) { $0 + $1.objective } / n)
         }
-        let comparisons = mixtures.dropLast().map {
+        // AutoScale against every other mixture (none when `methods:` leaves it out).
+        let others = mixtures.contains { $0.name == "autoscale" } ? mixtures.filter { $0.name != "autoscale" } : []
+        let comparisons = others.map {
             PipelineReport.Comparison(mixture: "autoscale", against: $0.name, runs: runs, seeds: seeds)
         }
         return .init(seeds: seeds, mixtures: mixtures, runs: runs, summaries: summaries, comparisons: comparisons)

@@ -24,6 +24,9 @@ import Yams
 ///     validation:                            # optional: train at the target and compare mixtures
 ///       seeds: [1, 2]
 ///       evaluations: 10                      # validation points per run (the loss curves); default 10
+///     methods: [autoscale, uniform, dml, {name: regmix, runs: 24}]   # optional: the methods validated at the
+///                                            # target and ranked (``PipelineMethod``); default uniform, the
+///                                            # largest budget's DDO weights reused, autoscale
 ///
 /// Exactly one of `proxy` (our GPT-2 or BERT proxy, trained on `corpus`) and `trainer` (a user's command) trains the
 /// runs. With a trainer `corpus` is optional: when given, it only supplies the caps (its manifest's training
@@ -62,9 +65,12 @@ public struct PipelineConfig: Sendable {
     public var rounds: Int = 1
     public var target: Int
     public var validation: Validation?
+    /// `methods:` (``PipelineMethod``); `nil`: the default validation (uniform, `ddo-<largest>`, autoscale) and a
+    /// report without the methods' ranking.
+    public var methods: [PipelineMethod]?
 
     static let keys = ["corpus", "out", "proxy", "trainer", "caps", "domains", "budgets", "factors", "objective",
-                       "eval_domains", "ddo_seeds", "rounds", "target", "validation"]
+                       "eval_domains", "ddo_seeds", "rounds", "target", "validation", "methods"]
 
     /// Reads and checks a pipeline file; every error is one line naming the file and key.
     public static func load(path: String) throws -> PipelineConfig {
@@ -211,6 +217,7 @@ public struct PipelineConfig: Sendable {
                                     domains: domains, caps: caps, budgets: budgets.sorted(), factors: factors,
                                     settings: settings, ddoSeeds: ddoSeeds, target: target, validation: validation)
         config.rounds = rounds
+        config.methods = try map["methods"].map { try PipelineMethod.parse($0, fail: fail) }
         return config
     }
 }

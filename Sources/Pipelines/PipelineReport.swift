@@ -116,6 +116,10 @@ public struct PipelineReport: Codable, Sendable, Equatable {
     public var warnings: [String]
     /// The trainer command of `trainer: {command: ...}` (`nil`: our proxy trained the runs).
     public var trainerCommand: String? = nil
+    /// With `methods:`: each method's weights and cost, and the methods ranked by their validation objective
+    /// (absent without `methods:`, so the default report is unchanged).
+    public var methods: [MethodEntry]? = nil
+    public var ranking: [RankedMethod]? = nil
 }
 
 extension PipelineReport {

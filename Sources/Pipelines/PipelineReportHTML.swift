@@ -356,6 +356,7 @@ extension PipelineReport {
                 [e(_mixtureLabel(m.name))] + domains.map { Self._grouped(m.tokens[$0] ?? 0) }
             })
         }
+        s += _methodsTable()
         s += "<h2>Warnings</h2>\n"
         s += warnings.isEmpty ? "<p>None.</p>\n" : "<ul>\n" + warnings.map { "<li>\(e($0))</li>\n" }.joined() + "</ul>\n"
         s += "<h2>Files</h2>\n<ul>\n<li>\(Self._link("report.json")) (this report's data), \(Self._link("prediction.json"))</li>\n"
@@ -370,5 +371,34 @@ extension PipelineReport {
             s += "<li>trainer run folders: " + folders.map(Self._link).joined(separator: ", ") + "</li>\n"
         }
         return s + "</ul>\n"
+    }
+
+    /// With `methods:`: the ranking (mean objective over seeds, paired differences with 95% t-intervals) and what
+    /// each method cost.
+    func _methodsTable() -> String {
+        guard let ranking, let methods else { return "" }
+        let e = _SVGPlot.escape
+        let n = validation?.seeds.count ?? 0
+        var s = "<h2>Methods ranked at \(e(_tokens(target))) tokens</h2>\n<p>Mean \(e(objective)) over \(n) seed"
+            + (n == 1 ? "" : "s") + "; differences paired by seed, mean [95% t-interval]; <span class=\"good\">green</span>: "
+            + "the interval excludes 0 (outside the seed noise). Only AutoScale extrapolates to the target; the fitted "
+            + "methods' weights are fitted at the largest DDO budget. Proxy tokens as planned.</p>\n"
+        func pair(_ p: PairedDifference?) -> String {
+            guard let p else { return "" }
+            guard let lo = p.lower, let hi = p.upper else { return Self._f(p.mean) }
+            let text = "\(Self._f(p.mean)) [\(Self._f(lo)), \(Self._f(hi))]"
+            return p.insideNoise == false ? "<span class=\"good\">\(text)</span>" : text
+        }
+        s += Self._table(["rank", "method"] + domains.map(e) + ["objective", "SD", "vs uniform", "vs autoscale", "fitted at",
+                                                               "proxy runs", "proxy tokens", "seconds", "from"],
+                         ranking.map { r in
+            let m = methods.first { $0.method == r.method }!
+            return [String(r.rank), e(r.method)] + domains.map { Self._f(m.weights[$0] ?? .nan) }
+                + [Self._f(r.meanObjective), Self._f(r.sdObjective), pair(r.vsUniform), pair(r.vsAutoscale),
+                   m.fittedAt.map { e(_tokens($0)) + (m.extrapolated ? " (extrapolated)" : "") } ?? "",
+                   String(m.proxyRuns) + (m.reusesDDORuns ? " (DDO's)" : ""), Self._grouped(m.proxyTokens),
+                   String(format: "%.1f", m.seconds), m.source.map(Self._link) ?? ""]
+        }, numericFrom: 2)
+        return s
     }
 }

@@ -96,6 +96,30 @@ struct PipelineCommand: RankedCommand {
                    : c.significant ? String(format: "outside the seed noise (2 x standard error = %.4f)", 2 * c.standardError)
                    : String(format: "inside the seed noise (2 x standard error = %.4f)", 2 * c.standardError))
         }
+        if let ranking = r.ranking, let methods = r.methods { text += "\n" + Self.describe(ranking, methods, r) }
         return text + "\n"
+    }
+
+    /// The methods' ranking: mean objective over the seeds, the paired differences against uniform and AutoScale
+    /// (mean [95% t-interval], `*` when the interval excludes 0: outside the seed noise), proxy runs and tokens.
+    static func describe(_ ranking: [PipelineReport.RankedMethod], _ methods: [PipelineReport.MethodEntry],
+                         _ r: PipelineReport) -> String {
+        let seeds = r.validation?.seeds.count ?? 0
+        var text = "\nMethods ranked by mean \(r.objective) at \(TokenCount.label(r.target)) tokens over \(seeds) seed"
+            + (seeds == 1 ? "" : "s") + " (differences paired by seed, mean [95% t-interval]; * outside the seed noise)\n"
+        func pair(_ p: PipelineReport.PairedDifference?) -> String {
+            guard let p else { return "-" }
+            guard let lo = p.lower, let hi = p.upper else { return String(format: "%+.4f", p.mean) }
+            return String(format: "%+.4f [%+.4f, %+.4f]", p.mean, lo, hi) + (p.insideNoise == false ? " *" : "")
+        }
+        text += DDOArguments.table(["rank", "method", "objective", "sd", "vs uniform", "vs autoscale", "fitted at",
+                                    "proxy runs", "proxy tokens", "seconds"], ranking.map { row in
+            let m = methods.first { $0.method == row.method }!
+            return ["\(row.rank)", row.method, String(format: "%.4f", row.meanObjective), String(format: "%.4f", row.sdObjective),
+                    pair(row.vsUniform), pair(row.vsAutoscale),
+                    m.fittedAt.map { TokenCount.label($0) + (m.extrapolated ? " (extrapolated)" : "") } ?? "-",
+                    "\(m.proxyRuns)" + (m.reusesDDORuns ? " (DDO's)" : ""), "\(m.proxyTokens)", String(format: "%.1f", m.seconds)]
+        })
+        return text
     }
 }

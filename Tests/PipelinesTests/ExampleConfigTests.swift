@@ -24,6 +24,9 @@ import Proxies
         #expect(c.settings.evalDomains?.domains == ["code", "manuals"] && c.settings.evalDomains?.weights == [1, 1])
         #expect(c.validation == .init(seeds: [1, 2], evaluations: 5))
         #expect(c.output == "out/demo/pipeline" && c.domains == nil && c.ddoSeeds == nil)
+        // AutoScale, the reused 480k DDO weights, uniform, and two fitted methods on the DDO runs (no own runs).
+        #expect(c.methods == [.init(.autoscale), .init(.ddo), .init(.uniform), .init(.dml), .init(.bimix)])
+        #expect(c.methods?.allSatisfy { $0.ownRuns(domains: 6) == nil } == true)
         // The inline proxy is proxy-tiny with 4x the validation tokens and WSD (20% 1-sqrt cooldown) for its cosine.
         var expected = try ProxyConfig.load(path: Self.examples.appendingPathComponent("proxy-tiny.yaml").path)
         expected.settings.evalTokens = 16_384

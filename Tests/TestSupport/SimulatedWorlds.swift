@@ -13,7 +13,7 @@ public struct SimulatedWorlds: Decodable {
         public var kkt_residual: Double
     }
 
-    /// `L_j(N) = E_j + A_j (Σ_i T_ji N_i / unit)^(-alpha_j)` for validation domain `j`; returned losses are
+    /// `L_j(N) = E_j + A_j max(Σ_i T_ji N_i / unit, 1 / unit)^(-alpha_j)` for validation domain `j`; returned losses are
     /// multiplied by `1 + noise · z`, `z` the standard normal ``gaussian(seed:id:domain:)``.
     public struct World: Decodable {
         public var name: String
@@ -29,7 +29,8 @@ public struct SimulatedWorlds: Decodable {
         /// The noiseless losses at per-domain tokens (`unit` from the fixture).
         public func losses(_ tokens: [Double], unit: Double) -> [Double] {
             domains.indices.map { j in
-                let effective = domains.indices.reduce(0.0) { $0 + T[j][$1] * tokens[$1] / unit }
+                // At least one token's worth (the trainers' floor: a domain with no tokens and no transfer).
+                let effective = Swift.max(domains.indices.reduce(0.0) { $0 + T[j][$1] * tokens[$1] / unit }, 1 / unit)
                 return E[j] + A[j] * Foundation.pow(effective, -alpha[j])
             }
         }
