@@ -13,15 +13,15 @@ import Yams
 /// `natural` fixed mixtures; `dml`, `bimix`, `olmix` fit the loss table of the DDO runs at the largest budget (no
 /// extra proxy runs) or, with `runs: K`, their own seeded `mix plan` table of K runs at that budget; `regmix`
 /// always trains its own random runs (default `max(2m + 1, m(m+1)/2 + 1)`: the DDO table's count where its
-/// quadratic allows it).
+/// quadratic allows it); `doremi` (online, ``DoReMiRun``) trains a reference run and a DoReMi proxy of the
+/// pipeline's GPT-2 proxy at the largest DDO budget (first DDO seed; `proxy:` only, not `trainer:`) and takes the
+/// mean of its domain weights.
 public struct PipelineMethod: Sendable, Equatable {
     public enum Kind: String, CaseIterable, Sendable {
-        case autoscale, ddo, uniform, natural, dml, bimix, regmix, olmix
-        // An online method (DoReMi, a Proxies entry point) is one more case here and one more branch in
-        // `Pipeline.methodWeights` (it trains its proxy at the largest DDO budget like `runs:` and returns the weights).
+        case autoscale, ddo, uniform, natural, dml, bimix, regmix, olmix, doremi
 
         /// Methods known from `mix` or the literature that the pipeline does not run yet (named in the error).
-        static let notYet = ["doremi"]
+        static let notYet = ["given"]
 
         /// The loss-table method behind a fitted kind (`dml`, `bimix`, `regmix`, `olmix`), else `nil`.
         public var fitted: MixingMethod? { MixingMethod(rawValue: rawValue).flatMap { $0.isFitted ? $0 : nil } }
@@ -235,6 +235,12 @@ extension Pipeline {
             if method.kind == .natural, caps.isEmpty {
                 throw fail("natural needs the available tokens: a corpus (its manifest) or caps:")
             }
+            if method.kind == .doremi {
+                guard let proxy = config.proxy, config.trainer == nil else {
+                    throw fail("doremi trains inside our proxy trainer: it needs proxy: (not trainer:)")
+                }
+                try DoReMiRun.refuseBert(proxy)
+            }
             if method.reusesDDORuns, config.rounds > 1 {
                 throw fail("\(name) reuses the one-shot DDO runs at the largest budget; with rounds give it its own, "
                            + "{name: \(name), runs: K}")
@@ -316,6 +322,19 @@ extension Pipeline {
                 }
                 entry.weights = weights(fit.result)
                 entry.fittedAt = budget
+            case .doremi:
+                // One process trains it (DoReMiRun is not data-parallel); the other ranks read its result.json.
+                let folder = "methods/doremi", dir = output.appendingPathComponent(folder)
+                try Cluster.onRankZero(communicator) {
+                    let run = try DoReMiRun(trainer: try proxyTrainer(seed: seeds[0]), tokens: budget, out: dir)
+                    _ = try run.run { progress($0) }
+                }
+                if communicator.size > 1 { try communicator.barrier() }
+                let r = try JSONDecoder().decode(DoReMiRun.Result.self,
+                                                 from: Data(contentsOf: dir.appendingPathComponent("result.json")))
+                entry.weights = weights(r.result)
+                (entry.fittedAt, entry.source) = (budget, "\(folder)/result.json")
+                (entry.proxyRuns, entry.proxyTokens) = (2, r.details.proxyComputeTokens)
             }
             if method.kind != .autoscale { entry.seconds = Date().timeIntervalSince(start) }
             progress("method \(name): " + domains.map { "\($0) \(String(format: "%.3f", entry.weights[$0]!))" }.joined(separator: ", ")

@@ -121,6 +121,44 @@ struct PipelineCLITests {
         #expect(second.stdout == first.stdout)
     }
 
+    /// `methods: [uniform, doremi, autoscale]`: DoReMi's reference and proxy runs train at the largest DDO budget
+    /// into methods/doremi (its `mix run` folder layout); the report's doremi entry carries that result's weights
+    /// (to 1e-12) and proxy compute, its weights are validated at the target and ranked; a rerun trains nothing.
+    @Test func doremiIsAMethodOfThePipeline() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = try DistributedCLITests.corpus(in: dir)
+        let out = dir.appendingPathComponent("report")
+        let config = try Self.config(corpus: corpus, out: out, domains: ["digits", "markov-words", "templates"],
+                                     extra: "validation: {seeds: [1], evaluations: 2}\nmethods: [uniform, doremi, autoscale]")
+        let first = try CLI.run(["pipeline", config])
+        #expect(first.status == 0, "\(first.stderr)")
+        #expect(first.stderr.contains("doremi: proxy run (12000 tokens"))
+        let report = try Self.json(out.appendingPathComponent("report.json"))
+        let methods = try #require(report["methods"] as? [[String: Any]])
+        #expect(methods.map { $0["method"] as? String } == ["uniform", "doremi", "autoscale"])
+        let entry = try #require(methods.first { $0["method"] as? String == "doremi" })
+        let saved = try Self.json(out.appendingPathComponent("methods/doremi/result.json"))
+        let w = try #require(entry["weights"] as? [String: Double]), expected = try #require(saved["weights"] as? [String: Double])
+        #expect(Set(w.keys) == Set(expected.keys) && w.keys.allSatisfy { abs(w[$0]! - expected[$0]!) <= 1e-12 })
+        #expect(abs(w.values.reduce(0, +) - 1) <= 1e-12)
+        let details = try #require(saved["details"] as? [String: Any])
+        #expect(entry["proxy_tokens"] as? Int == details["proxy_compute_tokens"] as? Int && entry["proxy_runs"] as? Int == 2)
+        #expect(entry["fitted_at"] as? Int == 12000 && entry["source"] as? String == "methods/doremi/result.json")
+        #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent("methods/doremi/weights.csv").path))
+        let ranking = try #require(report["ranking"] as? [[String: Any]])
+        #expect(Set(ranking.compactMap { $0["method"] as? String }) == ["uniform", "doremi", "autoscale"])
+        let mixtures = try #require((report["validation"] as? [String: Any])?["mixtures"] as? [[String: Any]])
+        let validated = try #require(mixtures.first { $0["name"] as? String == "doremi" }?["weights"] as? [String: Double])
+        #expect(validated.keys.allSatisfy { abs(validated[$0]! - w[$0]!) <= 1e-12 })
+
+        let second = try CLI.run(["pipeline", config])
+        #expect(second.status == 0, "\(second.stderr)")
+        #expect(!second.stderr.contains("training on") && !second.stderr.contains("doremi: proxy run"))
+        let again = try #require(try Self.json(out.appendingPathComponent("report.json"))["methods"] as? [[String: Any]])
+        #expect(again.first { $0["method"] as? String == "doremi" }?["weights"] as? [String: Double] == w)
+    }
+
     /// DDO replicates: each budget's losses.csv is the mean over the seed folders, and its result is `ddo fit` of it.
     @Test func averagesDDOReplicates() throws {
         let dir = try CLI.tempDir()

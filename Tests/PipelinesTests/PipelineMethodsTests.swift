@@ -154,8 +154,9 @@ import Proxies
         let dir = try TempDir()
         let log = dir.path("trained.txt")
         let cases: [(String, String)] = [
-            ("methods: [autoscale, lightgbm]", "'lightgbm' is not a method (expected one of autoscale, ddo, uniform, natural, dml, bimix, regmix, olmix; not yet in the pipeline: doremi)"),
-            ("methods: [autoscale, doremi]", "doremi is not yet in the pipeline"),
+            ("methods: [autoscale, lightgbm]", "'lightgbm' is not a method (expected one of autoscale, ddo, uniform, natural, dml, bimix, regmix, olmix, doremi; not yet in the pipeline: given)"),
+            ("methods: [autoscale, given]", "given is not yet in the pipeline"),
+            ("methods: [autoscale, doremi]", "doremi trains inside our proxy trainer: it needs proxy: (not trainer:)"),
             ("methods: [dml, uniform, dml]", "dml is listed twice"),
             ("methods: [{name: uniform, runs: 4}]", "uniform trains no runs (runs: applies to dml, bimix, regmix, olmix)"),
             ("methods: [{name: regmix, runs: 5}]", "regmix needs at least 11 runs for 4 domains (runs: 5)"),
