@@ -193,6 +193,16 @@ public final class Pipeline {
     /// separate trainings at each budget.
     var branchesBudgets: Bool { config.budgets.count >= 2 && config.proxy?.recipe.schedule.kind == "wsd" }
 
+    /// The trainings `run()` goes through, cached or not (a progress bar's run count): each DDO seed's mixtures
+    /// once when branched, else at every budget, plus the three validation mixtures per seed; `nil` with `rounds:`
+    /// (how many rounds run is found out on the way).
+    public var plannedRuns: Int? {
+        guard config.rounds <= 1, let plan = try? DDOPlan(domains: domains, budget: config.budgets[0], factors: config.factors)
+        else { return nil }
+        let ddo = plan.runs.count * (branchesBudgets ? 1 : config.budgets.count) * ddoSeeds.count
+        return ddo + 3 * (config.validation?.seeds.count ?? 0)
+    }
+
     /// DDO at every budget from one trunk per mixture and seed (``DDOBudgets``), in the folders ``ddo(budget:)``
     /// uses; trunks in progress in `trunks/` (`trunks/seed-<s>/` with several seeds).
     func ddoBranched() throws -> [(entry: PipelineReport.DDOEntry, warnings: [String])] {
