@@ -4,7 +4,7 @@ SWIFT ?= swift
 CONFIG ?= release
 BIN = .build/$(CONFIG)/autoscale
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libopenmpi-dev openmpi-bin
+APT_PACKAGES = libopenblas-dev liblapacke-dev pkg-config zlib1g-dev libopenmpi-dev openmpi-bin bsdutils
 # The MPI trait is on wherever pkg-config finds an MPI (Open MPI or MPICH).
 TRAITS = $(shell pkg-config --exists mpi 2>/dev/null && echo --traits MPI)
 # On an x86-64 CPU with AVX2 and FMA (x86-64-v3: every x86 server CPU since 2013-2015) the Swift kernels are

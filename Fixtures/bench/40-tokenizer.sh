@@ -24,7 +24,7 @@ ours_train=$(echo "$train_json" | sed -E 's/.*"seconds": ([0-9.]+).*/\1/')
 train_mb=$(echo "$train_json" | sed -E 's/.*"bytes": ([0-9]+).*/\1/' | awk '{printf "%.1f", $1/1e6}')
 { cat "$TMP"/c/*/train.txt | tr '\0' '\n' | head -c 24000000 > "$TMP/text.txt"; } || true  # head closes the pipe early
 enc_json=$("$BIN" tokenizer encode --tokenizer "$TMP/tok.json" --throughput < "$TMP/text.txt")
-ours_enc=$(echo "$enc_json" | sed -E 's/.*"mbPerSecond": ([0-9.]+).*/\1/')
+ours_enc=$(echo "$enc_json" | sed -E 's/.*"mb_per_second": ([0-9.]+).*/\1/')
 echo "tokenizer ($what): ours encode ${ours_enc} MB/s, train ${ours_train} s on ${train_mb} MB"
 
 if [ ! -x "$PY" ]; then

@@ -11,7 +11,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 BIN="${BIN:-$here/../../.build/release/autoscale}"
 if ! command -v mpirun >/dev/null 2>&1; then echo "dataparallel: mpirun not installed (make setup); skipped"; exit 0; fi
 work="$(mktemp -d)"; trap 'rm -rf "$work"' EXIT
-mpi_built=$("$BIN" cluster check --json --tickets 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["mpiBuilt"])')
+mpi_built=$("$BIN" cluster check --json --tickets 1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["mpi_built"])')
 if [ "$mpi_built" != True ]; then echo "dataparallel: $BIN was built without MPI (make build enables it); skipped"; exit 0; fi
 
 "$BIN" corpus build --out "$work/corpus" --synthetic --synthetic-bytes 400000 --val-bytes 40000 --quiet >/dev/null

@@ -9,7 +9,8 @@ table, BERT padding and token types), writes:
   grads.safetensors                 d(loss)/d(param) for every saved parameter (tied: summed, as autograd does)
 The reference runs in float64 (`model.double()`) on the float32 weights, dropout off (eval mode).
 
-`python engine_models.py hub` writes only the Hub-layout cases of `hub_cases`.
+`python engine_models.py hub` writes only the Hub-layout cases of `hub_cases`; `python engine_models.py untied` only
+`gpt2_untied` (`untied_cases`).
 
 Check of our writer: `python engine_models.py --check DIR ORIGINAL_CASE` loads a directory saved by
 the Swift engine with `from_pretrained` and asserts it has exactly the original's tensors and config.
@@ -152,6 +153,21 @@ def hub_cases():
                          max_position_embeddings=8)).save_pretrained(out)
 
 
+def untied_cases():
+    """gpt2_untied: tie_word_embeddings=False, so lm_head.weight is its own (V, C) parameter, saved and with its own
+    gradient; wte's gradient then comes from the embedding lookup alone."""
+    cfg = GPT2Config(vocab_size=53, n_positions=16, n_embd=30, n_layer=2, n_head=5, activation_function="gelu_new",
+                     layer_norm_epsilon=1e-5, bos_token_id=0, eos_token_id=0, tie_word_embeddings=False)
+    g = torch.Generator().manual_seed(31)
+    ids = torch.randint(0, 53, (3, 11), generator=g)
+    labels = ids.clone()
+    labels[0, 5] = -100; labels[2, 8:] = -100
+    build("gpt2_untied", GPT2LMHeadModel, cfg, {"input_ids": ids.tolist(), "labels": labels.tolist()}, seed=32)
+    with safe_open(os.path.join(ROOT, "gpt2_untied", "model.safetensors"), "pt") as f:
+        a, b = f.get_tensor("lm_head.weight"), f.get_tensor("transformer.wte.weight")
+    assert not torch.equal(a, b), "the untied head must differ from wte"
+
+
 def check(saved_dir, case):
     """from_pretrained must load our directory with exactly the original's tensors."""
     orig = os.path.join(ROOT, case)
@@ -175,9 +191,13 @@ if __name__ == "__main__":
     if sys.argv[1:] == ["hub"]:  # only the Hub-layout cases (the others keep their committed bytes)
         hub_cases()
         sys.exit(0)
+    if sys.argv[1:] == ["untied"]:
+        untied_cases()
+        sys.exit(0)
     gpt2_cases()
     bert_cases()
     hub_cases()
+    untied_cases()
     swift = os.path.join(ROOT, "swift_saved")
     for case in sorted(os.listdir(swift)) if os.path.isdir(swift) else []:
         check(os.path.join(swift, case), case)

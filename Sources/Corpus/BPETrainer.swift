@@ -45,8 +45,10 @@ public struct BPETrainer {
         s.withUTF8 { add($0) }
     }
 
-    /// Runs the merges and returns the model (ids: 256 bytes, merges, then special tokens).
-    public func train(progress: (String) -> Void = { _ in }) throws -> BPEModel {
+    /// Runs the merges and returns the model (ids: 256 bytes, merges, then special tokens). `progress` gets a line
+    /// every 1000 merges, `advance(merges, target)` every merge (a progress bar).
+    public func train(progress: (String) -> Void = { _ in },
+                      advance: (_ merges: Int, _ target: Int) -> Void = { _, _ in }) throws -> BPEModel {
         let specials = options.specialTokens
         let targetMerges = options.vocabSize - 256 - specials.count
         guard targetMerges >= 0 else {
@@ -111,6 +113,7 @@ public struct BPETrainer {
                 if v <= 0 { pairCounts.removeValue(forKey: k) } else { pairCounts[k] = v }
                 if d > 0 { heap.insert(_PairCount(count: v, key: k)) }
             }
+            advance(merges.count, targetMerges)
             if merges.count % 1000 == 0 { progress("tokenizer: \(merges.count)/\(targetMerges) merges") }
         }
         var specialList: [BPEModel.Special] = []

@@ -67,9 +67,11 @@ public struct CorpusBuilder {
         return BuiltDomain(entry: entry, train: Array(docs[valCount...]), val: Array(docs[..<valCount]))
     }
 
-    /// Builds every domain and writes the corpus folder `out` (atomically: staged, then renamed).
+    /// Builds every domain and writes the corpus folder `out` (atomically: staged, then renamed). `progress` gets a
+    /// line per domain, `advance(built, domains)` before the first and after each (a progress bar).
     @discardableResult
-    public func build(_ specs: [DomainSpec], out: URL, progress: (String) -> Void = { _ in }) throws -> CorpusManifest {
+    public func build(_ specs: [DomainSpec], out: URL, progress: (String) -> Void = { _ in },
+                      advance: (_ built: Int, _ domains: Int) -> Void = { _, _ in }) throws -> CorpusManifest {
         guard !specs.isEmpty else { throw CorpusError.invalidArgument("no domains to build") }
         var names = Set<String>()
         for s in specs {
@@ -79,6 +81,7 @@ public struct CorpusBuilder {
         let stage = try StagedDirectory(target: out, marker: CorpusManifest.fileName)
         do {
             var entries: [CorpusManifest.Domain] = []
+            advance(0, specs.count)
             for spec in specs {
                 let start = Date()
                 let built = try buildDomain(spec)
@@ -88,6 +91,7 @@ public struct CorpusBuilder {
                 progress(String(format: "corpus: %@: %d documents, %.1f MB (%.1f s)", spec.name,
                                 built.entry.trainDocuments + built.entry.valDocuments,
                                 Double(built.entry.trainBytes + built.entry.valBytes) / 1e6, Date().timeIntervalSince(start)))
+                advance(entries.count, specs.count)
             }
             let manifest = CorpusManifest(seed: options.seed, validationBytes: options.validationBytes,
                                           maxBytesPerDomain: options.maxBytesPerDomain, domains: entries)

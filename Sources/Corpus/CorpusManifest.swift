@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// `corpus.json`: what `corpus build` wrote. Each domain folder holds `train.txt` and `val.txt`, the
@@ -16,6 +17,11 @@ public struct CorpusManifest: Codable, Equatable, Sendable {
         public var invalidUTF8Replaced: Int
         /// True when the byte cap stopped reading before the source was exhausted.
         public var capped: Bool
+        enum CodingKeys: String, CodingKey {
+            case name, origin, trainDocuments = "train_documents", valDocuments = "val_documents"
+            case trainBytes = "train_bytes", valBytes = "val_bytes", duplicatesRemoved = "duplicates_removed"
+            case invalidUTF8Replaced = "invalid_utf8_replaced", capped
+        }
     }
     public var format = "autoscale-corpus"
     public var version = 1
@@ -23,6 +29,10 @@ public struct CorpusManifest: Codable, Equatable, Sendable {
     public var validationBytes: Int
     public var maxBytesPerDomain: Int
     public var domains: [Domain]
+    /// snake_case keys; corpora written before 0.5.0 (camelCase) still read.
+    enum CodingKeys: String, CodingKey {
+        case format, version, seed, validationBytes = "validation_bytes", maxBytesPerDomain = "max_bytes_per_domain", domains
+    }
 
     public static let fileName = "corpus.json"
 
@@ -34,12 +44,13 @@ public struct CorpusManifest: Codable, Equatable, Sendable {
 }
 
 /// Decodes a JSON file, mapping every failure to one `CorpusError` line naming the file and field;
-/// `accept` checks format/version markers.
+/// `accept` checks format/version markers. Keys are read under their snake_case spelling, so files of the older
+/// camelCase keys read too (Base's `JSONDecoder.acceptingCamelCase`).
 func decodeJSONFile<T: Decodable>(_ url: URL, what: String, accept: (T) -> Bool) throws -> T {
     let data = Data(try readFileBytes(url))
     guard !data.isEmpty else { throw CorpusError.empty(path: url.path) }
     let value: T
-    do { value = try JSONDecoder().decode(T.self, from: data) } catch {
+    do { value = try JSONDecoder.acceptingCamelCase().decode(T.self, from: data) } catch {
         throw CorpusError.badFormat(path: url.path, detail: "not a \(what) (\(jsonErrorSummary(error)))")
     }
     guard accept(value) else { throw CorpusError.badFormat(path: url.path, detail: "not a \(what) of a supported format/version") }

@@ -7,8 +7,11 @@ public struct CorpusTokenization {
     public var minValidationTokens = 200_000
     public init() {}
 
+    /// `progress` gets a line per domain, `advance(documents, total)` after every document of every split (a
+    /// progress bar; the total is the corpus manifest's document count).
     @discardableResult
-    public func run(corpus: CorpusStore, tokenizerFile: URL, out: URL, progress: (String) -> Void = { _ in }) throws -> ShardManifest {
+    public func run(corpus: CorpusStore, tokenizerFile: URL, out: URL, progress: (String) -> Void = { _ in },
+                    advance: (_ documents: Int, _ total: Int) -> Void = { _, _ in }) throws -> ShardManifest {
         let fileBytes = try readFileBytes(tokenizerFile)
         let model = try TokenizerJSON.load(bytes: fileBytes, path: tokenizerFile.path)
         guard let eot = model.specialId("<|endoftext|>") else {
@@ -19,6 +22,8 @@ public struct CorpusTokenization {
         let stage = try StagedDirectory(target: out, marker: ShardManifest.fileName)
         do {
             var domains: [ShardManifest.Domain] = []
+            let allDocuments = corpus.manifest.domains.reduce(0) { $0 + $1.trainDocuments + $1.valDocuments }
+            var documentsDone = 0
             for d in corpus.manifest.domains {
                 let start = Date()
                 var splits: [ShardManifest.Split] = []
@@ -30,6 +35,8 @@ public struct CorpusTokenization {
                         ids.append(eot)
                         docs += 1
                         bytes += doc.count
+                        documentsDone += 1
+                        advance(documentsDone, allDocuments)
                         return true
                     }
                     let file = "\(d.name)/\(split.rawValue).bin"

@@ -21,12 +21,15 @@ public struct ShardManifest: Codable, Equatable, Sendable {
         public var sha256: String
         public var vocabSize: Int
         public var endOfTextId: Int
+        enum CodingKeys: String, CodingKey { case file, sha256, vocabSize = "vocab_size", endOfTextId = "end_of_text_id" }
     }
     public var format = "autoscale-tokens"
     public var version = 1
     public var tokenWidth: Int
     public var tokenizer: Tokenizer
     public var domains: [Domain]
+    /// snake_case keys; folders written before 0.5.0 (`tokenWidth`, `vocabSize`, `endOfTextId`) still read.
+    enum CodingKeys: String, CodingKey { case format, version, tokenWidth = "token_width", tokenizer, domains }
 
     public static let fileName = "manifest.json"
 

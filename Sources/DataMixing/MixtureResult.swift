@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Optimization
 
@@ -34,7 +35,9 @@ public struct MixtureResult: Codable, Sendable, Equatable {
             self.exact = exact
         }
 
-        enum CodingKeys: String, CodingKey { case a, b, c, x, y, residuals, maxAbsResidual, rmsResidual, exact }
+        enum CodingKeys: String, CodingKey {
+            case a, b, c, x, y, residuals, maxAbsResidual = "max_abs_residual", rmsResidual = "rms_residual", exact
+        }
 
         /// Only `a`, `b`, `c` are required (the minimal shape `{"a":..,"b":..,"c":..}`); the point
         /// data default to empty.
@@ -65,6 +68,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         public var rmsLogResidual: Double
         /// The result files, in budget order.
         public var sources: [String]
+        enum CodingKeys: String, CodingKey { case budgets, u, c, k, scale, rmsLogResidual = "rms_log_residual", sources }
 
         public init(budgets: [Double], u: [Double], c: [String: Double], k: [String: Double], scale: Double,
                     rmsLogResidual: Double, sources: [String]) {
@@ -90,6 +94,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         public var weights: [String: Double]
         /// Its fitted `Σ_i y_i(x_i)`.
         public var objective: Double
+        enum CodingKeys: String, CodingKey { case fitRule = "fit_rule", domains, fits, tokens, weights, objective }
 
         public init(fitRule: String, domains: [String], fits: [String: PowerLawCurve], tokens: [String: Double],
                     weights: [String: Double], objective: Double) {
@@ -122,6 +127,10 @@ public struct MixtureResult: Codable, Sendable, Equatable {
         public var tokens: [String: [Double]]
         /// Each replicate's tokens, in replicate order (what `predict` pairs by index across budgets).
         public var replicateTokens: [[String: Double]]
+        enum CodingKeys: String, CodingKey {
+            case method, level, noise, noiseEffect = "noise_effect", seed, replicates, failed, weights, tokens
+            case replicateTokens = "replicate_tokens"
+        }
 
         public init(method: String, level: Double, noise: Double? = nil, noiseEffect: Double? = nil, seed: UInt64? = nil,
                     replicates: Int, failed: Int, weights: [String: [Double]], tokens: [String: [Double]],
@@ -204,7 +213,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case domains, budget, tokens, weights, fits, objective, lower, upper, base, predictor, warnings
-        case fitRule, alternative, caps, capped, promisedGain, intervals
+        case fitRule = "fit_rule", alternative, caps, capped, promisedGain = "promised_gain", intervals
         case _method = "method"
     }
 
@@ -251,7 +260,8 @@ public struct MixtureResult: Codable, Sendable, Equatable {
                 ? "cannot read the file" : "no such file")
         }
         let result: MixtureResult
-        do { result = try JSONDecoder().decode(MixtureResult.self, from: data) } catch let e as DecodingError {
+        // Keys under their snake_case spelling: result files of the older camelCase keys read too.
+        do { result = try JSONDecoder.acceptingCamelCase().decode(MixtureResult.self, from: data) } catch let e as DecodingError {
             throw DataMixingError.invalidInput(location: path, message: _describe(e))
         } catch {
             throw DataMixingError.invalidInput(location: path, message: "not a result JSON (\(error))")

@@ -207,6 +207,19 @@ public final class Pipeline {
     /// separate trainings at each budget.
     var branchesBudgets: Bool { config.budgets.count >= 2 && config.proxy?.recipe.schedule.kind == "wsd" }
 
+    /// The trainings `run()` goes through, cached or not (a progress bar's run count): each DDO seed's mixtures
+    /// once when branched, else at every budget, the methods' own runs (`runs: K` per DDO seed; DoReMi's two runs
+    /// print phase lines and are not counted), plus one validation run per method and seed; `nil` with `rounds:`
+    /// (how many rounds run is found out on the way).
+    public var plannedRuns: Int? {
+        guard config.rounds <= 1, let plan = try? DDOPlan(domains: domains, budget: config.budgets[0], factors: config.factors)
+        else { return nil }
+        let ddo = plan.runs.count * (branchesBudgets ? 1 : config.budgets.count) * ddoSeeds.count
+        let methods = config.methods ?? PipelineMethod.defaults
+        let own = methods.reduce(0) { $0 + ($1.ownRuns(domains: domains.count) ?? 0) * ddoSeeds.count }
+        return ddo + own + methods.count * (config.validation?.seeds.count ?? 0)
+    }
+
     /// DDO at every budget from one trunk per mixture and seed (``DDOBudgets``), in the folders ``ddo(budget:)``
     /// uses; trunks in progress in `trunks/` (`trunks/seed-<s>/` with several seeds).
     func ddoBranched() throws -> [(entry: PipelineReport.DDOEntry, warnings: [String])] {

@@ -123,9 +123,10 @@ public struct PipelineReport: Codable, Sendable, Equatable {
 }
 
 extension PipelineReport {
-    /// Pretty-printed JSON with sorted keys (`report.json`).
+    /// Pretty-printed JSON with sorted snake_case keys (`report.json`; `mean_loss`, `seed_weights`, ...).
     public func jsonData() throws -> Data {
         let e = JSONEncoder()
+        e.keyEncodingStrategy = .convertToSnakeCase
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
         return try e.encode(self)
     }

@@ -15,8 +15,11 @@ extension LawFitter {
     /// With `runs`, replicate `r` draws the `R` runs with replacement instead (the same indices on
     /// `0..<R`) and every row of a run drawn `m` times weighs `m`: rows of one run share its noise, so
     /// resampling rows would understate the spread. With one row per run this is the row bootstrap exactly.
+    ///
+    /// `onReplicate` is called (from the worker threads) as each replicate finishes (a progress bar).
     public func bootstrap(_ fit: FittedLaw, features: [[Double]], loss y: [Double], runs: RunGroups? = nil,
-                          replicates: Int, seed: UInt64, level: Double = 0.95) throws -> BootstrapSummary {
+                          replicates: Int, seed: UInt64, level: Double = 0.95,
+                          onReplicate: @escaping @Sendable () -> Void = {}) throws -> BootstrapSummary {
         guard replicates >= 2 else { throw ScalingLawError.invalidGrid("--bootstrap needs at least 2 replicates") }
         let objective = LogSumExpObjective(features: features, targets: y, loss: loss)
         let names = fit.parameters.map(\.name)
@@ -24,6 +27,7 @@ extension LawFitter {
         let results = _parallelMap(count: replicates, threads: threads > 0 ? threads : ProcessInfoCores.count) {
             r -> ([Double], Bool)? in
             let weights = Self._weights(count: count, runs: runs, replicate: r, seed: seed)
+            defer { onReplicate() }
             guard let res = try? optimizer.minimize(objective.weighted(weights), from: start),
                   res.value.isFinite, res.x.allSatisfy(\.isFinite) else { return nil }
             return (LawFitter._natural(res.x, names: names).map(\.value), res.status.converged)
@@ -54,14 +58,15 @@ extension LawFitter {
 extension IsoFLOPFit {
     /// Percentile intervals for `k` and `a`: each replicate resamples the points (with `runs`: the whole
     /// runs, every row of each run drawn) with replacement and reruns the whole approach-2 fit; replicates
-    /// where it fails (too few budgets left) are dropped.
+    /// where it fails (too few budgets left) are dropped. `onReplicate` is called as each replicate finishes.
     public func bootstrap(n: [Double], flops: [Double], loss: [Double], relativeTolerance: Double = 0.01,
                           runs: RunGroups? = nil, replicates: Int, seed: UInt64,
-                          level: Double = 0.95) throws -> BootstrapSummary {
+                          level: Double = 0.95, onReplicate: () -> Void = {}) throws -> BootstrapSummary {
         guard replicates >= 2 else { throw ScalingLawError.invalidGrid("--bootstrap needs at least 2 replicates") }
         let rowsOfRun = runs?.rowsOfRun
         let samples = Bootstrap.replicate(count: runs?.count ?? n.count, replicates: replicates, seed: seed) {
             draws -> [Double]? in
+            defer { onReplicate() }
             let idx = rowsOfRun.map { rows in draws.flatMap { rows[$0] } } ?? draws
             guard let f = try? IsoFLOPFit.fit(n: idx.map { n[$0] }, flops: idx.map { flops[$0] },
                                               loss: idx.map { loss[$0] }, relativeTolerance: relativeTolerance)

@@ -1,23 +1,28 @@
+import Base
 import Foundation
 
 /// Progress lines on stderr: `step 120/1000  loss 3.4512  lr 6.00e-04  12345 tok/s  ETA 1m12s`,
 /// every `every` steps, after each evaluation, and a trunk's or branch's cost (``CooldownBranchRun``);
-/// `quiet` silences it.
+/// `quiet` silences it. With a `bar` every step advances it, and when the bar is drawn (a terminal) it replaces
+/// the step lines (the evaluation and phase lines still go to `write`, which then prints above the bar).
 public struct TrainingProgress {
     public var quiet: Bool
     public var every: Int
     /// Where lines go (stderr by default); tests capture them here.
     public var write: (String) -> Void
+    /// The command's progress bar (advanced even when `quiet`: it has its own `quiet`).
+    public var bar: ProgressBar?
 
-    public init(quiet: Bool = false, every: Int = 10,
+    public init(quiet: Bool = false, every: Int = 10, bar: ProgressBar? = nil,
                 write: @escaping (String) -> Void = { FileHandle.standardError.write(Data(($0 + "\n").utf8)) }) {
-        self.quiet = quiet; self.every = max(1, every); self.write = write
+        self.quiet = quiet; self.every = max(1, every); self.bar = bar; self.write = write
     }
 
     func step(_ step: Int, of total: Int, loss: Double, lr: Double, tokensPerSecond: Double, secondsLeft: Double) {
-        guard !quiet, step % every == 0 || step == total else { return }
+        bar?.update(step, of: total)
+        guard !quiet, bar?.showsBar != true, step % every == 0 || step == total else { return }
         write(String(format: "step %d/%d  loss %.4f  lr %.2e  %.0f tok/s  ETA ", step, total, loss, lr,
-                     tokensPerSecond) + Self.duration(secondsLeft))
+                     tokensPerSecond) + ProgressBar.duration(secondsLeft))
     }
 
     /// `eval step 200: web loss 3.2101 ppl 24.78; code loss 2.9012 ppl 18.19  (0.41 s)`: the evaluation's wall
@@ -35,9 +40,4 @@ public struct TrainingProgress {
         write("\(role): \(steps) steps" + parts.map { ", \($0.key) " + String(format: "%.3f s", $0.value) }.joined())
     }
 
-    static func duration(_ s: Double) -> String {
-        guard s.isFinite, s >= 0 else { return "?" }
-        let t = Int(s.rounded())
-        return t >= 3600 ? "\(t / 3600)h\(t % 3600 / 60)m" : t >= 60 ? "\(t / 60)m\(t % 60)s" : "\(t)s"
-    }
 }

@@ -5,7 +5,8 @@ import Foundation
 ///
 /// Loading accepts what transformers saves: the tied copies (`lm_head.weight`,
 /// `cls.predictions.decoder.weight`, `cls.predictions.decoder.bias`) may be present or absent (they
-/// are ignored; `tie_word_embeddings: false` is refused by the config readers: this engine ties them), GPT-2's
+/// are ignored); a GPT-2 with `tie_word_embeddings: false` has `lm_head.weight` as its own parameter, required on
+/// load and saved (BERT's `tie_word_embeddings: false` is refused: its decoder is tied), GPT-2's
 /// non-persistent attention buffers (`attn.bias`, `attn.masked_bias`) are ignored, and GPT-2 names without the
 /// `transformer.` prefix (original OpenAI checkpoints) are accepted. A `BertForPreTraining` checkpoint (the usual
 /// Hub layout) loads as `BertForMaskedLM` with its pooler and next-sentence head ignored (one warning); a
@@ -36,7 +37,8 @@ public enum Checkpoint {
         model.configBase = json
         let (tensors, source) = try weights(directory)
         try fillParameters(model.core.params, from: tensors, file: source,
-                           ignored: ["lm_head.weight"], ignoredSuffixes: [".attn.bias", ".attn.masked_bias"],
+                           ignored: model.config.tieWordEmbeddings ? ["lm_head.weight"] : [],
+                           ignoredSuffixes: [".attn.bias", ".attn.masked_bias"],
                            prefix: "transformer.")
         return model
     }

@@ -19,15 +19,18 @@ public struct GPT2Config: Sendable, Equatable {
     public var initializerRange: Double  // initializer_range
     public var bosTokenID: Int?        // bos_token_id
     public var eosTokenID: Int?        // eos_token_id
+    /// Whether the LM head is `wte` itself (true, GPT-2's default) or its own `lm_head.weight` (V, C).
+    public var tieWordEmbeddings: Bool  // tie_word_embeddings
 
     public init(vocabSize: Int, nPositions: Int, nEmbd: Int, nLayer: Int, nHead: Int, nInner: Int? = nil,
                 activation: String = "gelu_new", layerNormEpsilon: Double = 1e-5, residPdrop: Double = 0,
                 embdPdrop: Double = 0, attnPdrop: Double = 0, initializerRange: Double = 0.02,
-                bosTokenID: Int? = nil, eosTokenID: Int? = nil) {
+                bosTokenID: Int? = nil, eosTokenID: Int? = nil, tieWordEmbeddings: Bool = true) {
         self.vocabSize = vocabSize; self.nPositions = nPositions; self.nEmbd = nEmbd; self.nLayer = nLayer
         self.nHead = nHead; self.nInner = nInner; self.activation = activation; self.layerNormEpsilon = layerNormEpsilon
         self.residPdrop = residPdrop; self.embdPdrop = embdPdrop; self.attnPdrop = attnPdrop
         self.initializerRange = initializerRange; self.bosTokenID = bosTokenID; self.eosTokenID = eosTokenID
+        self.tieWordEmbeddings = tieWordEmbeddings
     }
 
     /// Inner (MLP) width.
@@ -71,16 +74,13 @@ public struct GPT2Config: Sendable, Equatable {
                   bosTokenID: o["bos_token_id"] == nil || o["bos_token_id"] is NSNull
                       ? nil : try ConfigIO.int(o, "bos_token_id", f),
                   eosTokenID: o["eos_token_id"] == nil || o["eos_token_id"] is NSNull
-                      ? nil : try ConfigIO.int(o, "eos_token_id", f))
+                      ? nil : try ConfigIO.int(o, "eos_token_id", f),
+                  tieWordEmbeddings: try ConfigIO.bool(o, "tie_word_embeddings", f, default: true))
         if try !ConfigIO.bool(o, "scale_attn_weights", f, default: true) {
             throw ModelError.config(file: f, message: "scale_attn_weights=false is not supported")
         }
         if try ConfigIO.bool(o, "scale_attn_by_inverse_layer_idx", f, default: false) {
             throw ModelError.config(file: f, message: "scale_attn_by_inverse_layer_idx=true is not supported")
-        }
-        if try !ConfigIO.bool(o, "tie_word_embeddings", f, default: true) {
-            throw ModelError.config(file: f,
-                message: "tie_word_embeddings=false is not supported (the LM head is tied)")
         }
         try validate(file: f)
     }
@@ -96,7 +96,7 @@ public struct GPT2Config: Sendable, Equatable {
         o["resid_pdrop"] = residPdrop; o["embd_pdrop"] = embdPdrop; o["attn_pdrop"] = attnPdrop
         o["initializer_range"] = initializerRange
         o["bos_token_id"] = bosTokenID ?? NSNull(); o["eos_token_id"] = eosTokenID ?? NSNull()
-        o["tie_word_embeddings"] = true
+        o["tie_word_embeddings"] = tieWordEmbeddings
         o["scale_attn_weights"] = true
         o["scale_attn_by_inverse_layer_idx"] = false
         o["reorder_and_upcast_attn"] = false

@@ -3,10 +3,11 @@ import Base
 // Shapes: B batch rows (of one slice, in the kernels), T positions, C channels (n_embd), NH heads,
 // HS = C/NH head size, I MLP width (n_inner), V vocabulary, L layers, N = B·T rows, R LM-head chunk rows.
 
-/// GPT-2 decoder with tied LM head (`GPT2LMHeadModel` semantics), generic over the scalar so the
+/// GPT-2 decoder (`GPT2LMHeadModel` semantics), generic over the scalar so the
 /// same code runs in `Float` (training) and `Double` (finite-difference oracle).
 ///
-/// Per layer (pre-LN): `x += attn(ln_1(x))`, `x += mlp(ln_2(x))`; then `ln_f`, `logits = h · wte^T`,
+/// Per layer (pre-LN): `x += attn(ln_1(x))`, `x += mlp(ln_2(x))`; then `ln_f`, `logits = h · W^T` with the LM
+/// head `W = wte` (tied, the default) or `lm_head.weight` (`tie_word_embeddings: false`),
 /// loss = mean CE of `logits[:, t]` against `labels[:, t+1]` (shift inside; -100 ignored).
 final class GPT2Core<F: ModelScalar> {
     let config: GPT2Config
@@ -25,6 +26,7 @@ final class GPT2Core<F: ModelScalar> {
         var fcpw, fcpb: Int  // mlp.c_proj.weight (I, C), .bias (C)
     }
     private let wte: Int, wpe: Int, lnfw: Int, lnfb: Int
+    private let head: Int  // LM head (V, C): wte's offset when tied, lm_head.weight's when untied
     private let layers: [Layer]
 
     init(config: GPT2Config) throws {
@@ -58,6 +60,8 @@ final class GPT2Core<F: ModelScalar> {
         layers = ls
         lnfw = b.add("transformer.ln_f.weight", [C], decay: false)
         lnfb = b.add("transformer.ln_f.bias", [C], decay: false)
+        // An untied head is a linear layer's weight (decayed like c_attn, c_fc, c_proj); a tied one is wte.
+        head = config.tieWordEmbeddings ? wte : b.add("lm_head.weight", [V, C], decay: true)
         params = ParameterStore(specs: b.specs)
     }
 
@@ -315,14 +319,14 @@ final class GPT2Core<F: ModelScalar> {
         let logits = A + a.logits[worker], targets = a.targets + n0
         var sum = 0.0
         for r0 in stride(from: 0, to: N, by: headRows) {
-            let head = LinearShape(N: min(headRows, N - r0), IC: C, OC: V, layout: .outIn)  // tied to wte
-            Linear.forward(out: logits, inp: lnf + r0 * C, weight: P + wte, bias: nil, shape: head, accumulate: false)
-            sum += SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: head.N, V: V,
+            let shape = LinearShape(N: min(headRows, N - r0), IC: C, OC: V, layout: .outIn)  // W = wte or lm_head
+            Linear.forward(out: logits, inp: lnf + r0 * C, weight: P + head, bias: nil, shape: shape, accumulate: false)
+            sum += SoftmaxCrossEntropy.run(logits: logits, targets: targets + r0, N: shape.N, V: V,
                                            gradScale: lossScale, count: count, weights: weights.map { $0 + n0 + r0 },
                                            weightSum: weightSum, losses: tokenLosses.map { $0 + n0 + r0 }).sum
             if lossScale != nil {
-                Linear.backward(dinp: dtmp + r0 * C, dweight: G + wte, dbias: nil, dout: logits, inp: lnf + r0 * C,
-                                weight: P + wte, shape: head, accumulateInput: false)
+                Linear.backward(dinp: dtmp + r0 * C, dweight: G + head, dbias: nil, dout: logits, inp: lnf + r0 * C,
+                                weight: P + head, shape: shape, accumulateInput: false)
             }
         }
         guard lossScale != nil else { return sum }

@@ -35,7 +35,7 @@ public struct MemoryEstimate: Sendable, Equatable {
         let I = Double(c.nInner ?? 4 * c.nEmbd), Tp = Double(c.nPositions)
         let B = Double(batch), T = Double(sequence), N = B * T, W = Double(max(1, workers))
         let perLayer = 4 * C * C + 2 * C * I + 9 * C + I
-        let P = V * C + Tp * C + L * perLayer + 2 * C
+        let P = V * C * (c.tieWordEmbeddings ? 1 : 2) + Tp * C + L * perLayer + 2 * C
         let arena = L * (8 * N * C + 4 * N + B * H * T * T + 2 * N * I) + 4 * N * C + 2 * N + N * max(I, 3 * C)
             + W * (min((B / W).rounded(.up) * T, Double(headRows)) * V + H * T * T)
         return MemoryEstimate(parameters: P, stateBytes: 4 * P * (4 + W - 1), activationBytes: 4 * arena,

@@ -31,6 +31,7 @@ struct ClusterCommand: ParsableCommand {
             guard comm.rank == 0 else { return }
             if json {
                 let enc = JSONEncoder()
+                enc.keyEncodingStrategy = .convertToSnakeCase  // mpi_built, allreduce_ok, tickets_by_rank, ...
                 enc.outputFormatting = [.sortedKeys]
                 print(String(decoding: try enc.encode(result), as: UTF8.self))
             } else {

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Corpus
 import Foundation
 
@@ -20,6 +21,9 @@ struct ProgressOptions: ParsableArguments {
     func report(_ line: String) {
         if !quiet { FileHandle.standardError.write(Data((line + "\n").utf8)) }
     }
+
+    /// The command's progress bar (drawn when stderr is a terminal; silent with `--quiet`).
+    func bar() -> ProgressBar { ProgressBar(quiet: quiet) }
 }
 
 /// Renders a left-aligned text table (first column) with right-aligned numbers.
@@ -65,6 +69,7 @@ struct CorpusTableRow: Encodable {
     static func print(_ rows: [CorpusTableRow], json: Bool) throws {
         if json {
             let e = JSONEncoder()
+            e.keyEncodingStrategy = .convertToSnakeCase  // train_tokens, invalid_utf8_replaced, ...
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             Swift.print(String(decoding: try e.encode(rows), as: UTF8.self))
             return
@@ -138,12 +143,19 @@ struct CorpusBuildCommand: ParsableCommand {
         options.validationBytes = valBytes
         options.maxBytesPerDomain = Int(maxMBPerDomain * 1e6)
         let outURL = URL(fileURLWithPath: out)
-        let manifest = try CorpusBuilder(options: options).build(specs, out: outURL, progress: progress.report)
+        let bar = progress.bar()
+        defer { bar.finish() }
+        let manifest = try CorpusBuilder(options: options).build(specs, out: outURL, progress: bar.line) {
+            bar.update($0, of: $1, unit: "domains")
+        }
         var tokens: ShardManifest? = nil
         if let tokenizer {
             tokens = try CorpusTokenization().run(corpus: CorpusStore(outURL), tokenizerFile: URL(fileURLWithPath: tokenizer),
-                                                  out: outURL.appendingPathComponent("tokens"), progress: progress.report)
+                                                  out: outURL.appendingPathComponent("tokens"), progress: bar.line) {
+                bar.update($0, of: $1, unit: "documents")
+            }
         }
+        bar.finish()
         try CorpusTableRow.print(CorpusTableRow.rows(corpus: manifest, tokens: tokens), json: json)
     }
 }
@@ -176,7 +188,12 @@ struct CorpusTokenizeCommand: ParsableCommand {
         var t = CorpusTokenization()
         t.minValidationTokens = minValTokens
         let outURL = out.map { URL(fileURLWithPath: $0) } ?? corpusURL.appendingPathComponent("tokens")
-        let manifest = try t.run(corpus: store, tokenizerFile: URL(fileURLWithPath: tokenizer), out: outURL, progress: progress.report)
+        let bar = progress.bar()
+        defer { bar.finish() }
+        let manifest = try t.run(corpus: store, tokenizerFile: URL(fileURLWithPath: tokenizer), out: outURL, progress: bar.line) {
+            bar.update($0, of: $1, unit: "documents")
+        }
+        bar.finish()
         try CorpusTableRow.print(CorpusTableRow.rows(corpus: store.manifest, tokens: manifest), json: json)
     }
 }

@@ -75,6 +75,7 @@ struct CorpusSampleCommand: ParsableCommand {
             let rows = sampler.plans.map { Row(domain: $0.domain, requested: $0.requestedTokens, sequences: $0.sequences,
                                                tokens: $0.sequences * seqLen, unique: $0.uniqueTokens, epochs: $0.epochs) }
             let e = JSONEncoder()
+            e.keyEncodingStrategy = .convertToSnakeCase  // sequence_length
             e.outputFormatting = [.prettyPrinted, .sortedKeys]
             print(String(decoding: try e.encode(Out(sequenceLength: seqLen, sequences: sampler.count, domains: rows, first: order)), as: UTF8.self))
             return

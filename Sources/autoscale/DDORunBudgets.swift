@@ -18,7 +18,7 @@ extension DDORunCommand {
         let lock = try FolderLock.rankZero(out, comm)
         defer { lock?.release() }
         func line(_ text: String) {
-            say.progress("ddo \(text) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+            say.runLine(text) { say.progress("ddo \($0) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
         }
         var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
                                  output: out, settings: one.settings)
@@ -31,11 +31,14 @@ extension DDORunCommand {
                 throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
                                  + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
             }
+            say.bar.runTotal = one.plan.runs.count  // one trunk per mixture, a cooldown branched at each budget
             analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
         } else {
             // A user's trainer trains each budget's runs separately (nothing to branch from).
+            say.bar.runTotal = ddo.experiments.reduce(0) { $0 + $1.plan.runs.count }
             analyses = try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
         }
+        say.bar.finish()
         let folders = ddo.experiments.map(\.output)
         guard comm.rank == 0 else { return }
         for a in analyses { DDOArguments.warn(a.result.warnings, quiet: quiet) }

@@ -48,6 +48,7 @@ struct DDORunCommand: RankedCommand {
 
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet)
+        defer { say.bar.finish() }
         if tokens.contains(",") { return try runBudgets(comm, say) }
         let (ddo, trainer) = try Cluster.onEveryRank(comm) {
             try RankOutput.setThreads(threads, comm)
@@ -57,9 +58,11 @@ struct DDORunCommand: RankedCommand {
         defer { lock?.release() }
         if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
         let start = Date()
+        say.bar.runTotal = ddo.plan.runs.count
         let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
-            say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+            say.runLine(line) { say.progress("ddo \($0) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
         }
+        say.bar.finish()
         guard comm.rank == 0 else { return }
         let result = analysis.result
         DDOArguments.warn(result.warnings, quiet: quiet)
@@ -125,8 +128,9 @@ struct DDORunCommand: RankedCommand {
         engine.afterRecord = ddo.afterRecord
         let start = Date()
         let (result, out) = try engine.run(trainer: trainer, communicator: comm) { line in
-            say.progress("ddo \(line) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)")
+            say.runLine(line) { say.progress("ddo \($0) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
         }
+        say.bar.finish()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(out.warnings, quiet: quiet)
         try DDOArguments.emit(out, json: json, output: nil) {

@@ -68,7 +68,10 @@ struct FitCommand: ParsableCommand {
     @Flag(help: "No progress on stderr.") var quiet = false
 
     func run() throws {
-        let started = Date()
+        let started = Date(), bar = ProgressBar(quiet: quiet)
+        defer { bar.finish() }
+        func progress(_ message: String) { self.progress(message, bar) }
+        let replicate: @Sendable () -> Void = { [bootstrap] in bar.advance(of: bootstrap, unit: "replicates") }
         try validateOptions()
         let table = try LogFile.read(path: file)
         let columns = try FitData.load(table, law: law, y: yColumn, x: xColumn, n: nColumn, d: dColumn,
@@ -89,7 +92,9 @@ struct FitCommand: ParsableCommand {
                 progress("bootstrap: \(bootstrap) replicates, seed \(seed)")
                 fit.bootstrap = try fit.bootstrap(n: columns.n, flops: columns.flops, loss: columns.y,
                                                   relativeTolerance: flopsTolerance, runs: columns.runs,
-                                                  replicates: bootstrap, seed: seed, level: level)
+                                                  replicates: bootstrap, seed: seed, level: level,
+                                                  onReplicate: replicate)
+                bar.finish()
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.isoflopTable(fit, columns: columns, file: file)
@@ -123,7 +128,8 @@ struct FitCommand: ParsableCommand {
                 progress("bootstrap: \(bootstrap) replicates by \(columns.runs == nil ? "row" : "run"), seed \(seed)")
                 fit.bootstrap = try fitter.bootstrap(fit, features: columns.features(law), loss: columns.y,
                                                      runs: columns.runs, replicates: bootstrap, seed: seed,
-                                                     level: level)
+                                                     level: level, onReplicate: replicate)
+                bar.finish()
             }
             result = fit.json(extra: [("columns", columns.json)])
             text = FitOutput.lawTable(fit, columns: columns, file: file)
@@ -172,8 +178,9 @@ struct FitCommand: ParsableCommand {
         if let k = screenPolish, k < 1 { throw CLIError("--screen-polish must be at least 1, got \(k)") }
     }
 
-    func progress(_ message: String) {
-        if !quiet { FileHandle.standardError.write(Data(("autoscale fit: " + message + "\n").utf8)) }
+    /// `autoscale fit: ` lines on stderr, above the bootstrap's progress bar on a terminal.
+    func progress(_ message: String, _ bar: ProgressBar) {
+        bar.line("autoscale fit: " + message)
     }
 }
 

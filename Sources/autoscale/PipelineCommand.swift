@@ -33,6 +33,7 @@ struct PipelineCommand: RankedCommand {
 
     func run(_ comm: any Communicator) throws {
         let say = RankOutput(comm, quiet: quiet)
+        defer { say.bar.finish() }
         let pipeline = try Cluster.onEveryRank(comm) {
             try RankOutput.setThreads(threads, comm)
             var settings = try PipelineConfig.load(path: config)
@@ -57,12 +58,16 @@ struct PipelineCommand: RankedCommand {
         }
         let start = Date()
         pipeline.communicator = comm
-        pipeline.progress = { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
-        pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true)
+        pipeline.progress = { line in
+            say.runLine(line) { say.progress("pipeline \($0) (\(String(format: "%.0f", Date().timeIntervalSince(start)))s)") }
+        }
+        pipeline.training = verbose ? say.training(every: 100) : TrainingProgress(quiet: true, bar: say.bar)
+        say.bar.runTotal = pipeline.plannedRuns
         pipeline.quietTrainer = quiet
         let lock = try FolderLock.rankZero(URL(fileURLWithPath: pipeline.config.output), comm)
         defer { lock?.release() }
         let report = try pipeline.run()
+        say.bar.finish()
         guard comm.rank == 0 else { return }
         DDOArguments.warn(report.warnings, quiet: quiet)
         if json {

@@ -19,24 +19,34 @@ extension RankedCommand {
 }
 
 /// A command's progress lines on stderr, prefixed with `rank r: ` in an MPI job of several ranks
-/// (`quiet` silences them).
+/// (`quiet` silences them), and its progress bar (Base's ``ProgressBar``): drawn when stderr is a terminal and the
+/// job is one process (the ranks' lines would interleave), the plain step lines otherwise.
 struct RankOutput {
     let prefix: String
     let quiet: Bool
+    let bar: ProgressBar
 
     init(_ comm: any Communicator, quiet: Bool) {
         prefix = comm.size > 1 ? "rank \(comm.rank): " : ""
         self.quiet = quiet
+        bar = ProgressBar(quiet: quiet, terminal: comm.size == 1 && isatty(STDERR_FILENO) != 0)
     }
 
     func progress(_ line: String) {
-        if !quiet { FileHandle.standardError.write(Data((prefix + line + "\n").utf8)) }
+        bar.line(prefix + line)
     }
 
-    /// Training progress (every `every` steps) through the same prefix.
+    /// A line of a run loop (`DDOExperiment`, `DDOBudgets`, the pipeline's validation: one line per run, ending
+    /// `: cached` or holding `: training on`) starts the bar's next run; every line is printed through `say`.
+    func runLine(_ line: String, _ say: (String) -> Void) {
+        if line.hasSuffix(": cached") || line.contains(": training on") { bar.startRun() }
+        say(line)
+    }
+
+    /// Training progress (every `every` steps) through the same prefix, advancing the bar.
     func training(every: Int) -> TrainingProgress {
-        let prefix = prefix
-        return TrainingProgress(quiet: quiet, every: every) { FileHandle.standardError.write(Data((prefix + $0 + "\n").utf8)) }
+        let prefix = prefix, bar = bar
+        return TrainingProgress(quiet: quiet, every: every, bar: bar) { bar.line(prefix + $0) }
     }
 
     /// Sets OpenBLAS's threads (also the model kernels' workers): `threads` when given, else

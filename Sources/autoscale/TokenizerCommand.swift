@@ -1,4 +1,5 @@
 import ArgumentParser
+import Base
 import Corpus
 import Foundation
 
@@ -42,7 +43,8 @@ struct TokenizerTrainCommand: ParsableCommand {
         options.vocabSize = vocabSize
         if bert { options.specialTokens += ["[PAD]", "[CLS]", "[SEP]", "[MASK]"] }
         var trainer = BPETrainer(options: options)
-        let start = Date()
+        let start = Date(), bar = progress.bar()
+        defer { bar.finish() }
         let perDomain = Int(sampleMB * 1e6) / max(1, store.manifest.domains.count)
         for d in store.manifest.domains {
             var used = 0
@@ -51,16 +53,20 @@ struct TokenizerTrainCommand: ParsableCommand {
                 used += doc.count
                 return used < perDomain
             }
-            progress.report(String(format: "tokenizer: %@: %.1f MB sampled", d.name, Double(used) / 1e6))
+            bar.line(String(format: "tokenizer: %@: %.1f MB sampled", d.name, Double(used) / 1e6))
         }
         let counted = Date().timeIntervalSince(start)
-        let model = try trainer.train(progress: progress.report)
+        // On a terminal the bar replaces the every-1000-merges lines.
+        let model = try trainer.train(progress: { if !bar.showsBar { bar.line($0) } }) {
+            bar.update($0, of: $1, unit: "merges")
+        }
+        bar.finish()
         let seconds = Date().timeIntervalSince(start)
         try TokenizerJSON.save(model, to: URL(fileURLWithPath: out))
         progress.report(String(format: "tokenizer: %d tokens from %.1f MB in %.1f s (counting %.1f s)",
                                model.vocabSize, Double(trainer.bytesSeen) / 1e6, seconds, counted))
         if json {
-            print("{\"vocabSize\": \(model.vocabSize), \"merges\": \(model.merges.count), \"bytes\": \(trainer.bytesSeen), "
+            print("{\"vocab_size\": \(model.vocabSize), \"merges\": \(model.merges.count), \"bytes\": \(trainer.bytesSeen), "
                   + "\"pieces\": \(trainer.distinctPieces), \"seconds\": \(String(format: "%.3f", seconds))}")
         } else {
             print("wrote \(out): \(model.vocabSize) tokens (\(model.merges.count) merges) from \(trainer.bytesSeen) bytes")
@@ -93,7 +99,7 @@ struct TokenizerEncodeCommand: ParsableCommand {
         valid.withUnsafeBufferPointer { tok.encode(validUTF8: $0, into: &ids) }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         if throughput {
-            print(String(format: "{\"bytes\": %d, \"tokens\": %d, \"seconds\": %.6f, \"mbPerSecond\": %.3f}",
+            print(String(format: "{\"bytes\": %d, \"tokens\": %d, \"seconds\": %.6f, \"mb_per_second\": %.3f}",
                          valid.count, ids.count, seconds, Double(valid.count) / 1e6 / max(seconds, 1e-12)))
             return
         }

@@ -61,6 +61,7 @@ extension TrainCommand {
     func runBranches(_ comm: any Communicator) throws {
         let start = Date()
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
+        defer { say.bar.finish() }
         let (trainer, mix, list) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, Mixture, [(label: String, tokens: Int)]) in
             try RankOutput.setThreads(threads, comm)
             let proxy = try loadProxy(comm)
@@ -115,6 +116,7 @@ extension TrainCommand {
                 try st.commit()
                 stages.byBranch[i] = nil
             })
+        say.bar.finish()
         guard comm.rank == 0 else { return }
         var budgets: [BranchesSummary.Budget] = []
         for (i, b) in plan.branches.enumerated() {

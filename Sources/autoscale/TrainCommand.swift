@@ -40,6 +40,7 @@ struct TrainCommand: RankedCommand {
     func run(_ comm: any Communicator) throws {
         if tokens.contains(",") { return try runBranches(comm) }
         let say = RankOutput(comm, quiet: quiet || comm.rank != 0)
+        defer { say.bar.finish() }
         let (trainer, mix) = try Cluster.onEveryRank(comm) { () throws -> (ProxyTrainer, Mixture) in
             try RankOutput.setThreads(threads, comm)
             let proxy = try loadProxy(comm)
@@ -52,6 +53,7 @@ struct TrainCommand: RankedCommand {
         let (result, cached) = try TrainRun.train(trainer, weights: mix.weights, mixture: mix.budget,
                                                      out: URL(fileURLWithPath: out), communicator: comm,
                                                      progress: say.progress)
+        say.bar.finish()
         guard comm.rank == 0 else { return }
         if json {
             print(String(decoding: try prettyJSON(result), as: UTF8.self))

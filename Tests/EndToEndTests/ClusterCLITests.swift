@@ -7,8 +7,8 @@ import TestSupport
 @Suite(.enabled(if: CLI.mpiBuild, "needs mpirun and an autoscale built with --traits MPI"))
 struct ClusterCLITests {
     struct Check: Decodable {
-        let ranks: Int, mpi: Bool, allreduceOK: Bool, allreduceDoubleOK: Bool, broadcastOK: Bool, ticketsOK: Bool
-        let ticketsByRank: [[Int]]
+        let ranks: Int, mpi: Bool, allreduce_ok: Bool, allreduce_double_ok: Bool, broadcast_ok: Bool, tickets_ok: Bool
+        let tickets_by_rank: [[Int]]
     }
 
     /// Two ranks: collectives give the closed-form answers and the shared counter hands out 0..<200 exactly once.
@@ -17,7 +17,7 @@ struct ClusterCLITests {
         #expect(r.status == 0, "\(r.stderr)")
         let check = try JSONDecoder().decode(Check.self, from: Data(r.stdout.utf8))
         #expect(check.ranks == 2 && check.mpi)
-        #expect(check.allreduceOK && check.allreduceDoubleOK && check.broadcastOK && check.ticketsOK)
-        #expect(check.ticketsByRank.flatMap { $0 }.sorted() == Array(0..<200))
+        #expect(check.allreduce_ok && check.allreduce_double_ok && check.broadcast_ok && check.tickets_ok)
+        #expect(check.tickets_by_rank.flatMap { $0 }.sorted() == Array(0..<200))
     }
 }

@@ -24,14 +24,14 @@ struct CorpusCLITests {
         let lines = build.out.split(separator: "\n")
         #expect(lines.first?.hasPrefix("domain") == true && lines.count == 7 && lines.last?.hasPrefix("total") == true)
         let train = try Self.run(["tokenizer", "train", "--corpus", corpus, "--vocab-size", "500", "--out", tok, "--json", "--quiet"])
-        #expect(train.status == 0 && train.out.contains("\"vocabSize\": 500"))
+        #expect(train.status == 0 && train.out.contains("\"vocab_size\": 500"))
         let tokenize = try Self.run(["corpus", "tokenize", "--corpus", corpus, "--tokenizer", tok, "--min-val-tokens", "1000", "--json"])
         #expect(tokenize.status == 0 && tokenize.stderr.contains("tokenize: digits"))
         let rows = try #require(try JSONSerialization.jsonObject(with: tokenize.stdout) as? [[String: Any]])
-        #expect(rows.count == 5 && rows.allSatisfy { ($0["valTokens"] as? Int ?? 0) >= 1000 })
+        #expect(rows.count == 5 && rows.allSatisfy { ($0["val_tokens"] as? Int ?? 0) >= 1000 })
         // mixture plan: quantities within one sequence, epochs warned about, error above the limit
         let tokensDir = dir.appendingPathComponent("corpus/tokens").path
-        let digitsTrain = try #require(rows.first { $0["domain"] as? String == "digits" }?["trainTokens"] as? Int)
+        let digitsTrain = try #require(rows.first { $0["domain"] as? String == "digits" }?["train_tokens"] as? Int)
         let sample = try Self.run(["corpus", "sample", "--tokens", tokensDir, "--mix", "copies=3000", "--mix", "digits=\(digitsTrain * 2)",
                                    "--seq-len", "64", "--json"])
         #expect(sample.status == 0 && sample.stderr.hasPrefix("warning: domain 'digits':") && sample.stderr.contains("over 3 epochs"))

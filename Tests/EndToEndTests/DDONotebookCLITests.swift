@@ -16,6 +16,12 @@ import TestSupport
         var promisedGain: Double?
         var warnings: [String]
     }
+    /// The result's snake_case keys (`fit_rule`, `promised_gain`, `replicate_tokens`) onto these camelCase fields.
+    static let decoder: JSONDecoder = {
+        let d = JSONDecoder()
+        d.keyDecodingStrategy = .convertFromSnakeCase
+        return d
+    }()
     struct Reference: Decodable {
         struct Notebook: Decodable { var domains: [String], published_weights: [Double], weights: [Double], smallest_b_weights: [Double] }
         var notebook: Notebook
@@ -35,7 +41,7 @@ import TestSupport
         let ref = try Fixture.json(Reference.self, "ddo/notebook.json").notebook
         let out = try CLI.run(["ddo", "fit", csv, "--json"])
         #expect(out.status == 0, "\(out.stderr)")
-        let r = try JSONDecoder().decode(Result.self, from: Data(out.stdout.utf8))
+        let r = try Self.decoder.decode(Result.self, from: Data(out.stdout.utf8))
         #expect(r.domains == ref.domains && r.fitRule == "notebook")
         let w = ref.domains.map { r.weights[$0] ?? .nan }
         #expect(err(w, ref.published_weights) <= 1e-3)
@@ -49,7 +55,7 @@ import TestSupport
 
         let small = try CLI.run(["ddo", "fit", csv, "--json", "--fit-rule", "smallest-b", "--quiet"])
         #expect(small.status == 0 && small.stderr.isEmpty)
-        let s = try JSONDecoder().decode(Result.self, from: Data(small.stdout.utf8))
+        let s = try Self.decoder.decode(Result.self, from: Data(small.stdout.utf8))
         #expect(s.fitRule == "smallest-b" && err(ref.domains.map { s.weights[$0] ?? .nan }, ref.smallest_b_weights) <= 1e-7)
         #expect(s.alternative.map { a in err(ref.domains.map { a.weights[$0] ?? .nan }, ref.weights) <= 1e-7 } == true)
         let table = try CLI.run(["ddo", "fit", csv, "--quiet"])
@@ -59,10 +65,10 @@ import TestSupport
     /// `--caps c4=150M`: c4 (uncapped 185M) gets exactly its cap, is listed as capped, the budget is still met
     /// (1e-12 relative; the bisection on ln λ stops at 1e-13) and every other domain gains (its excess goes to the others through the same multiplier).
     @Test func capsHoldADomain() throws {
-        let free = try JSONDecoder().decode(Result.self, from: Data(try CLI.run(["ddo", "fit", csv, "--json", "--quiet"]).stdout.utf8))
+        let free = try Self.decoder.decode(Result.self, from: Data(try CLI.run(["ddo", "fit", csv, "--json", "--quiet"]).stdout.utf8))
         let out = try CLI.run(["ddo", "fit", csv, "--json", "--quiet", "--caps", "c4=150M,arxiv=1e9"])
         #expect(out.status == 0, "\(out.stderr)")
-        let r = try JSONDecoder().decode(Result.self, from: Data(out.stdout.utf8))
+        let r = try Self.decoder.decode(Result.self, from: Data(out.stdout.utf8))
         #expect(r.tokens["c4"] == 150e6 && r.capped == ["c4"] && r.caps == ["c4": 150e6, "arxiv": 1e9])
         #expect(abs(r.domains.reduce(0) { $0 + r.tokens[$1]! } - 7e8) <= 1e-12 * 7e8)
         for d in r.domains where d != "c4" && d != "github" { #expect(r.tokens[d]! > free.tokens[d]!, "\(d)") }
@@ -84,13 +90,13 @@ import TestSupport
         #expect(try CLI.run(args + ["-o", f1b]).status == 0)
         #expect(try Data(contentsOf: URL(fileURLWithPath: f1)) == Data(contentsOf: URL(fileURLWithPath: f1b)))
         #expect(try CLI.run(args + ["--budget", "2M", "-o", f2]).status == 0)
-        let r = try JSONDecoder().decode(Result.self, from: Data(contentsOf: URL(fileURLWithPath: f1)))
+        let r = try Self.decoder.decode(Result.self, from: Data(contentsOf: URL(fileURLWithPath: f1)))
         let iv = try #require(r.intervals)
         #expect(iv.method == "bootstrap" && iv.replicates == 20 && iv.seed == 9 && iv.level == 0.9)
         for d in r.domains { #expect(iv.weights[d]![0] <= r.weights[d]! + 1e-12 && r.weights[d]! <= iv.weights[d]![1] + 1e-12, "\(d)") }
         let p = try CLI.run(["predict", f1, f2, "--tokens", "1e7", "--json", "--caps", "code=1M", "--quiet"])
         #expect(p.status == 0, "\(p.stderr)")
-        let q = try JSONDecoder().decode(Result.self, from: Data(p.stdout.utf8))
+        let q = try Self.decoder.decode(Result.self, from: Data(p.stdout.utf8))
         let piv = try #require(q.intervals)
         #expect(piv.method == "propagated" && piv.replicates + piv.failed == 20 && piv.replicates >= 18)
         #expect(piv.replicateTokens.allSatisfy { $0["code"]! <= 1e6 * (1 + 1e-12) })

@@ -177,8 +177,8 @@ struct DistributedCLITests {
         let r = try Self.mpi(2, ["cluster", "check", "--json", "--tickets", "40", "--fail-job", "13"])
         #expect(r.status == 0, "\(r.stderr)")
         let j = try #require(try JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any])
-        #expect(j["ranks"] as? Int == 2 && j["mapOK"] as? Bool == true && j["mapFailureOK"] as? Bool == true)
-        let failure = try #require(j["mapFailure"] as? String)
+        #expect(j["ranks"] as? Int == 2 && j["map_ok"] as? Bool == true && j["map_failure_ok"] as? Bool == true)
+        let failure = try #require(j["map_failure"] as? String)
         #expect(failure.hasPrefix("job 13 failed on rank ") && failure.hasSuffix(": self-check failure injected at job 13"))
     }
 }

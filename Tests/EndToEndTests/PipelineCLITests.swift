@@ -95,11 +95,11 @@ struct PipelineCLITests {
         for r in runs {
             let losses = try #require(r["losses"] as? [String: Double])
             let m = losses.values.reduce(0, +) / 3
-            #expect(abs(try #require(r["meanLoss"] as? Double) - m) <= 1e-12)
+            #expect(abs(try #require(r["mean_loss"] as? Double) - m) <= 1e-12)
             // The curve is read back from the CSV log: its last point is the final evaluation.
             let curve = try #require(r["curve"] as? [[String: Any]])
             #expect(curve.count >= 3)
-            #expect(abs(try #require(curve.last?["meanLoss"] as? Double) - m) <= 1e-12)
+            #expect(abs(try #require(curve.last?["mean_loss"] as? Double) - m) <= 1e-12)
             let log = try #require(r["log"] as? String)
             #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(log).path))
             mean["\(r["mixture"]!)/\(r["seed"]!)"] = m
@@ -176,7 +176,7 @@ struct PipelineCLITests {
         for entry in ddo {
             let folder = out.appendingPathComponent(try #require(entry["folder"] as? String))
             #expect(entry["seeds"] as? [Int] == [1, 2])
-            #expect((entry["seedWeights"] as? [[String: Double]])?.count == 2)
+            #expect((entry["seed_weights"] as? [[String: Double]])?.count == 2)
             let mean = try DDORunCLITests.lossRows(folder.appendingPathComponent("losses.csv"))
             let s1 = try DDORunCLITests.lossRows(folder.appendingPathComponent("seed-1/losses.csv"))
             let s2 = try DDORunCLITests.lossRows(folder.appendingPathComponent("seed-2/losses.csv"))
@@ -195,7 +195,7 @@ struct PipelineCLITests {
             let intervals = try #require((entry["result"] as? [String: Any])?["intervals"] as? [String: Any])
             #expect(intervals["method"] as? String == "replicates")
             let bounds = try #require(intervals["weights"] as? [String: [Double]])
-            let seedWeights = try #require(entry["seedWeights"] as? [[String: Double]])
+            let seedWeights = try #require(entry["seed_weights"] as? [[String: Double]])
             for (d, lohi) in bounds {
                 let seen = seedWeights.compactMap { $0[d] }
                 #expect(lohi.count == 2 && seen.count == 2, "\(d)")

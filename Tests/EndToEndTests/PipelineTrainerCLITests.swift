@@ -96,7 +96,7 @@ import TestSupport
         }
 
         let report = try Self.json(out.appendingPathComponent("report.json"))
-        #expect(report["trainerCommand"] as? String == Self.command)
+        #expect(report["trainer_command"] as? String == Self.command)
         #expect(report["budgets"] as? [Int] == [10000, 30000] && report["target"] as? Int == 120_000)
         let prediction = try #require(report["prediction"] as? [String: Any])
         #expect(prediction["caps"] == nil, "no corpus, no caps key: no caps")
@@ -129,10 +129,10 @@ import TestSupport
                 #expect(abs(v - law) <= 1e-12 * law, "\(name) seed \(seed) \(d): \(v) vs \(law)")
             }
             let mean = losses.values.reduce(0, +) / 3
-            #expect(abs(try #require(r["meanLoss"] as? Double) - mean) <= 1e-12)
+            #expect(abs(try #require(r["mean_loss"] as? Double) - mean) <= 1e-12)
             let curve = try #require(r["curve"] as? [[String: Any]])
             #expect(curve.count == 1 && curve[0]["tokens"] as? Int == 120_000, "\(curve)")
-            #expect(abs(try #require(curve[0]["meanLoss"] as? Double) - mean) <= 1e-12)
+            #expect(abs(try #require(curve[0]["mean_loss"] as? Double) - mean) <= 1e-12)
             #expect(r["log"] == nil)
             let folder = "validation/seed-\(seed)/\(name)"
             #expect(r["folder"] as? String == folder)

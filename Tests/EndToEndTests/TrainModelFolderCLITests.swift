@@ -44,7 +44,7 @@ import TestSupport
         defer { try? FileManager.default.removeItem(at: dir) }
         let corpus = try DistributedCLITests.corpus(in: dir)
         let manifest = try Self.object(URL(fileURLWithPath: corpus).appendingPathComponent("tokens/manifest.json"))
-        let eot = try #require((manifest["tokenizer"] as? [String: Any])?["endOfTextId"] as? Int)
+        let eot = try #require((manifest["tokenizer"] as? [String: Any])?["end_of_text_id"] as? Int)
         let tokenizer = dir.appendingPathComponent("tok.json")
         let cfg = dir.appendingPathComponent("tiny.yaml")
         try Self.config.write(to: cfg, atomically: true, encoding: .utf8)

@@ -73,11 +73,11 @@ public enum CLI {
         return nil
     }
 
-    /// Whether `mpirun` is on PATH and the binary reports an MPI build (`cluster check --json`: `mpiBuilt`).
+    /// Whether `mpirun` is on PATH and the binary reports an MPI build (`cluster check --json`: `mpi_built`).
     public static let mpiBuild: Bool = {
         guard mpirun != nil, let r = try? run(["cluster", "check", "--json", "--tickets", "1"]), r.status == 0,
               let j = try? JSONSerialization.jsonObject(with: r.stdoutData) as? [String: Any] else { return false }
-        return j["mpiBuilt"] as? Bool == true
+        return j["mpi_built"] as? Bool == true
     }()
 
     /// Runs the autoscale binary under `mpirun -np ranks` (oversubscribed; as root when root).

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 import Testing
 import TestSupport
@@ -175,5 +176,24 @@ import Transformer
         q.progress = TrainingProgress(quiet: true, write: { quietLines.all.append($0) })
         _ = try q.run()
         #expect(quietLines.all.isEmpty)
+    }
+
+    /// With a drawn progress bar the bar replaces the step lines (every step advances it); evaluation lines stay.
+    /// With a bar that is not drawn (stderr not a terminal) the plain step lines are printed as without one.
+    @Test func progressBarReplacesStepLines() throws {
+        final class Lines: @unchecked Sendable { var all: [String] = [] }
+        let frames = Lines(), lines = Lines()
+        let bar = ProgressBar(terminal: true, interval: 0, clock: { 0 }, write: { frames.all.append($0) })
+        let (t, _) = try makeTrainer(steps: 6, evaluationInterval: 3)
+        t.progress = TrainingProgress(every: 2, bar: bar, write: { lines.all.append($0) })
+        _ = try t.run()
+        #expect(!lines.all.contains { $0.hasPrefix("step ") } && lines.all.contains { $0.hasPrefix("eval step 3: ") })
+        #expect(frames.all.count == 6 && frames.all.last?.contains("step 6/6") == true, "\(frames.all)")
+        let plainFrames = Lines(), plainLines = Lines()
+        let plain = ProgressBar(terminal: false, write: { plainFrames.all.append($0) })
+        let (p, _) = try makeTrainer(steps: 6, evaluationInterval: 3)
+        p.progress = TrainingProgress(every: 2, bar: plain, write: { plainLines.all.append($0) })
+        _ = try p.run()
+        #expect(plainFrames.all.isEmpty && plainLines.all.filter { $0.hasPrefix("step ") }.count == 3)
     }
 }

@@ -17,7 +17,7 @@ struct ModelFixtureTests {
     }
 
     @Test(arguments: ["gpt2_odd", "gpt2_nolabels", "bert_odd", "gpt2_odd:headRows=5", "bert_odd:headRows=3",
-                      "gpt2_padded", "gpt2_sharded", "bert_pretraining"])
+                      "gpt2_padded", "gpt2_sharded", "bert_pretraining", "gpt2_untied"])
     func lossAndGradientsMatchPyTorch(_ variant: String) throws {
         let c = String(variant.split(separator: ":")[0])
         let model = try Checkpoint.load(Fixture.url("engine/\(c)"))
