@@ -78,6 +78,9 @@ public struct CommandTrainer: RunTrainer, Sendable {
         } else {
             p.standardError = FileHandle.standardError
         }
+        // A command that exits without reading its spec closes the pipe: writing to it must be an EPIPE error,
+        // not a SIGPIPE that kills this process (exit 141) with the failure unreported and --out left behind.
+        signal(SIGPIPE, SIG_IGN)
         do { try p.run() } catch { throw fail("could not start (\(error.localizedDescription))") }
         // Write the spec from another thread so a command that prints before reading cannot deadlock us.
         let data = Data((spec(id: id, tokens: tokens, folder: folder) + "\n").utf8)

@@ -23,18 +23,18 @@ extension DDORunCommand {
         var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
                                  output: out, settings: one.settings)
         if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
-        let analyses: [DDOAnalysis]
-        if let proxy = trainer as? ProxyTrainer {
-            let kind = proxy.config.recipe.schedule.kind
-            guard kind == "wsd" else {
-                let file = config ?? "the config"
-                throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
-                                 + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
+        let analyses: [DDOAnalysis] = try undoingOnFailure(comm) {
+            if let proxy = trainer as? ProxyTrainer {
+                let kind = proxy.config.recipe.schedule.kind
+                guard kind == "wsd" else {
+                    let file = config ?? "the config"
+                    throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
+                                     + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
+                }
+                return try ddo.run(trainer: proxy, communicator: comm, progress: line)
             }
-            analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
-        } else {
             // A user's trainer trains each budget's runs separately (nothing to branch from).
-            analyses = try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
+            return try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
         }
         let folders = ddo.experiments.map(\.output)
         guard comm.rank == 0 else { return }
