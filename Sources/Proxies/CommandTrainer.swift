@@ -108,7 +108,7 @@ public struct CommandTrainer: RunTrainer, Sendable {
         }
         struct Reply: Decodable { var losses: [String: Double] }
         guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(last.utf8)) else {
-            throw fail("did not end with a JSON line {\"losses\": {\"domain\": loss, ...}} (last line: \(last.prefix(200)))")
+            throw fail("did not end with a JSON line {\"losses\": {\"domain\": loss, ...}} (last line: \(TableError.visible(String(last))))")
         }
         for d in domains where reply.losses[d] == nil {
             throw fail("returned no loss for domain \(d) (it gave \(reply.losses.keys.sorted().joined(separator: ", ")))")
