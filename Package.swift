@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "PipelinesTests", dependencies: ["Pipelines", "Proxies", "DataMixing", "Base", "TestSupport"]),
         .testTarget(name: "EndToEndTests", dependencies: ["autoscale", "TestSupport"]),
         // The parser fuzzer (`make fuzz SECONDS=N`); skipped unless AUTOSCALE_FUZZ_SECONDS is set.
-        .testTarget(name: "FuzzTests", dependencies: ["Pipelines", "Proxies", "DataMixing", "Corpus", "Transformer", "Base",
+        .testTarget(name: "FuzzTests", dependencies: ["Pipelines", "Proxies", "DataMixing", "ScalingLaws", "Corpus", "Transformer", "Base",
                                                       "TestSupport"]),
     ]
 )

@@ -88,12 +88,16 @@ public struct StagedDirectory {
     /// The staging URL of `relative` (for writers that take a URL).
     public func url(_ relative: String) -> URL { staging.appendingPathComponent(relative) }
 
-    /// Moves the finished folder into place.
+    /// Moves the finished folder into place. When the target cannot be replaced (a folder whose contents cannot
+    /// be removed), the staging folder is removed too and the error names the target: a failed command leaves
+    /// no hidden `.<name>.partial-<pid>` behind (issue 17).
     public func commit() throws {
         let fm = FileManager.default
         if fm.fileExists(atPath: target.path) { try? fm.removeItem(at: target) }
         do { try fm.moveItem(at: staging, to: target) } catch {
-            throw OutputError(path: target.path, reason: "cannot move the finished output into place")
+            abandon()
+            let why = fm.fileExists(atPath: target.path) ? "it exists and cannot be removed" : error.localizedDescription
+            throw OutputError(path: target.path, reason: "cannot move the finished output into place (\(why))")
         }
     }
 

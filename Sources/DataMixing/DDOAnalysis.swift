@@ -112,10 +112,7 @@ public enum DDO {
         let objectives = try _objectives(table, settings)
         let base = try _baseRun(table)
         let baseTokens = table.runs[base].tokens
-        for (i, v) in baseTokens.enumerated() where !(v > 0) {
-            throw DataMixingError.invalidInput(location: table.location(base, column: table.tokenColumns?[i]),
-                                               message: "the base run has \(v) tokens of \(table.domains[i]); it needs a positive quantity of every domain")
-        }
+        try _requirePositive(table, base: base)
         guard objectives[base] > 0 else {
             throw DataMixingError.invalidInput(location: table.location(base),
                                                message: "the base run's objective is \(objectives[base]); it must be positive (lower is better)")
@@ -231,6 +228,14 @@ public enum DDO {
         a.indices.filter { abs(a[$0] - b[$0]) > 1e-9 * max(abs(a[$0]), abs(b[$0])) }
     }
 
+    /// Refuses a base run without a positive quantity of every domain, naming its row and column.
+    static func _requirePositive(_ table: LossTable, base: Int) throws {
+        for (i, v) in table.runs[base].tokens.enumerated() where !(v > 0) {
+            throw DataMixingError.invalidInput(location: table.location(base, column: table.tokenColumns?[i]),
+                                               message: "the base run has \(v) tokens of \(table.domains[i]); it needs a positive quantity of every domain")
+        }
+    }
+
     /// The base run: the row every other row differs from in exactly one domain.
     static func _baseRun(_ table: LossTable) throws -> Int {
         let runs = table.runs
@@ -240,6 +245,22 @@ public enum DDO {
         if candidates.count > 1 {
             throw DataMixingError.invalidInput(location: table.source, message:
                 "cannot tell the base run: rows at \(candidates.map { table.location($0) }.joined(separator: ", ")) each differ from every other row in exactly one domain")
+        }
+        // A base run with no tokens of some domain differs from the runs perturbing other domains in two domains,
+        // so no row is a candidate: find it as the row that holds every column's most common quantity except
+        // where it has none, and refuse it (issue 17: another row was taken for the base and blamed).
+        let common = table.domains.indices.map { i -> Double in
+            let column = runs.map { $0.tokens[i] }
+            return column.max { a, b in
+                column.filter { _differing([$0], [a]).isEmpty }.count < column.filter { _differing([$0], [b]).isEmpty }.count
+            }!
+        }
+        // (When a row holds `common` itself, that row is the base and a zero elsewhere is a perturbation to 0.)
+        if !runs.contains(where: { _differing($0.tokens, common).isEmpty }), let zero = runs.indices.first(where: { r in
+            let diff = _differing(runs[r].tokens, common)
+            return !diff.isEmpty && diff.allSatisfy { !(runs[r].tokens[$0] > 0) }
+        }) {
+            try _requirePositive(table, base: zero)
         }
         // No base: blame the first row that breaks the pattern around the most plausible base.
         let base = runs.indices.max { (oneOff[$0], $1) < (oneOff[$1], $0) }!

@@ -78,6 +78,9 @@ public struct CommandTrainer: RunTrainer, Sendable {
         } else {
             p.standardError = FileHandle.standardError
         }
+        // A command that exits without reading its spec closes the pipe: writing to it must be an EPIPE error,
+        // not a SIGPIPE that kills this process (exit 141) with the failure unreported and --out left behind.
+        signal(SIGPIPE, SIG_IGN)
         do { try p.run() } catch { throw fail("could not start (\(error.localizedDescription))") }
         // Write the spec from another thread so a command that prints before reading cannot deadlock us.
         let data = Data((spec(id: id, tokens: tokens, folder: folder) + "\n").utf8)
@@ -105,7 +108,7 @@ public struct CommandTrainer: RunTrainer, Sendable {
         }
         struct Reply: Decodable { var losses: [String: Double] }
         guard let reply = try? JSONDecoder().decode(Reply.self, from: Data(last.utf8)) else {
-            throw fail("did not end with a JSON line {\"losses\": {\"domain\": loss, ...}} (last line: \(last.prefix(200)))")
+            throw fail("did not end with a JSON line {\"losses\": {\"domain\": loss, ...}} (last line: \(TableError.visible(String(last))))")
         }
         for d in domains where reply.losses[d] == nil {
             throw fail("returned no loss for domain \(d) (it gave \(reply.losses.keys.sorted().joined(separator: ", ")))")

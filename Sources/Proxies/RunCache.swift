@@ -34,7 +34,9 @@ public struct RunCache: Sendable {
         records = subfolder.map { folder.appendingPathComponent($0) } ?? folder
     }
 
-    public var fingerprintURL: URL { folder.appendingPathComponent("proxy.txt") }
+    /// The fingerprint file's name.
+    public static let fingerprintFile = "proxy.txt"
+    public var fingerprintURL: URL { folder.appendingPathComponent(Self.fingerprintFile) }
 
     /// Writes the fingerprint into a new folder, or checks it against the folder's.
     ///

@@ -1,3 +1,4 @@
+import Base
 import Foundation
 
 /// Compute-optimal allocation under a Chinchilla law `L(N, D) = E + A/N^α + B/D^β` and `C = 6 N D`:
@@ -33,5 +34,34 @@ public struct ComputeOptimal: Sendable {
         let n = g * pow(c / 6, beta / (alpha + beta))
         let d = (c / 6) / n
         return Allocation(flops: c, n: n, d: d, loss: loss(n: n, d: d))
+    }
+}
+
+extension ComputeOptimal {
+    /// Reads a chinchilla fit (the JSON of `autoscale fit --law chinchilla --json`: `law` and numeric `params` E, A,
+    /// B, alpha, beta); every failure is one ``ScalingLawError/badFitFile(path:detail:)`` line naming the file.
+    public static func load(fitFile path: String) throws -> ComputeOptimal {
+        func fail(_ detail: String) -> ScalingLawError { .badFitFile(path: path, detail: detail) }
+        guard FileManager.default.fileExists(atPath: path) else { throw fail("no such file") }
+        // JSONDecoder parses numbers exactly (JSONSerialization can be off by an ulp).
+        struct FitFile: Decodable { var law: String?; var params: [String: Double]? }
+        let fit: FitFile
+        do { fit = try JSONDecoder().decode(FitFile.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
+            throw fail("not a JSON object with \"law\" and numeric \"params\" (expected the output of `autoscale fit --json`)")
+        }
+        guard let law = fit.law else { throw fail("no \"law\" field") }
+        guard law == "chinchilla" else {
+            throw fail("law is \"\(TableError.visible(law))\"; compute-optimal allocation needs a chinchilla fit")
+        }
+        guard let params = fit.params else { throw fail("no \"params\" object") }
+        func value(_ name: String) throws -> Double {
+            guard let v = params[name] else { throw fail("params has no number \"\(name)\"") }
+            return v
+        }
+        do {
+            return try ComputeOptimal(E: value("E"), A: value("A"), B: value("B"), alpha: value("alpha"), beta: value("beta"))
+        } catch let e as ScalingLawError where !(e.description.hasPrefix(path + ": ")) {
+            throw fail(e.description)
+        }
     }
 }

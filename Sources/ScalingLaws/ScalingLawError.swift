@@ -9,6 +9,8 @@ public enum ScalingLawError: Error, Equatable, CustomStringConvertible, Localize
     case invalidGrid(String)
     case notConverged(String)
     case invalidFit(String)
+    /// A fit file (`autoscale fit --json`) that cannot be used: its path and why.
+    case badFitFile(path: String, detail: String)
 
     public var description: String {
         switch self {
@@ -23,6 +25,7 @@ public enum ScalingLawError: Error, Equatable, CustomStringConvertible, Localize
         case .invalidGrid(let m): return "invalid grid: \(m)"
         case .notConverged(let m): return "fit did not converge: \(m)"
         case .invalidFit(let m): return "invalid fit: \(m)"
+        case .badFitFile(let path, let detail): return "\(path): \(detail)"
         }
     }
 

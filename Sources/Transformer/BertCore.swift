@@ -32,6 +32,9 @@ final class BertCore<F: ModelScalar> {
 
     init(config: BertConfig) throws {
         try config.validate()
+        // Parameters, gradients and AdamW moments alone must fit (commands check the whole training first).
+        try MemoryEstimate.bertTraining(config, batch: 0, sequence: 0)
+            .check("model (num_hidden_layers \(config.numHiddenLayers), hidden_size \(config.hiddenSize), vocab \(config.vocabSize))")
         self.config = config
         C = config.hiddenSize; L = config.numHiddenLayers; NH = config.numAttentionHeads; V = config.vocabSize
         I = config.intermediateSize; eps = F(config.layerNormEps); gelu = config.gelu
@@ -90,14 +93,14 @@ final class BertCore<F: ModelScalar> {
     /// Rows per MLM-decoder chunk: each chunk's logits (R, V) are computed, turned into their
     /// gradient and consumed by the decoder's backward GEMMs before the next chunk, so the (M, V)
     /// logits are never stored (tests set small values to exercise several chunks).
-    var headRows = 128 { didSet { heads = [] } }
+    var headRows = MemoryEstimate.bertHeadRows { didSet { heads = [] } }
 
     /// Activations of one (B, T) shape of the whole batch, as offsets into one arena, allocated once
     /// and reused. Kept for the backward pass: per layer q|k|v, the attention probabilities, the
     /// context, the two LayerNorm inputs and outputs (+ statistics), and the pre-GELU intermediate
     /// (the backward pass overwrites it with the GELU slope); the layer outputs `h`. Not kept: the
     /// embedding sum and the GELU output (recomputed in the backward pass into the scratch `x`).
-    private final class Acts {
+    final class Acts {
         let B: Int, T: Int, workers: Int
         let buffer: AlignedBuffer<F>
         var embm = 0  // (B, T) embedding LayerNorm mean
@@ -181,7 +184,7 @@ final class BertCore<F: ModelScalar> {
         }
         deinit { rows.deallocate(); targets.deallocate() }
     }
-    private var acts: Acts?
+    var acts: Acts?
     /// One head per worker (slice).
     private var heads: [Head] = []
 

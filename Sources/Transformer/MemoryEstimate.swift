@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 #endif
 
-/// The memory a GPT-2 training needs, computed from the shapes before anything is allocated (so an absurd config
+/// The memory a GPT-2 or BERT training needs, computed from the shapes before anything is allocated (so an absurd config
 /// such as `n_embd: 1048576` or `n_layer: 1000000000` is refused with numbers instead of trapping in the allocator).
 ///
 /// In 4-byte floats, with `P` parameters, a batch of `B` sequences of `T` tokens (`N = B·T`), width `C`, `H` heads,
@@ -41,6 +41,28 @@ public struct MemoryEstimate: Sendable, Equatable {
         return MemoryEstimate(parameters: P, stateBytes: 4 * P * (4 + W - 1), activationBytes: 4 * arena,
                               batch: batch, sequence: sequence)
     }
+
+    /// The estimate for training a BERT (`BertCore`) on batches of `batch` sequences of `sequence` tokens with
+    /// `workers` kernel threads: the same state as GPT-2's (`P` counts the token-type embeddings, the MLM
+    /// transform and the decoder bias), the arena `2N + (L+1)·N·C + L·(7·N·C + B·H·T² + 4·N + N·I) + N·max(I, 4C)
+    /// + 2·N·C + N` plus, per worker, an attention scratch `H·T²` and an MLM head for every row of its slice
+    /// labelled (`8·M·C + 2·M + min(M, 128)·V` with `M = ceil(B / W)·T`; dynamic masking labels about 15%, so this
+    /// term is an upper bound).
+    public static func bertTraining(_ c: BertConfig, batch: Int, sequence: Int, workers: Int = 1) -> MemoryEstimate {
+        let C = Double(c.hiddenSize), L = Double(c.numHiddenLayers), H = Double(c.numAttentionHeads)
+        let V = Double(c.vocabSize), I = Double(c.intermediateSize), Tp = Double(c.maxPositionEmbeddings)
+        let B = Double(batch), T = Double(sequence), N = B * T, W = Double(max(1, workers))
+        let perLayer = 4 * C * C + 2 * C * I + 9 * C + I
+        let P = V * C + Tp * C + Double(c.typeVocabSize) * C + 2 * C + L * perLayer + C * C + 3 * C + V
+        let M = (B / W).rounded(.up) * T
+        let arena = 2 * N + (L + 1) * N * C + L * (7 * N * C + B * H * T * T + 4 * N + N * I) + N * max(I, 4 * C)
+            + 2 * N * C + N + W * (H * T * T + 8 * M * C + 2 * M + min(M, Double(bertHeadRows)) * V)
+        return MemoryEstimate(parameters: P, stateBytes: 4 * P * (4 + W - 1), activationBytes: 4 * arena,
+                              batch: batch, sequence: sequence)
+    }
+
+    /// Rows of one BERT MLM-decoder chunk (`BertCore.headRows`' default).
+    static let bertHeadRows = 128
 
     /// The machine's physical memory in bytes and where it was read: `/proc/meminfo` `MemTotal`, else
     /// `sysconf(_SC_PHYS_PAGES) x _SC_PAGESIZE`; nil when neither is available.

@@ -10,10 +10,13 @@ import Transformer
 /// (`Error: --budget: ...`) rather than ArgumentParser's usage block.
 enum DDOArguments {
     /// Refuses a proxy whose training cannot fit in this machine's memory (``MemoryEstimate``: parameters, AdamW
-    /// state and the activations of one batch), naming the config, before any model is allocated. GPT-2 only: there
-    /// is no estimate of BERT's arena (a BERT proxy that does not fit fails when its model is allocated).
+    /// state and the activations of one batch), naming the config, before any model is allocated (GPT-2 and BERT).
     static func checkMemory(_ proxy: ProxyConfig, vocabSize: Int) throws {
-        guard !proxy.isBert else { return }
+        if proxy.isBert {
+            let model = try proxy.bertConfig(vocabSize: vocabSize, padTokenID: 0)
+            return try MemoryEstimate.bertTraining(model, batch: proxy.settings.batchSize, sequence: proxy.settings.context,
+                                                   workers: BLASThreads.count).check(proxy.source)
+        }
         let model = try proxy.modelConfig(vocabSize: vocabSize)
         try MemoryEstimate.gpt2Training(model, batch: proxy.settings.batchSize, sequence: proxy.settings.context,
                                         workers: BLASThreads.count).check(proxy.source)

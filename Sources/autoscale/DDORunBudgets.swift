@@ -23,20 +23,20 @@ extension DDORunCommand {
         var ddo = try DDOBudgets(domains: one.plan.domains, budgets: budgets, factors: one.plan.factors,
                                  output: out, settings: one.settings)
         if let hook = one.afterRecord { ddo.afterRecord = { run, _ in hook(run) } }
-        let analyses: [DDOAnalysis]
-        if let proxy = trainer as? ProxyTrainer {
-            let kind = proxy.config.recipe.schedule.kind
-            guard kind == "wsd" else {
-                let file = config ?? "the config"
-                throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
-                                 + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
+        let analyses: [DDOAnalysis] = try undoingOnFailure(comm) {
+            if let proxy = trainer as? ProxyTrainer {
+                let kind = proxy.config.recipe.schedule.kind
+                guard kind == "wsd" else {
+                    let file = config ?? "the config"
+                    throw FieldError("tokens", "a list of budgets needs a proxy config whose schedule is kind: wsd (one "
+                                     + "trunk, a cooldown branched at each budget); \(file) has kind: \(kind)")
+                }
+                say.bar.runTotal = one.plan.runs.count  // one trunk per mixture, a cooldown branched at each budget
+                return try ddo.run(trainer: proxy, communicator: comm, progress: line)
             }
-            say.bar.runTotal = one.plan.runs.count  // one trunk per mixture, a cooldown branched at each budget
-            analyses = try ddo.run(trainer: proxy, communicator: comm, progress: line)
-        } else {
             // A user's trainer trains each budget's runs separately (nothing to branch from).
             say.bar.runTotal = ddo.experiments.reduce(0) { $0 + $1.plan.runs.count }
-            analyses = try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
+            return try ddo.runSeparately(trainer: trainer, communicator: comm, progress: line)
         }
         say.bar.finish()
         let folders = ddo.experiments.map(\.output)

@@ -56,11 +56,13 @@ struct DDORunCommand: RankedCommand {
         }
         let lock = try FolderLock.rankZero(URL(fileURLWithPath: out), comm)
         defer { lock?.release() }
-        if rounds != 1 { return try runRounds(ddo, trainer, comm, say) }
+        if rounds != 1 { return try undoingOnFailure(comm) { try runRounds(ddo, trainer, comm, say) } }
         let start = Date()
         say.bar.runTotal = ddo.plan.runs.count
-        let analysis = try ddo.run(trainer: trainer, communicator: comm) { line in
-            say.runLine(line) { say.progress("ddo \($0) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
+        let analysis = try undoingOnFailure(comm) {
+            try ddo.run(trainer: trainer, communicator: comm) { line in
+                say.runLine(line) { say.progress("ddo \($0) (\(String(format: "%.1f", Date().timeIntervalSince(start)))s)") }
+            }
         }
         say.bar.finish()
         guard comm.rank == 0 else { return }
@@ -68,6 +70,16 @@ struct DDORunCommand: RankedCommand {
         DDOArguments.warn(result.warnings, quiet: quiet)
         let table = try LossTable.read(path: ddo.lossesURL.path)
         try DDOArguments.emit(result, json: json, output: nil) { DDOFitCommand.describe(analysis, table) }
+    }
+
+    /// Runs `body` (holding the lock of --out); when it throws, rank 0 removes what it created in --out if that is
+    /// only the run caches' fingerprints and empty folders, i.e. no run finished (Base's ``FailureCleanup``).
+    func undoingOnFailure<T>(_ comm: any Communicator, _ body: () throws -> T) throws -> T {
+        let cleanup = comm.rank == 0 ? FailureCleanup(root: URL(fileURLWithPath: out), disposable: [RunCache.fingerprintFile]) : nil
+        do { return try body() } catch {
+            cleanup?.clean()
+            throw error
+        }
     }
 
     /// Counts the runs a rank trained (the kill hook's state; one rank, one thread).

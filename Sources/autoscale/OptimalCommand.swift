@@ -22,7 +22,7 @@ struct OptimalCommand: ParsableCommand {
     func run() throws {
         guard !flops.isEmpty else { throw CLIError("give at least one --flops C") }
         for c in flops where !(c.isFinite && c > 0) { throw CLIError("--flops must be positive and finite, got \(c)") }
-        let model = try Self.loadFit(fitFile)
+        let model = try ComputeOptimal.load(fitFile: fitFile)
         let rows = flops.map { model.allocation(flops: $0) }
         if json {
             let params: JSONValue = .object([("E", .number(model.e)), ("A", .number(model.a)), ("B", .number(model.b)),
@@ -41,31 +41,6 @@ struct OptimalCommand: ParsableCommand {
         for r in rows {
             print(pad(g(r.flops, 4), 14) + pad(g(r.n, 4), 14) + pad(g(r.d, 4), 14) + pad(g(r.tokensPerParameter, 4), 10)
                   + g(r.loss, 5))
-        }
-    }
-
-    /// Reads a chinchilla fit; every failure is a one-line ``CLIError`` naming the file.
-    static func loadFit(_ path: String) throws -> ComputeOptimal {
-        guard FileManager.default.fileExists(atPath: path) else { throw CLIError("\(path): no such file") }
-        // JSONDecoder parses numbers exactly (JSONSerialization can be off by an ulp).
-        struct FitFile: Decodable { var law: String?; var params: [String: Double]? }
-        let fit: FitFile
-        do { fit = try JSONDecoder().decode(FitFile.self, from: Data(contentsOf: URL(fileURLWithPath: path))) } catch {
-            throw CLIError("\(path): not a JSON object with \"law\" and numeric \"params\" (expected the output of `autoscale fit --json`)")
-        }
-        guard let law = fit.law else { throw CLIError("\(path): no \"law\" field") }
-        guard law == "chinchilla" else {
-            throw CLIError("\(path): law is \"\(law)\"; compute-optimal allocation needs a chinchilla fit")
-        }
-        guard let params = fit.params else { throw CLIError("\(path): no \"params\" object") }
-        func value(_ name: String) throws -> Double {
-            guard let v = params[name] else { throw CLIError("\(path): params has no number \"\(name)\"") }
-            return v
-        }
-        do {
-            return try ComputeOptimal(E: value("E"), A: value("A"), B: value("B"), alpha: value("alpha"), beta: value("beta"))
-        } catch let e as ScalingLawError {
-            throw CLIError("\(path): \(e.description)")
         }
     }
 }

@@ -93,6 +93,8 @@ extension TrainCommand {
             stages.byBranch[i] = st
             return st
         }
+        // A failure abandons the budgets' staged folders (no hidden `.<budget>.partial-<pid>` is left behind).
+        defer { for st in stages.byBranch.values { st.abandon() } }
         let (plan, outcome) = try trainer.runBranched(
             weights: mixWeights, budgets: list.map(\.tokens), directory: trunkDir, trunkLog: trunkDir.appendingPathComponent("log.csv"),
             branchLog: { i in

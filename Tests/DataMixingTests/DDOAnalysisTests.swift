@@ -85,6 +85,27 @@ import TestSupport
             ($0 as? DataMixingError)?.description.hasPrefix("budget 5000 is infeasible") == true
         }
     }
+
+    /// A base run with zero tokens of a domain (or of every domain) is refused at its own row, wherever it is, never
+    /// taken as a perturbation while another row is made the base and blamed (issue 17); a run perturbing a domain to
+    /// zero tokens beside a real base is still a point of that domain's curve (x = 0).
+    @Test func zeroTokenBaseIsRefusedAtItsRow() throws {
+        for (tokens, domain) in [([0.0, 600], "a"), ([300, 0], "b"), ([0, 0], "a")] {
+            for shuffled in [false, true] {
+                var t = table(shuffled: shuffled)
+                let base = t.runs.firstIndex { $0.line == 2 }!
+                t.runs[base].tokens = tokens
+                #expect { try DDO.analyze(t) } throws: {
+                    ($0 as? DataMixingError)?.description
+                        == "l.csv:2: the base run has 0.0 tokens of \(domain); it needs a positive quantity of every domain"
+                }
+            }
+        }
+        var toZero = table()
+        toZero.runs[1].tokens = [0, 600]
+        let a = try DDO.analyze(toZero)
+        #expect(a.baseRun == 0 && a.baseTokens == [300, 600])
+    }
 }
 
 @Suite struct LossTableFileTests {

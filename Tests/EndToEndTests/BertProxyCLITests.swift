@@ -148,4 +148,24 @@ struct BertProxyCLITests {
             }
         }
     }
+
+    /// A BERT proxy too large for the machine (`n_embd: 1048576`) is refused by `train` and `ddo run` before
+    /// anything is allocated, with the estimate and the machine's memory (it trapped in the allocator), nothing written.
+    @Test func hugeBertIsRefusedWithTheEstimate() throws {
+        let dir = try CLI.tempDir()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let corpus = try Self.corpus(in: dir, bert: true)
+        let yaml = try String(contentsOfFile: Self.config, encoding: .utf8)
+            .replacingOccurrences(of: "n_embd: 32", with: "n_embd: 1048576")
+        let path = dir.appendingPathComponent("huge.yaml")
+        try Data(yaml.utf8).write(to: path)
+        for command in [["train", "--tokens", "2k"], ["ddo", "run", "--tokens", "2k"]] {
+            let out = dir.appendingPathComponent("o-\(command[0])")
+            let r = try CLI.run(command + ["--corpus", corpus, "--config", path.path, "--out", out.path])
+            #expect(r.status == 1 && !r.crashed, "\(command[0]): \(r.stderr)")
+            #expect(r.stderr.hasPrefix("Error: ") && r.stderr.contains("huge.yaml: training this model needs about ")
+                    && r.stderr.contains("but this machine has ") && r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(command[0])")
+        }
+    }
 }

@@ -129,6 +129,60 @@ import TestSupport
         #expect(third.status == 0 && third.stdout.hasPrefix("cached: "), "\(third.stdout)")
     }
 
+    /// `pipeline` killed with SIGKILL once two DDO run records are on disk, then rerun with the same config: it
+    /// resumes from its caches (fewer runs trained than the whole job; the finished ones `cached`) and ends with
+    /// the uninterrupted job's folder, file for file and byte for byte (training logs without tokens_per_s).
+    @Test func pipelineResumesAfterKill9ToTheSameBits() throws {
+        let tmp = try TempDir()
+        let corpus = try Self.corpus(tmp.url)
+        func config(_ name: String) throws -> (String, URL) {
+            let out = tmp.path(name)
+            return (try PipelineCLITests.config(corpus: corpus, out: out, domains: ["digits", "markov-words", "templates"],
+                                                extra: "validation: {seeds: [1], evaluations: 3}"), out)
+        }
+        let (wholeConfig, whole) = try config("whole")
+        let reference = try CLI.run(["pipeline", wholeConfig, "--threads", "1"])
+        try #require(reference.status == 0, "\(reference.stderr)")
+        let trainedWhole = reference.stderr.components(separatedBy: ": training on").count - 1
+
+        let (killedConfig, killed) = try config("killed")
+        let p = Process()
+        p.executableURL = CLI.binary
+        p.arguments = ["pipeline", killedConfig, "--threads", "1", "--quiet"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let runs = killed.appendingPathComponent("ddo-6k/runs")
+        func records() -> Int {
+            ((try? FileManager.default.contentsOfDirectory(atPath: runs.path)) ?? []).filter { $0.hasSuffix(".json") }.count
+        }
+        while p.isRunning && records() < 2 { usleep(2000) }
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        try #require(p.terminationReason == .uncaughtSignal, "the pipeline ended before it could be killed")
+        #expect(!FileManager.default.fileExists(atPath: killed.appendingPathComponent("report.json").path))
+
+        let rerun = try CLI.run(["pipeline", killedConfig, "--threads", "1"])
+        #expect(rerun.status == 0, "\(rerun.stderr)")
+        let trained = rerun.stderr.components(separatedBy: ": training on").count - 1
+        #expect(trained < trainedWhole && rerun.stderr.contains("cached"), "trained \(trained) of \(trainedWhole)")
+        #expect(rerun.stdout.replacingOccurrences(of: killed.path, with: whole.path) == reference.stdout)
+        let files = try PipelineTrainerCLITests.files(whole)
+        #expect(try PipelineTrainerCLITests.files(killed) == files)
+        #expect(files.contains("report.json") && files.contains("ddo-12k/result.json") && files.count >= 10, "\(files)")
+        for f in files {
+            let a = killed.appendingPathComponent(f), b = whole.appendingPathComponent(f)
+            let head = (try? String(contentsOf: b, encoding: .utf8))?.prefix { $0 != "\n" } ?? ""
+            if f.hasSuffix(".csv") && head.hasSuffix(",tokens_per_s") {
+                #expect(try Self.logWithoutTiming(a) == Self.logWithoutTiming(b), "\(f)")
+            } else {
+                // The folder's own path appears in the report; the two jobs differ only there.
+                let ours = try String(decoding: Data(contentsOf: a), as: UTF8.self).replacingOccurrences(of: killed.path, with: whole.path)
+                #expect(ours == String(decoding: try Data(contentsOf: b), as: UTF8.self), "\(f)")
+            }
+        }
+    }
+
     /// A rerun into a finished --out with other arguments is refused, naming each option that differs, and
     /// changes nothing; a failed train (a budget below one batch, an --out that is a file) leaves nothing.
     @Test func trainRefusesOtherArgumentsAndLeavesNothingOnFailure() throws {
@@ -207,6 +261,75 @@ import TestSupport
         }
     }
 
+    /// A `ddo run` that fails before any run finished leaves nothing (issue 17: it left `proxy.txt` and an empty
+    /// `runs/`): a new --out is gone, one budget or a list; an --out that existed keeps exactly what it held. A run
+    /// whose trainer left a file (its `stderr.log` under --quiet) keeps the folder: that file explains the failure.
+    @Test func failedDDORunLeavesNothing() throws {
+        let tmp = try TempDir()
+        func ddo(_ out: URL, tokens: String = "2k", _ extra: [String] = []) throws -> CLI.Result {
+            try CLI.run(["ddo", "run", "--trainer-command", "exit 3", "--domains", "a,b", "--tokens", tokens,
+                         "--out", out.path] + extra)
+        }
+        // Progress lines, then ONE error line, exit 1.
+        func failed(_ r: CLI.Result) -> Bool {
+            let lines = r.stderr.split(separator: "\n")
+            return r.status == 1 && !r.crashed && lines.last?.hasPrefix("Error: ") == true
+                && lines.filter { $0.hasPrefix("Error: ") }.count == 1
+        }
+        for tokens in ["2k", "2k,4k"] {
+            let out = tmp.path("new-\(tokens)")
+            let r = try ddo(out, tokens: tokens)
+            #expect(failed(r) && r.stderr.contains("exited with status 3"), "\(r.stderr)")
+            #expect(!FileManager.default.fileExists(atPath: out.path), "\(tokens): left \(FailureCleanupList.tree(out))")
+        }
+        let kept = tmp.path("kept")
+        _ = try tmp.write("kept/notes.txt", "mine")
+        let r = try ddo(kept)
+        #expect(failed(r), "\(r.stderr)")
+        #expect(FailureCleanupList.tree(kept) == ["notes.txt"])
+        let quiet = tmp.path("quiet")
+        let q = try ddo(quiet, ["--quiet"])
+        #expect(failed(q), "\(q.stderr)")
+        let left = FailureCleanupList.tree(quiet)
+        #expect(left.contains("proxy.txt") && left.contains { $0.hasPrefix("runs/") && $0.hasSuffix("/stderr.log") }, "\(left)")
+    }
+
+    /// Why `mix fit -o` takes no folder lock: it writes ONE file by an atomic rename after all its reading and
+    /// fitting, with no read-modify-write, so writers racing on one path can only leave one writer's whole file (as
+    /// if they had run one after another), never a mixture. 8 racing `mix fit -o` (two mixtures) 5 times: every one
+    /// exits 0, the file is byte for byte one of the two references, and no temporary file is left.
+    /// (`mix plan` has no `-o`: it prints only.)
+    @Test func racingMixFitOutputsAreWholeFiles() throws {
+        let tmp = try TempDir()
+        func args(_ w: String, _ out: URL) -> [String] {
+            ["mix", "fit", "--method", "given", "--domains", "a,b", "--budget", "1000", "--weights", w, "--quiet", "-o", out.path]
+        }
+        let mixtures = ["a=0.3,b=0.7", "a=0.6,b=0.4"]
+        var refs: [Data] = []
+        for (i, w) in mixtures.enumerated() {
+            let out = tmp.path("ref\(i).json")
+            let r = try CLI.run(args(w, out))
+            try #require(r.status == 0, "\(r.stderr)")
+            refs.append(try Data(contentsOf: out))
+        }
+        #expect(refs[0] != refs[1])
+        for trial in 0..<5 {
+            let dir = tmp.path("race\(trial)")
+            try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+            let out = dir.appendingPathComponent("r.json")
+            final class Box: @unchecked Sendable { var status: [Int32] = Array(repeating: -1, count: 8) }
+            let box = Box()
+            let all = (0..<8).map { args(mixtures[$0 % 2], out) }
+            DispatchQueue.concurrentPerform(iterations: 8) { i in
+                box.status[i] = (try? CLI.run(all[i]))?.status ?? -1
+            }
+            #expect(box.status.allSatisfy { $0 == 0 }, "trial \(trial): \(box.status)")
+            let got = try Data(contentsOf: out)
+            #expect(got == refs[0] || got == refs[1], "trial \(trial): \(String(decoding: got, as: UTF8.self))")
+            #expect(try FileManager.default.contentsOfDirectory(atPath: dir.path) == ["r.json"])
+        }
+    }
+
     /// One convention for invalid values: `Error: --option: ...` on one line, exit 1, nothing left behind
     /// (`--threads 0` was an ArgumentParser usage error, exit 64 with the usage text); real usage errors (an
     /// unknown option, a missing argument) keep exit 64.
@@ -224,5 +347,16 @@ import TestSupport
         }
         let unknown = try CLI.run(["train", "--no-such-option"])
         #expect(unknown.status == 64 && !unknown.crashed, "\(unknown.stderr.prefix(300))")
+    }
+}
+
+/// The files under a folder, relative and sorted (what a command left behind).
+enum FailureCleanupList {
+    static func tree(_ url: URL) -> [String] {
+        guard let e = FileManager.default.enumerator(atPath: url.path) else { return [] }
+        return e.compactMap { $0 as? String }.filter { p in
+            var d: ObjCBool = false
+            return FileManager.default.fileExists(atPath: url.appendingPathComponent(p).path, isDirectory: &d) && !d.boolValue
+        }.sorted()
     }
 }

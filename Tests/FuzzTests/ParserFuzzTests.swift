@@ -3,7 +3,8 @@ import Corpus
 import DataMixing
 import Foundation
 import Pipelines
-import Proxies
+@testable import Proxies
+import ScalingLaws
 import Testing
 import TestSupport
 import Transformer
@@ -57,6 +58,18 @@ struct ParserFuzzTests {
                 _ = try ShardManifest.load(d)
             },
             Target(name: "shard", seeds: [shard]) { _ = try TokenShard($0) },
+            Target(name: "batch", seeds: [Array(#"{"input_ids": [[1, 2, 3], [4, 5, 6]], "labels": [[-100, 2, -100], [4, -100, 6]], "attention_mask": [[1, 1, 1], [1, 1, 0]], "token_type_ids": [[0, 0, 1], [0, 1, 1]]}"#.utf8)]
+                   + ["gpt2_padded", "bert_pretraining"].map { fixture("engine/\($0)/batch.json") }.filter { !$0.isEmpty }) {
+                _ = try TokenBatch.fromJSON(Data(try readFileBytes($0)), file: $0.path)
+            },
+            Target(name: "fit", seeds: [Array(#"{"law": "chinchilla", "params": {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}, "points": 20}"#.utf8)]) {
+                _ = try ComputeOptimal.load(fitFile: $0.path)
+            },
+            Target(name: "trainer-reply", seeds: [Array("progress 1/2\n{\"losses\": {\"a\": 2.5, \"b\": 3.25}}\n".utf8)]) { url in
+                _ = try CommandTrainer.losses(fromOutput: Data(try readFileBytes(url)), domains: ["a", "b"]) {
+                    DataMixingError.invalidArgument("run r: trainer command 'x' \($0)")
+                }
+            },
         ]
     }
 
