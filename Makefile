@@ -17,7 +17,7 @@ DATA_PACKAGES = dict-gcide dict-wn dict-foldoc dict-jargon fortunes fortunes-min
 VENV = Fixtures/.venv
 PY = $(VENV)/bin/python
 
-.PHONY: setup data build test bench demo fixtures clean fuzz experiment
+.PHONY: setup data build test bench demo fixtures clean fuzz experiment experiment-corpus
 
 # Installs the system libraries with apt-get (sudo when not root); nothing when already present.
 setup:
@@ -55,8 +55,8 @@ bench: build
 # The demo: the default corpus from Debian text, a tokenizer, token shards (each skipped when already
 # built), then `autoscale pipeline` with Docs/examples/demo-pipeline.yaml: DDO with tiny GPT-2 proxies at
 # three small budgets (each DDO mixture one WSD trunk with a cooldown branched at each), the AutoScale
-# prediction at the target, validation trainings at the target (uniform,
-# reused DDO weights, AutoScale; two seeds) and the report in $(DEMO)/pipeline (under mpirun with one
+# prediction at the target, validation trainings at the target (uniform, reused DDO weights, AutoScale, and
+# Data Mixing Laws and BiMix fitted on the DDO runs; two seeds, ranked) and the report in $(DEMO)/pipeline (under mpirun with one
 # rank per core when MPI is present); finally the Chinchilla
 # scaling-law fit when ../shared/data is present.
 # With MPI the pipeline runs one rank per core (one BLAS thread each), its trainings spread over them.
@@ -78,6 +78,11 @@ demo: build data
 # `methods:` through the simulated trainer, at zero extra and at equal proxy tokens; results in out/experiment/results.md.
 experiment: build
 	python3 Docs/examples/experiment/run.py $(BIN) --out out/experiment
+
+# The head-to-head experiment on the default corpus (not in CI; ~30 min on 2 cores): the demo's corpus and proxies,
+# every method, three validation seeds (Docs/examples/corpus-experiment.yaml); report in $(DEMO)/experiment.
+experiment-corpus: demo
+	$(DEMO_LAUNCH) $(BIN) pipeline Docs/examples/corpus-experiment.yaml --corpus $(DEMO)/corpus --out $(DEMO)/experiment
 
 # Regenerates every fixture from the independent references (numpy, scipy, PyTorch, tokenizers).
 fixtures: $(PY)

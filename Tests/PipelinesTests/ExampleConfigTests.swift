@@ -37,6 +37,17 @@ import Proxies
         #expect(c.proxy == expected)
     }
 
+    /// The corpus experiment is the demo with three seeds and every method (regmix at its 22-run minimum for 6
+    /// domains, the others on the DDO runs or none).
+    @Test func corpusExperiment() throws {
+        let c = try Self.load("corpus-experiment.yaml"), demo = try Self.load("demo-pipeline.yaml")
+        #expect(c.proxy == demo.proxy && c.budgets == demo.budgets && c.target == demo.target && c.factors == demo.factors)
+        #expect(c.settings.evalDomains?.domains == demo.settings.evalDomains?.domains)
+        #expect(c.validation == .init(seeds: [1, 2, 3], evaluations: 5) && c.output == "out/demo/experiment")
+        #expect(c.methods?.map(\.kind) == [.autoscale, .ddo, .uniform, .natural, .dml, .bimix, .olmix, .regmix, .doremi])
+        #expect(c.methods?.compactMap { $0.ownRuns(domains: 6) } == [22])
+    }
+
     /// The trainer example: the simulated trainer of the noisy world in place of a proxy, no corpus, no caps.
     @Test func trainerPipeline() throws {
         let c = try Self.load("trainer-pipeline.yaml")
