@@ -267,7 +267,7 @@ public struct MixtureResult: Codable, Sendable, Equatable {
             throw DataMixingError.invalidInput(location: path, message: "not a result JSON (\(error))")
         }
         for d in result.domains where result.tokens[d] == nil {
-            throw DataMixingError.invalidInput(location: path, message: "field \"tokens\" has no entry for domain \"\(d)\"")
+            throw DataMixingError.invalidInput(location: path, message: "field \"tokens\" has no entry for domain \"\(TableError.visible(d))\"")
         }
         guard Set(result.tokens.keys) == Set(result.domains), Set(result.domains).count == result.domains.count else {
             throw DataMixingError.invalidInput(location: path, message: "fields \"domains\" and \"tokens\" name different domains")

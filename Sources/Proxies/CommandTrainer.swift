@@ -111,7 +111,8 @@ public struct CommandTrainer: RunTrainer, Sendable {
             throw fail("did not end with a JSON line {\"losses\": {\"domain\": loss, ...}} (last line: \(TableError.visible(String(last))))")
         }
         for d in domains where reply.losses[d] == nil {
-            throw fail("returned no loss for domain \(d) (it gave \(reply.losses.keys.sorted().joined(separator: ", ")))")
+            throw fail("returned no loss for domain \(d) (it gave "
+                       + TableError.visible(reply.losses.keys.sorted().joined(separator: ", ")) + ")")
         }
         for (d, v) in reply.losses.sorted(by: { $0.key < $1.key }) where !(v.isFinite && v >= 0) {
             throw fail("returned loss \(v) for domain \(d); losses must be finite and >= 0 (nats per token)")
