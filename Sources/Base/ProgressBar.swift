@@ -65,12 +65,15 @@ public final class ProgressBar: @unchecked Sendable {
         lock.withLock { _update(done + 1, of: total, unit: unit) }
     }
 
+    /// The share of the current run's units done, in [0, 1] (0 before any total).
+    var fraction: Double { total > 0 ? min(1, Double(max(0, done)) / Double(total)) : 0 }
+
     func _update(_ done: Int, of total: Int, unit: String) {
         let now = clock()
-        let f = total > 0 ? min(1, Double(max(0, done)) / Double(total)) : 0
+        self.done = done; self.total = total; self.unit = unit
+        let f = fraction
         if let s = sample, f >= s.fraction { work += f - s.fraction; seconds += now - s.time }
         sample = (now, f)
-        self.done = done; self.total = total; self.unit = unit
         guard showsBar, now - lastDraw >= interval || done >= total else { return }
         lastDraw = now
         write("\r" + text() + "\u{1B}[K")
@@ -100,14 +103,13 @@ public final class ProgressBar: @unchecked Sendable {
 
     var _secondsLeft: Double? {
         guard work > 0 else { return nil }
-        let f = total > 0 ? min(1, Double(done) / Double(total)) : 0
-        let left = (1 - f) + Double(max(0, (_runTotal ?? run) - max(run, 1)))
+        let left = (1 - fraction) + Double(max(0, (_runTotal ?? run) - max(run, 1)))
         return left * seconds / work
     }
 
     /// `[=====>              ] run 3/13  step 120/400  ETA 1m05s`.
     func text() -> String {
-        let f = total > 0 ? min(1, Double(done) / Double(total)) : 0
+        let f = fraction
         let overall = _runTotal.map { n in n > 0 ? min(1, (Double(max(run, 1) - 1) + f) / Double(n)) : 1 } ?? f
         let filled = Int((overall * Double(width)).rounded(.down))
         let bar = String(repeating: "=", count: filled) + (filled < width ? ">" : "")

@@ -251,9 +251,9 @@ public enum DDO {
         // where it has none, and refuse it (issue 17: another row was taken for the base and blamed).
         let common = table.domains.indices.map { i -> Double in
             let column = runs.map { $0.tokens[i] }
-            return column.max { a, b in
-                column.filter { _differing([$0], [a]).isEmpty }.count < column.filter { _differing([$0], [b]).isEmpty }.count
-            }!
+            // How many rows hold each row's quantity (to the tolerance of `_differing`); the first most common.
+            let holders = column.map { a in column.filter { _differing([$0], [a]).isEmpty }.count }
+            return column[holders.indices.max { holders[$0] < holders[$1] }!]
         }
         // (When a row holds `common` itself, that row is the base and a zero elsewhere is a perturbation to 0.)
         if !runs.contains(where: { _differing($0.tokens, common).isEmpty }), let zero = runs.indices.first(where: { r in

@@ -16,9 +16,10 @@ import Foundation
 /// or without a valid cut; its value is the mean of `g`. Ties between features (several features giving the same
 /// partition, common in small nodes) go to the lowest feature index. scikit-learn visits features in a seeded
 /// random order instead, so its predictions at the training points equal ours while its predictions elsewhere
-/// depend on its seed (Fixtures/gen/regmix_gbt.py measures both: 0 difference at 48 training points; at held-out
-/// points scikit-learn's seeds 0-3 disagree with each other at ~115 of 200). Tolerance against the references:
-/// 1e-12 absolute. Double throughout.
+/// depend on its seed (Fixtures/gen/regmix_gbt.py: 0 difference at its 48 training points, and the port's
+/// held-out predictions differ from scikit-learn seed 0's at 118 of 200; checked once by hand on the same world,
+/// scikit-learn's seeds 0-3 differ from each other at 112-117 of 200). Tolerance against the references: 1e-12
+/// absolute. Double throughout.
 public struct GradientBoostedTrees: Sendable, Equatable {
     /// One node of a tree: `feature < 0` is a leaf with `value`.
     public struct Node: Sendable, Equatable {
@@ -35,6 +36,25 @@ public struct GradientBoostedTrees: Sendable, Equatable {
     public var minSamplesLeaf: Int
     /// The trees, each a flat array of nodes with the root first.
     public var trees: [[Node]]
+
+    /// What a result JSON states of the forest (`details.regression.boosting`): its settings and `F_0`.
+    public struct Summary: Encodable, Sendable, Equatable {
+        public var trees: Int
+        public var learningRate: Double
+        public var maxDepth: Int
+        public var minSamplesLeaf: Int
+        public var initial: Double
+
+        enum CodingKeys: String, CodingKey {
+            case trees, initial
+            case learningRate = "learning_rate", maxDepth = "max_depth", minSamplesLeaf = "min_samples_leaf"
+        }
+    }
+
+    public var summary: Summary {
+        Summary(trees: trees.count, learningRate: learningRate, maxDepth: maxDepth, minSamplesLeaf: minSamplesLeaf,
+                initial: initial)
+    }
 
     /// scikit-learn's defaults: 100 trees, learning rate 0.1, depth 3, one sample per leaf.
     public static func fit(x: [[Double]], y: [Double], trees: Int = 100, learningRate: Double = 0.1,

@@ -50,9 +50,7 @@ public struct RegMixModel: Encodable, Sendable, Equatable {
         try c.encode(regressor, forKey: .regressor)
         try c.encode(features, forKey: .features)
         if let b = boosted {
-            try c.encode(["trees": Double(b.trees.count), "learning_rate": b.learningRate,
-                          "max_depth": Double(b.maxDepth), "min_samples_leaf": Double(b.minSamplesLeaf),
-                          "initial": b.initial], forKey: .boosting)
+            try c.encode(b.summary, forKey: .boosting)
         } else {
             try c.encode(coefficients, forKey: .coefficients)
             try c.encode(intercept, forKey: .intercept)

@@ -322,10 +322,10 @@ public final class Pipeline {
         let logURL = config.trainer == nil ? cache.folder.appendingPathComponent("\(mixture.name).csv") : nil
         if let record = cache.cached(mixture.name, tokens: mixture.tokens),
            logURL.map({ FileManager.default.fileExists(atPath: $0.path) }) ?? true {
-            progress("validation \(mixture.name) seed \(seed): cached")
+            progress(RunProgressLine.cached("validation \(mixture.name) seed \(seed)"))
             return record
         }
-        progress("validation \(mixture.name) seed \(seed): training on \(config.target) tokens")
+        progress(RunProgressLine.training("validation \(mixture.name) seed \(seed)", on: "\(config.target) tokens"))
         let losses: [String: Double]
         do {
             losses = try trainer.train(id: mixture.name, tokens: domains.map { mixture.tokens[$0]! },
@@ -382,12 +382,10 @@ public final class Pipeline {
     func summarize(seeds: [UInt64], mixtures: [PipelineReport.Mixture], runs: [PipelineReport.Run]) -> PipelineReport.Validation {
         let summaries = mixtures.map { m -> PipelineReport.Summary in
             let rs = runs.filter { $0.mixture == m.name }
-            let n = Double(rs.count)
-            let mean = rs.reduce(0) { $0 + $1.meanLoss } / n
-            let sd = rs.count > 1 ? (rs.reduce(0) { $0 + ($1.meanLoss - mean) * ($1.meanLoss - mean) } / (n - 1)).squareRoot() : 0
+            let n = Double(rs.count), stats = SampleStatistics(rs.map(\.meanLoss))
             var losses: [String: Double] = [:]
             for d in domains { losses[d] = rs.reduce(0) { $0 + $1.losses[d]! } / n }
-            return .init(mixture: m.name, losses: losses, meanLoss: mean, meanLossSD: sd,
+            return .init(mixture: m.name, losses: losses, meanLoss: stats.mean, meanLossSD: stats.sd,
                          objective: rs.reduce(0) { $0 + $1.objective } / n)
         }
         // AutoScale against every other mixture (none when `methods:` leaves it out).

@@ -162,12 +162,10 @@ extension PipelineReport {
         init(method: [Double], against name: String, _ other: [Double]) {
             against = name
             differences = zip(method, other).map { $0 - $1 }
-            let n = differences.count
-            mean = differences.reduce(0, +) / Double(n)
-            guard n >= 2 else { return }
-            let m = mean
-            let sd = (differences.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(n - 1)).squareRoot()
-            let half = studentT975(df: n - 1) * sd / Double(n).squareRoot()
+            let stats = SampleStatistics(differences), m = stats.mean
+            mean = m
+            guard stats.count >= 2 else { return }
+            let half = studentT975(df: stats.count - 1) * stats.sd / Double(stats.count).squareRoot()
             lower = m - half
             upper = m + half
             insideNoise = m - half <= 0 && 0 <= m + half
@@ -201,13 +199,12 @@ extension PipelineReport {
         }
         let byName = Dictionary(uniqueKeysWithValues: methods.map { ($0.method, objectives($0.mixture)) })
         var rows = methods.map { m -> RankedMethod in
-            let o = byName[m.method]!, n = Double(o.count), mean = o.reduce(0, +) / n
-            let sd = o.count > 1 ? (o.reduce(0) { $0 + ($1 - mean) * ($1 - mean) } / (n - 1)).squareRoot() : 0
+            let o = byName[m.method]!, stats = SampleStatistics(o)
             let pair = { (other: String) in
                 byName[other].flatMap { other == m.method ? nil : PairedDifference(method: o, against: other, $0) }
             }
-            return RankedMethod(rank: 0, method: m.method, mixture: m.mixture, objectives: o, meanObjective: mean,
-                                sdObjective: sd, vsUniform: pair("uniform"), vsAutoscale: pair("autoscale"))
+            return RankedMethod(rank: 0, method: m.method, mixture: m.mixture, objectives: o, meanObjective: stats.mean,
+                                sdObjective: stats.sd, vsUniform: pair("uniform"), vsAutoscale: pair("autoscale"))
         }
         let order = rows.indices.sorted { (rows[$0].meanObjective, $0) < (rows[$1].meanObjective, $1) }
         rows = order.map { rows[$0] }
@@ -363,10 +360,10 @@ extension Pipeline {
                 let run = plan.runs[n]
                 let tokens = Dictionary(uniqueKeysWithValues: zip(domains, run.tokens))
                 if let r = cache.cached(run.id, tokens: tokens) {
-                    progress("  \(tag) run \(n + 1)/\(k) \(run.id): cached")
+                    progress(RunProgressLine.cached("  \(tag) run \(n + 1)/\(k) \(run.id)"))
                     return r
                 }
-                progress("  \(tag) run \(n + 1)/\(k) \(run.id): training on \(budget) tokens")
+                progress(RunProgressLine.training("  \(tag) run \(n + 1)/\(k) \(run.id)", on: "\(budget) tokens"))
                 let losses: [String: Double]
                 do {
                     losses = try trainer.train(id: run.id, tokens: run.tokens,

@@ -137,9 +137,7 @@ extension PipelineReport.Comparison {
     init(mixture: String, against: String, runs: [PipelineReport.Run], seeds: [UInt64]) {
         let mean = { (name: String, seed: UInt64) in runs.first { $0.mixture == name && $0.seed == seed }!.meanLoss }
         let d = seeds.map { mean(mixture, $0) - mean(against, $0) }
-        let m = d.reduce(0, +) / Double(d.count)
-        let se = d.count > 1
-            ? (d.reduce(0) { $0 + ($1 - m) * ($1 - m) } / Double(d.count - 1)).squareRoot() / Double(d.count).squareRoot() : 0
+        let stats = SampleStatistics(d), m = stats.mean, se = stats.standardError
         self.init(mixture: mixture, against: against, differences: d, meanDifference: m, standardError: se,
                   wins: d.filter { $0 < 0 }.count,
                   significant: d.count > 1 && (d.allSatisfy { $0 < 0 } || d.allSatisfy { $0 > 0 }) && abs(m) > 2 * se)

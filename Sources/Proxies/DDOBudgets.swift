@@ -179,11 +179,11 @@ public struct DDOBudgets: Sendable {
         let tag = "mixture \(r + 1)/\(count) \(run.id)"
         var records = experiments.map { $0.cached($0.plan.runs[r]) }
         if records.allSatisfy({ $0 != nil }) {
-            progress("\(tag): cached")
+            progress(RunProgressLine.cached(tag))
         } else {
             let quantities = zip(run.tokens, trainer.domains).map { "\($1)=\($0)" }.joined(separator: " ")
-            progress("\(tag): training on " + quantities
-                     + " with branches at " + totals.map(String.init).joined(separator: ","))
+            progress(RunProgressLine.training(tag, on: quantities
+                     + " with branches at " + totals.map(String.init).joined(separator: ",")))
             let folder = trunk(run)
             _ = try trainer.runBranched(weights: weights(r), budgets: totals, directory: folder,
                                         isFinished: { records[$0] != nil }) { k, result in

@@ -68,10 +68,10 @@ public struct DDOExperiment: Sendable {
         let run = plan.runs[n]
         let tag = "run \(n + 1)/\(plan.runs.count) \(run.id)"
         if let r = cached(run) {
-            progress("\(tag): cached")
+            progress(RunProgressLine.cached(tag))
             return r
         }
-        progress("\(tag): training on " + zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " "))
+        progress(RunProgressLine.training(tag, on: zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " ")))
         let r = RunRecord(id: run.id, tokens: tokens(run), losses: try train(run))
         try cache.store(r)
         afterRecord?(run)

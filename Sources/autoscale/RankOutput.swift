@@ -3,6 +3,7 @@ import Base
 import Cluster
 import Foundation
 import LinearAlgebra
+import Proxies
 import Training
 
 /// A command that runs on every rank of an MPI job (one process without MPI): `run()` joins the world and
@@ -36,10 +37,10 @@ struct RankOutput {
         bar.line(prefix + line)
     }
 
-    /// A line of a run loop (`DDOExperiment`, `DDOBudgets`, the pipeline's validation: one line per run, ending
-    /// `: cached` or holding `: training on`) starts the bar's next run; every line is printed through `say`.
+    /// A line of a run loop (``RunProgressLine``: `DDOExperiment`, `DDOBudgets`, the pipeline's own and validation
+    /// runs) starts the bar's next run; every line is printed through `say`.
     func runLine(_ line: String, _ say: (String) -> Void) {
-        if line.hasSuffix(": cached") || line.contains(": training on") { bar.startRun() }
+        if RunProgressLine.startsRun(line) { bar.startRun() }
         say(line)
     }
 
