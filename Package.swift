@@ -2,6 +2,11 @@
 // AutoScale: compute-optimal data mixtures for language-model pretraining.
 import PackageDescription
 
+/// The numerics train real models in the tests, and unoptimized Swift runs their inner loops ~30-100x slower:
+/// these modules build with `-O` in debug too, so a plain `swift test` finishes (Docs/architecture.md, "Builds").
+/// Only optimization changes: the code has no `assert`, and `precondition` and overflow checks stay on.
+let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
+
 let package = Package(
     name: "autoscale",
     platforms: [.macOS(.v14)],
@@ -40,20 +45,22 @@ let package = Package(
 
         // Layers, each importing only layers below it (Docs/architecture.md draws them).
         // Base: seeded RNGs, the CSV table, ordered JSON, atomic writes, token counts, rounding, field errors.
-        .target(name: "Base"),
-        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"]),
-        .target(name: "Optimization", dependencies: ["Base", "LinearAlgebra"]),
-        .target(name: "ScalingLaws", dependencies: ["Base", "Optimization", "LinearAlgebra"]),
+        .target(name: "Base", swiftSettings: optimizedInDebug),
+        .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: optimizedInDebug),
+        .target(name: "Optimization", dependencies: ["Base", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "ScalingLaws", dependencies: ["Base", "Optimization", "LinearAlgebra"], swiftSettings: optimizedInDebug),
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
-        .target(name: "Transformer", dependencies: ["Base", "LinearAlgebra"]),
-        .target(name: "Training", dependencies: ["Base", "Transformer", "Cluster", "LinearAlgebra"]),
-        .target(name: "Corpus", dependencies: ["Base", "CZlib", .product(name: "HeapModule", package: "swift-collections")]),
+        .target(name: "Transformer", dependencies: ["Base", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "Training", dependencies: ["Base", "Transformer", "Cluster", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "Corpus", dependencies: ["Base", "CZlib", .product(name: "HeapModule", package: "swift-collections")],
+                swiftSettings: optimizedInDebug),
         // The mixture math only: plans, objectives, fits, the allocation, the predictor.
-        .target(name: "DataMixing", dependencies: ["Base", "Optimization", "LinearAlgebra"]),
+        .target(name: "DataMixing", dependencies: ["Base", "Optimization", "LinearAlgebra"], swiftSettings: optimizedInDebug),
         // Proxy configs and trainers, batch sources over the sampler, the one run cache.
         .target(name: "Proxies",
                 dependencies: ["Base", "DataMixing", "Corpus", "Training", "Transformer", "Cluster", "LinearAlgebra",
-                               .product(name: "Yams", package: "Yams")]),
+                               .product(name: "Yams", package: "Yams")],
+                swiftSettings: optimizedInDebug),
         // The pipeline and its report (report.json, report.html, SVG).
         .target(name: "Pipelines",
                 dependencies: ["Base", "Proxies", "DataMixing", "Corpus", "Training", "Cluster",

@@ -29,6 +29,7 @@ enum Attention {
     static let defaultBlock = 64
 
     /// `out` (B, T, C), `att` (B, NH, T, T), `qkv` (B, T, 3C), `keyMask` (B, T) or nil.
+    @_specialize(where F == Float)
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, att: UnsafeMutablePointer<F>, qkv: UnsafePointer<F>,
         keyMask: UnsafePointer<Int32>?, causal: Bool, shape: AttentionShape, block: Int = defaultBlock
@@ -68,6 +69,7 @@ enum Attention {
 
     /// In-place softmax of `row[0..<allowed]` restricted to `mask[j] != 0`; other entries become 0.
     @inline(__always)
+    @_specialize(where F == Float)
     static func softmaxRow<F: ModelScalar>(_ row: UnsafeMutablePointer<F>, count: Int, allowed: Int,
                                            mask: UnsafePointer<Int32>?) {
         if let mask {
@@ -96,6 +98,7 @@ enum Attention {
     /// and dS of all heads of row b never need the other rows', so the scratch is B times smaller than
     /// P); `dout` (B, T, C), `att` (B, NH, T, T) and `qkv` (B, T, 3C) as the forward pass left them.
     /// `causal` and `block` as in the forward pass.
+    @_specialize(where F == Float)
     static func backward<F: ModelScalar>(
         dqkv: UnsafeMutablePointer<F>, datt: UnsafeMutablePointer<F>, dout: UnsafePointer<F>,
         att: UnsafePointer<F>, qkv: UnsafePointer<F>, causal: Bool, shape: AttentionShape, block: Int = defaultBlock

@@ -16,6 +16,7 @@ enum SoftmaxCrossEntropy {
     /// `0..<V`). `count`: the M to divide the gradient by, when these N rows are one chunk of a larger batch.
     /// `logits` (N, V), `targets` (N); `weights` (N) with `weightSum` (the batch's `S`, required with weights);
     /// `losses` (N), when given, receives each counted row's unweighted loss (ignored rows are not written).
+    @_specialize(where F == Float)
     static func run<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>, N: Int, V: Int,
                                     gradScale: F?, count given: Int? = nil, weights: UnsafePointer<F>? = nil,
                                     weightSum: Double? = nil, losses: UnsafeMutablePointer<F>? = nil)
@@ -39,6 +40,7 @@ enum SoftmaxCrossEntropy {
 
     /// Loss sum over `rows` (each row's loss times its weight, when weighted), writing their gradients when `g`
     /// (the per-row scale, times the row's weight) is given.
+    @_specialize(where F == Float)
     private static func lossRows<F: ModelScalar>(logits: UnsafeMutablePointer<F>, targets: UnsafePointer<Int32>,
                                                  rows: Range<Int>, V: Int, g: F?, weights: UnsafePointer<F>?,
                                                  losses: UnsafeMutablePointer<F>?) -> Double {

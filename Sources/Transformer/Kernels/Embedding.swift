@@ -7,6 +7,7 @@
 /// `dwte[ids[b,t],:] += dout[b,t,:]`, `dwpe[t,:] += dout[b,t,:]`, `dwtt[types[b,t],:] += dout[b,t,:]`.
 /// Ids must already be validated (`0 <= id < rows`).
 enum Embedding {
+    @_specialize(where F == Float)
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>?,
         wte: UnsafePointer<F>, wpe: UnsafePointer<F>, wtt: UnsafePointer<F>?, B: Int, T: Int, C: Int
@@ -23,6 +24,8 @@ enum Embedding {
             }
         }
     }
+
+    @_specialize(where F == Float)
 
     static func backward<F: ModelScalar>(
         dwte: UnsafeMutablePointer<F>, dwpe: UnsafeMutablePointer<F>, dwtt: UnsafeMutablePointer<F>?,

@@ -29,12 +29,16 @@ enum GELU {
         return 1 - 2 / (e + 1)
     }
 
+    @_specialize(where F == Float)
+
     static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
                                         kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
             forwardChunk(out: out + r.lowerBound, inp: inp + r.lowerBound, count: r.count, kind: kind)
         }
     }
+
+    @_specialize(where F == Float)
 
     static func forwardChunk<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
                                              kind: GELUKind) {
@@ -46,6 +50,7 @@ enum GELU {
 
     /// `gelu'(x)` on eight lanes, given ``parts(_:kind:)`` (shared with the value).
     @inline(__always)
+    @_specialize(where F == Float)
     static func derivative<F: ModelScalar>(_ x: SIMD8<F>, _ parts: (SIMD8<F>, SIMD8<F>), kind: GELUKind) -> SIMD8<F> {
         let half = F(0.5), onePlus = parts.0
         switch kind {
@@ -69,6 +74,7 @@ enum GELU {
     /// For the backward pass of a layer whose GELU output was not kept: `out[i] = gelu(x[i])` and
     /// `x[i] = gelu'(x[i])` (the input is overwritten by the slope), one erf/tanh per element; then
     /// ``applySlope(_:slope:count:)`` turns d(out) into d(x). Values equal ``forward`` and ``backward``'s.
+    @_specialize(where F == Float)
     static func valueAndSlope<F: ModelScalar>(out: UnsafeMutablePointer<F>, inputToSlope x: UnsafeMutablePointer<F>,
                                               count: Int, kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
@@ -89,6 +95,7 @@ enum GELU {
     }
 
     /// `d[i] *= slope[i]`.
+    @_specialize(where F == Float)
     static func applySlope<F: ModelScalar>(_ d: UnsafeMutablePointer<F>, slope: UnsafePointer<F>, count: Int) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
             let a = d + r.lowerBound, b = slope + r.lowerBound
@@ -99,6 +106,7 @@ enum GELU {
     /// `out[i] = f(inp[i], dout[i])` eight lanes at a time; the last `count % 8` values go through
     /// `f` in one zero-padded vector, so every value gets the same arithmetic wherever it sits.
     @inline(__always)
+    @_specialize(where F == Float)
     static func lanes<F: ModelScalar>(_ out: UnsafeMutablePointer<F>, _ inp: UnsafePointer<F>,
                                       _ dout: UnsafePointer<F>?, _ count: Int,
                                       _ f: (SIMD8<F>, SIMD8<F>) -> SIMD8<F>) {
@@ -116,6 +124,7 @@ enum GELU {
     }
 
     /// `dinp[i] = dout[i] * gelu'(inp[i])`; `dinp` may alias `dout`.
+    @_specialize(where F == Float)
     static func backward<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, dout: UnsafePointer<F>,
                                          count: Int, kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
@@ -123,6 +132,8 @@ enum GELU {
                           count: r.count, kind: kind)
         }
     }
+
+    @_specialize(where F == Float)
 
     static func backwardChunk<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>,
                                               dout: UnsafePointer<F>, count: Int, kind: GELUKind) {

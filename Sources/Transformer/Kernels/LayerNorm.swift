@@ -10,6 +10,7 @@
 /// `dbias += sum_n dout`.
 enum LayerNorm {
     /// `out`, `inp` (N, C); `mean`, `rstd` (N), written; `weight`, `bias` (C).
+    @_specialize(where F == Float)
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, mean: UnsafeMutablePointer<F>, rstd: UnsafeMutablePointer<F>,
         inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>, N: Int, C: Int, eps: F
@@ -30,6 +31,7 @@ enum LayerNorm {
 
     /// `dinp`, `dout`, `inp` (N, C); `dweight`, `dbias`, `weight` (C); `mean`, `rstd` (N) from the forward
     /// pass. `accumulate`: add dx into `dinp` (residual streams) instead of overwriting it.
+    @_specialize(where F == Float)
     static func backward<F: ModelScalar>(
         dinp: UnsafeMutablePointer<F>, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>,
         dout: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,

@@ -24,6 +24,7 @@ struct LinearShape {
 enum Linear {
     /// `out` (N, OC), `inp` (N, IC), `weight` (IC, OC) or (OC, IC), `bias` (OC) or nil.
     /// `accumulate`: `out += inp·W + b` (a fused residual add) instead of `out = inp·W + b`.
+    @_specialize(where F == Float)
     static func forward<F: ModelScalar>(
         out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>, bias: UnsafePointer<F>?,
         shape: LinearShape, accumulate: Bool
@@ -51,6 +52,7 @@ enum Linear {
     /// `dout` (N, OC), `inp` (N, IC). `accumulateInput` adds into `dinp` instead of overwriting it.
     /// The weight gradient is computed first, so `dinp` may be the very buffer `inp` (a scratch
     /// activation that is no longer needed once its gradient exists).
+    @_specialize(where F == Float)
     static func backward<F: ModelScalar>(
         dinp: UnsafeMutablePointer<F>?, dweight: UnsafeMutablePointer<F>, dbias: UnsafeMutablePointer<F>?,
         dout: UnsafePointer<F>, inp: UnsafePointer<F>, weight: UnsafePointer<F>,

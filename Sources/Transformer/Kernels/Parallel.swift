@@ -34,6 +34,7 @@ enum Parallel {
     /// and returns its loss sum; slice 0 adds its gradient into `grads`, slice i > 0 into `extra[i-1]`
     /// (zeroed first when `backward`), added into `grads` afterwards in slice order. Returns the slices'
     /// sums added in order. Same W -> same bits.
+    @_specialize(where F == Float)
     static func slicedSum<F: ModelScalar>(_ W: Int, grads: UnsafeMutablePointer<F>, extra: [AlignedBuffer<F>],
                                           backward: Bool, _ body: (Int, UnsafeMutablePointer<F>) -> Double) -> Double {
         withUnsafeTemporaryAllocation(of: Double.self, capacity: W) { sums -> Double in

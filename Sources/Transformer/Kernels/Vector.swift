@@ -2,14 +2,17 @@
 /// Explicit vectors because LLVM keeps strict floating-point order and would not vectorize the
 /// reductions (max, sum) by itself. Sums are therefore taken in 8 interleaved partial sums.
 enum Vec8 {
+    @_specialize(where F == Float)
     @inline(__always) static func load<F: ModelScalar>(_ p: UnsafePointer<F>) -> SIMD8<F> {
         UnsafeRawPointer(p).loadUnaligned(as: SIMD8<F>.self)
     }
+    @_specialize(where F == Float)
     @inline(__always) static func store<F: ModelScalar>(_ v: SIMD8<F>, _ p: UnsafeMutablePointer<F>) {
         UnsafeMutableRawPointer(p).storeBytes(of: v, as: SIMD8<F>.self)
     }
 
     /// `max_j p[j]` (n >= 1).
+    @_specialize(where F == Float)
     @inline(__always) static func max<F: ModelScalar>(_ p: UnsafePointer<F>, _ n: Int) -> F {
         var j = 0, m = -F.infinity
         if n >= 8 {
@@ -23,6 +26,7 @@ enum Vec8 {
     }
 
     /// `p[j] = exp(p[j] - shift)`; returns `sum_j p[j]`.
+    @_specialize(where F == Float)
     @inline(__always) static func expShiftSum<F: ModelScalar>(_ p: UnsafeMutablePointer<F>, _ n: Int, shift: F) -> F {
         var j = 0
         var acc = SIMD8<F>()
@@ -36,6 +40,7 @@ enum Vec8 {
     }
 
     /// `sum_j exp(p[j] - shift)` without writing.
+    @_specialize(where F == Float)
     @inline(__always) static func expShiftSumReadOnly<F: ModelScalar>(_ p: UnsafePointer<F>, _ n: Int, shift: F) -> F {
         var j = 0
         var acc = SIMD8<F>()
@@ -46,6 +51,7 @@ enum Vec8 {
     }
 
     /// `p[j] *= k`.
+    @_specialize(where F == Float)
     @inline(__always) static func scale<F: ModelScalar>(_ p: UnsafeMutablePointer<F>, _ n: Int, _ k: F) {
         var j = 0
         while j + 8 <= n { store(load(p + j) * k, p + j); j += 8 }
@@ -53,6 +59,7 @@ enum Vec8 {
     }
 
     /// `sum_j a[j] * b[j]`.
+    @_specialize(where F == Float)
     @inline(__always) static func dot<F: ModelScalar>(_ a: UnsafePointer<F>, _ b: UnsafePointer<F>, _ n: Int) -> F {
         var j = 0
         var acc = SIMD8<F>()
