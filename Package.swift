@@ -2,9 +2,10 @@
 // AutoScale: compute-optimal data mixtures for language-model pretraining.
 import PackageDescription
 
-/// The numerics train real models in the tests, and unoptimized Swift runs their inner loops ~30-100x slower:
-/// these modules build with `-O` in debug too, so a plain `swift test` finishes (Docs/architecture.md, "Builds").
-/// Only optimization changes: the code has no `assert`, and `precondition` and overflow checks stay on.
+/// The tests train real models, and at `-Onone` the demo proxy step runs 130 tokens/s against release's ~17,000:
+/// these modules build with `-O` in debug too (with the kernels' `@_specialize`: 12,857), so a plain `swift test`
+/// finishes (Docs/architecture.md, "Builds"). Only optimization changes: the code has no `assert`, and
+/// `precondition`, bounds and overflow checks stay on.
 let optimizedInDebug: [SwiftSetting] = [.unsafeFlags(["-O"], .when(configuration: .debug))]
 
 let package = Package(
@@ -48,14 +49,17 @@ let package = Package(
         .target(name: "Base", swiftSettings: optimizedInDebug),
         .target(name: "LinearAlgebra", dependencies: ["CBLAS", "CLAPACKE"], swiftSettings: optimizedInDebug),
         .target(name: "Optimization", dependencies: ["Base", "LinearAlgebra"], swiftSettings: optimizedInDebug),
-        .target(name: "ScalingLaws", dependencies: ["Base", "Optimization", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "ScalingLaws", dependencies: ["Base", "Optimization", "LinearAlgebra"],
+                swiftSettings: optimizedInDebug),
         .target(name: "Cluster", dependencies: [.target(name: "CMPI", condition: .when(traits: ["MPI"]))]),
         .target(name: "Transformer", dependencies: ["Base", "LinearAlgebra"], swiftSettings: optimizedInDebug),
-        .target(name: "Training", dependencies: ["Base", "Transformer", "Cluster", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "Training", dependencies: ["Base", "Transformer", "Cluster", "LinearAlgebra"],
+                swiftSettings: optimizedInDebug),
         .target(name: "Corpus", dependencies: ["Base", "CZlib", .product(name: "HeapModule", package: "swift-collections")],
                 swiftSettings: optimizedInDebug),
         // The mixture math only: plans, objectives, fits, the allocation, the predictor.
-        .target(name: "DataMixing", dependencies: ["Base", "Optimization", "LinearAlgebra"], swiftSettings: optimizedInDebug),
+        .target(name: "DataMixing", dependencies: ["Base", "Optimization", "LinearAlgebra"],
+                swiftSettings: optimizedInDebug),
         // Proxy configs and trainers, batch sources over the sampler, the one run cache.
         .target(name: "Proxies",
                 dependencies: ["Base", "DataMixing", "Corpus", "Training", "Transformer", "Cluster", "LinearAlgebra",

@@ -71,7 +71,8 @@ public struct DDOExperiment: Sendable {
             progress(RunProgressLine.cached(tag))
             return r
         }
-        progress(RunProgressLine.training(tag, on: zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " ")))
+        let quantities = zip(plan.domains, run.tokens).map { "\($0)=\($1)" }.joined(separator: " ")
+        progress(RunProgressLine.training(tag, on: quantities))
         let r = RunRecord(id: run.id, tokens: tokens(run), losses: try train(run))
         try cache.store(r)
         afterRecord?(run)

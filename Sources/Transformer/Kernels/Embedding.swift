@@ -26,7 +26,6 @@ enum Embedding {
     }
 
     @_specialize(where F == Float)
-
     static func backward<F: ModelScalar>(
         dwte: UnsafeMutablePointer<F>, dwpe: UnsafeMutablePointer<F>, dwtt: UnsafeMutablePointer<F>?,
         dout: UnsafePointer<F>, ids: UnsafePointer<Int32>, types: UnsafePointer<Int32>?, B: Int, T: Int, C: Int

@@ -30,7 +30,6 @@ enum GELU {
     }
 
     @_specialize(where F == Float)
-
     static func forward<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
                                         kind: GELUKind) {
         Parallel.chunks(count, minimumChunk: 4096) { _, r in
@@ -39,7 +38,6 @@ enum GELU {
     }
 
     @_specialize(where F == Float)
-
     static func forwardChunk<F: ModelScalar>(out: UnsafeMutablePointer<F>, inp: UnsafePointer<F>, count: Int,
                                              kind: GELUKind) {
         switch kind {
@@ -134,7 +132,6 @@ enum GELU {
     }
 
     @_specialize(where F == Float)
-
     static func backwardChunk<F: ModelScalar>(dinp: UnsafeMutablePointer<F>, inp: UnsafePointer<F>,
                                               dout: UnsafePointer<F>, count: Int, kind: GELUKind) {
         lanes(dinp, inp, dout, count) { x, d in d * derivative(x, parts(x, kind: kind), kind: kind) }
