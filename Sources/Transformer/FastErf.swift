@@ -22,12 +22,12 @@ extension FastMath {
     @inline(__always) static func erfSmall(_ a: SIMD8<Float>) -> SIMD8<Float> {
         let t = a * a, c = erfQ
         var p = SIMD8<Float>(repeating: c.6)
-        p = p * t + c.5
-        p = p * t + c.4
-        p = p * t + c.3
-        p = p * t + c.2
-        p = p * t + c.1
-        p = p * t + c.0
+        p = fmadd(p, t, SIMD8(repeating: c.5))
+        p = fmadd(p, t, SIMD8(repeating: c.4))
+        p = fmadd(p, t, SIMD8(repeating: c.3))
+        p = fmadd(p, t, SIMD8(repeating: c.2))
+        p = fmadd(p, t, SIMD8(repeating: c.1))
+        p = fmadd(p, t, SIMD8(repeating: c.0))
         return a + a * p
     }
 
@@ -35,13 +35,13 @@ extension FastMath {
     @inline(__always) static func erfcTail(_ a: SIMD8<Float>) -> SIMD8<Float> {
         let u = 1 / a, c = erfcR
         var p = SIMD8<Float>(repeating: c.7)
-        p = p * u + c.6
-        p = p * u + c.5
-        p = p * u + c.4
-        p = p * u + c.3
-        p = p * u + c.2
-        p = p * u + c.1
-        p = p * u + c.0
+        p = fmadd(p, u, SIMD8(repeating: c.6))
+        p = fmadd(p, u, SIMD8(repeating: c.5))
+        p = fmadd(p, u, SIMD8(repeating: c.4))
+        p = fmadd(p, u, SIMD8(repeating: c.3))
+        p = fmadd(p, u, SIMD8(repeating: c.2))
+        p = fmadd(p, u, SIMD8(repeating: c.1))
+        p = fmadd(p, u, SIMD8(repeating: c.0))
         return exp(-(a * a)) * p
     }
 

@@ -51,6 +51,26 @@ extension Double: ModelScalar {
 /// Branch-free single-precision `exp` and `tanh` built only from multiply, add and integer
 /// bit operations, so loops that call them vectorize (no libm calls in the loop body).
 enum FastMath {
+    /// `a * b + c`: fused (one rounding, `vfmadd`) in builds with the `AUTOSCALE_FMA` condition, which `make` sets
+    /// with its x86-64-v3 `CPU_FLAGS`; two roundings elsewhere. (The Swift compiler does not contract `a * b + c`
+    /// by itself, and on a target without FMA `addingProduct` becomes a libm `fmaf` call per lane.)
+    @inline(__always) static func fmadd(_ a: Float, _ b: Float, _ c: Float) -> Float {
+        #if AUTOSCALE_FMA
+        c.addingProduct(a, b)
+        #else
+        a * b + c
+        #endif
+    }
+
+    /// Lane-wise ``fmadd(_:_:_:)-(Float,Float,Float)``.
+    @inline(__always) static func fmadd(_ a: SIMD8<Float>, _ b: SIMD8<Float>, _ c: SIMD8<Float>) -> SIMD8<Float> {
+        #if AUTOSCALE_FMA
+        c.addingProduct(a, b)
+        #else
+        a * b + c
+        #endif
+    }
+
     /// `e^x = 2^k * e^r` with `k = round(x / ln 2)`, `r = x - k ln 2` in [-ln2/2, ln2/2] (Cody-Waite
     /// split of ln 2), and a degree-6 Taylor/minimax polynomial for `e^r` (relative error < 2e-7).
     /// Inputs are clamped to [-87.3, 88.3]: results underflow to ~1e-38 rather than 0, which is
@@ -59,17 +79,17 @@ enum FastMath {
         let x = Swift.min(Swift.max(x0, -87.3), 88.3)
         // Round x*log2(e) to the nearest integer with the 1.5*2^23 trick (SSE2 friendly).
         let magic: Float = 12582912
-        let shifted = x * 1.44269504088896341 + magic
+        let shifted = fmadd(x, 1.44269504088896341, magic)
         let k = shifted - magic
         let ki = Int32(bitPattern: shifted.bitPattern &- magic.bitPattern)
-        let r = (x - k * 0.693145751953125) - k * 1.428606765330187045e-6
+        let r = fmadd(k, -1.428606765330187045e-6, fmadd(k, -0.693145751953125, x))
         var p: Float = 1.0 / 720
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = fmadd(p, r, 1.0 / 120)
+        p = fmadd(p, r, 1.0 / 24)
+        p = fmadd(p, r, 1.0 / 6)
+        p = fmadd(p, r, 0.5)
+        p = fmadd(p, r, 1)
+        p = fmadd(p, r, 1)
         let scale = Float(bitPattern: UInt32(bitPattern: (ki &+ 127) &<< 23))
         return p * scale
     }
@@ -79,17 +99,17 @@ enum FastMath {
         let lo = SIMD8<Float>(repeating: -87.3), hi = SIMD8<Float>(repeating: 88.3)
         let x = min(max(x0, lo), hi)
         let magic: Float = 12582912
-        let shifted = x * 1.44269504088896341 + magic
+        let shifted = fmadd(x, SIMD8(repeating: 1.44269504088896341), SIMD8(repeating: magic))
         let k = shifted - magic
         let ki = unsafeBitCast(shifted, to: SIMD8<Int32>.self) &- Int32(bitPattern: magic.bitPattern)
-        let r = (x - k * 0.693145751953125) - k * 1.428606765330187045e-6
+        let r = fmadd(k, SIMD8(repeating: -1.428606765330187045e-6), fmadd(k, SIMD8(repeating: -0.693145751953125), x))
         var p = SIMD8<Float>(repeating: 1.0 / 720)
-        p = p * r + 1.0 / 120
-        p = p * r + 1.0 / 24
-        p = p * r + 1.0 / 6
-        p = p * r + 0.5
-        p = p * r + 1
-        p = p * r + 1
+        p = fmadd(p, r, SIMD8(repeating: 1.0 / 120))
+        p = fmadd(p, r, SIMD8(repeating: 1.0 / 24))
+        p = fmadd(p, r, SIMD8(repeating: 1.0 / 6))
+        p = fmadd(p, r, SIMD8(repeating: 0.5))
+        p = fmadd(p, r, SIMD8(repeating: 1))
+        p = fmadd(p, r, SIMD8(repeating: 1))
         return p * unsafeBitCast((ki &+ 127) &<< 23, to: SIMD8<Float>.self)
     }
 

@@ -26,7 +26,9 @@ struct BertProxyCLITests {
     }
 
     /// `train` with the fixture's command: the weights equal the committed folder's (to 1e-4 absolute: the same
-    /// run, bit for bit on the machine that made it; another CPU's BLAS kernels may sum in another order),
+    /// run, bit for bit on the machine and build that made it; another CPU's BLAS kernels may sum in another order,
+    /// and the AVX2+FMA build rounds `exp` and `erf` once per fused step; the attention key biases, whose gradient
+    /// is zero analytically, only to their rounding-noise floor),
     /// transformers loaded that folder with no missing, unexpected or mismatched key, and `autoscale grad` gives transformers' loss on the fixture batch
     /// (padding, token types, masked labels) to 1e-5 relative on the committed folder, 1e-4 on the retrained one.
     @Test func trainedFolderLoadsInTransformersWithTheSameLoss() throws {
@@ -56,7 +58,15 @@ struct BertProxyCLITests {
         for (name, t) in committed {
             let o = try #require(ours[name])
             #expect(o.shape == t.shape)
-            #expect(zip(o.values, t.values).allSatisfy { abs($0 - $1) <= 1e-4 }, "\(name)")
+            if name.hasSuffix("attention.self.key.bias") {
+                // The key bias adds q·b_k to every score of a query row, which softmax cancels: its gradient is
+                // zero analytically, so what AdamW makes of it is rounding noise (the committed values are below
+                // 7e-5, where trained biases reach 4e-2 to 9e-2; the AVX2+FMA build's rounding moves them by up to
+                // 1.3e-4, every other tensor by at most 2.4e-6). Checked: both stay at that noise floor.
+                #expect(o.values.allSatisfy { abs($0) <= 1e-3 } && t.values.allSatisfy { abs($0) <= 1e-3 }, "\(name)")
+            } else {
+                #expect(zip(o.values, t.values).allSatisfy { abs($0 - $1) <= 1e-4 }, "\(name)")
+            }
         }
         for (model, tolerance) in [(Fixture.url("proxies/bert/model").path, 1e-5), (out.appendingPathComponent("model").path, 1e-4)] {
             let g = try CLI.run(["grad", "--model", model, "--batch", Fixture.url("proxies/bert/batch.json").path,
