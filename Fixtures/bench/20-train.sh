@@ -4,7 +4,8 @@
 # >= 2x the best of the two on the demo proxy and tiny, >= 1.5x on small, >= 85% of our own GEMM bound).
 # Also prints the step's GEMM roofline (tokens/s if a step were only its own GEMMs, each timed alone)
 # as a multiple of the best same-run PyTorch figure, and the demo proxy's DDO runs per hour on 2 cores
-# (one rank per core, as `make demo` runs them: 2 x 3600 x tokens/s / 480k tokens, the demo's largest budget).
+# (one rank per core, as `make demo` runs them: 2 x 3600 x tokens/s / 480k tokens, the demo's largest budget),
+# and the peak memory of our step against eager PyTorch's, both above their process baselines (goal: <= 1.5x).
 set -euo pipefail
 have_bench=1
 "$BIN" bench --help >/dev/null 2>&1 || have_bench=0

@@ -8,6 +8,11 @@ Reads our `autoscale bench --json` object on stdin (or nothing with --ours-missi
 line: ours, eager, compile, the best of the two, and the ratio ours/best in tokens/s; then, when our
 object has gemm_bound_tokens_per_s (the step's GEMM roofline), that bound, its ratio to the best
 reference and the fraction of it we reach. A compile that fails prints its reason and counts eager only.
+
+Memory (issue 19: peak <= 1.5x the eager framework's): the eager run's peak resident set above the
+process's resident set just before it (Linux: `/proc/self/clear_refs` resets `VmHWM` after the imports,
+so the libraries' own pages and the import's transients are not counted), against ours measured the same
+way (`peak_resident_bytes - baseline_resident_bytes`: `VmHWM` before our model is built).
 """
 import argparse
 import json
@@ -63,6 +68,28 @@ def masked_batch():
     return {"input_ids": x, "labels": labels, **mask_inputs}
 
 
+def resident(field):
+    """`VmRSS` or `VmHWM` of this process in bytes, or None off Linux."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith(field + ":"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return None
+
+
+def reset_peak():
+    """Reset `VmHWM` to the current resident set (Linux >= 4.0); False when the kernel refuses."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+        return True
+    except OSError:
+        return False
+
+
 def measure(compiled):
     """Tokens/s of full training steps of a fresh model (same seed) eager or compiled."""
     torch.manual_seed(0)
@@ -87,7 +114,11 @@ def measure(compiled):
     return a.batch * a.ctx * a.steps / (time.perf_counter() - start)
 
 
+have_reset = reset_peak()
+eager_base = resident("VmRSS")
 eager = measure(False)
+eager_peak = resident("VmHWM")
+eager_mem = (eager_peak - eager_base) if have_reset and eager_base and eager_peak else None
 compiled, why = None, ""
 if not a.no_compile:
     try:
@@ -105,6 +136,14 @@ else:
           f"{100 * ours['peak_fraction']:.0f}% of sgemm peak)  torch {refs}  best {best}  "
           f"ratio {ours['tokens_per_s'] / ref:.2f}x  memory {ours.get('memory_ratio', float('nan')):.2f}x of "
           f"params+grads+AdamW+activations")
+    ours_mem = (ours["peak_resident_bytes"] - ours["baseline_resident_bytes"]
+                if "peak_resident_bytes" in ours and "baseline_resident_bytes" in ours else None)
+    if ours_mem and eager_mem:
+        print(f"{'':>6} {a.arch}: peak memory above the process baseline: ours {ours_mem / 2**20:.1f} MiB, "
+              f"eager {eager_mem / 2**20:.1f} MiB = {ours_mem / eager_mem:.2f}x (whole process: ours "
+              f"{ours['peak_resident_bytes'] / 2**20:.0f} MiB, eager {eager_peak / 2**20:.0f} MiB)")
+    else:
+        print(f"{'':>6} {a.arch}: peak memory against eager not measured (no /proc/self/clear_refs or VmHWM)")
     if "gemm_bound_tokens_per_s" in ours:
         bound = ours["gemm_bound_tokens_per_s"]
         print(f"{'':>6} {a.arch}: GEMM-only bound {bound:,.0f} tokens/s = {bound / ref:.2f}x the best torch "
