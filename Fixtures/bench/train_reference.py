@@ -143,7 +143,9 @@ else:
               f"eager {eager_mem / 2**20:.1f} MiB = {ours_mem / eager_mem:.2f}x (whole process: ours "
               f"{ours['peak_resident_bytes'] / 2**20:.0f} MiB, eager {eager_peak / 2**20:.0f} MiB)")
     else:
-        print(f"{'':>6} {a.arch}: peak memory against eager not measured (no /proc/self/clear_refs or VmHWM)")
+        missing = ("our object has no peak_resident_bytes/baseline_resident_bytes" if not ours_mem
+                   else "no /proc/self/clear_refs or VmHWM here")
+        print(f"{'':>6} {a.arch}: peak memory against eager not measured ({missing})")
     if "gemm_bound_tokens_per_s" in ours:
         bound = ours["gemm_bound_tokens_per_s"]
         print(f"{'':>6} {a.arch}: GEMM-only bound {bound:,.0f} tokens/s = {bound / ref:.2f}x the best torch "
